@@ -1,0 +1,254 @@
+"""The canonical schema: what each kind of source delivers once its agency columns are mapped.
+
+Every source in ``config/sources.yaml`` has a ``kind``. A kind names the canonical tables its
+delivery produces, the columns of each (with a type and whether the agency must supply it) and the
+table's natural key. Readers, expectation suites, the matcher and the warehouse loader all speak
+this schema, so a new agency of a known kind is a config change only.
+
+Every canonical table also carries ``row_number``: the row as the agency sees it in its own file
+(CSV: the physical line number, header = line 1; XLSX: the Excel row number on that sheet), so an
+error or an alert can point at a row without quoting its contents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["str", "date", "datetime", "int", "list"]
+
+#: Person fields used for matching, in the canonical person schema (see DESIGN.md / issue 3).
+#: ``aliases`` is "|"-separated; ``dob`` is a date or missing.
+PERSON_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "aliases",
+    "dob",
+    "sex",
+    "race",
+    "address",
+    "city",
+    "zip",
+)
+
+ROW_NUMBER = "row_number"
+
+SEX_CODES = ("F", "M", "X", "U")  # X = non-binary / other, U = unknown
+RACE_CODES = (
+    "Black",
+    "Hispanic",
+    "White",
+    "Asian",
+    "Pacific Islander",
+    "Native American",
+    "Multiracial",
+    "Other",
+    "Unknown",
+)
+CSEC_STATUSES = ("identified", "at_risk")
+SUPERVISION_STATUSES = ("informal", "wardship", "probation", "warrant", "pending", "closed")
+ALLEGATION_DISPOSITIONS = ("substantiated", "inconclusive", "unfounded", "evaluated_out")
+WELFARE_PLACEMENT_TYPES = (
+    "foster_home",
+    "relative",
+    "group_home",
+    "str_tp",
+    "shelter",
+    "guardian",
+    "home_of_parent",
+)
+PROBATION_PLACEMENT_TYPES = ("juvenile_hall", "camp", "group_home", "str_tp", "home", "relative", "foster_home")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType = "str"
+    required: bool = True
+    #: allowed values (after reader normalisation), checked by the expectation suite
+    codes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    #: columns whose combination identifies one row of this table
+    key: tuple[str, ...]
+    #: True when the table's rows describe a person to be matched (carries PERSON_COLUMNS)
+    person: bool = False
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    name: str
+    tables: tuple[TableSpec, ...]
+    description: str = ""
+    #: kinds whose persons are matched to the client list (all but the client list itself)
+    matched: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def table(self, name: str) -> TableSpec:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    @property
+    def person_table(self) -> TableSpec:
+        return next(t for t in self.tables if t.person)
+
+
+def _person() -> tuple[Column, ...]:
+    return (
+        Column("record_id"),
+        Column("first_name"),
+        Column("middle_name", required=False),
+        Column("last_name"),
+        Column("aliases", "list", required=False),
+        Column("dob", "date", required=False),
+        Column("sex", required=False, codes=SEX_CODES),
+        Column("race", required=False, codes=RACE_CODES),
+        Column("address", required=False),
+        Column("city", required=False),
+        Column("zip", required=False),
+    )
+
+
+KINDS: dict[str, KindSpec] = {
+    k.name: k
+    for k in (
+        KindSpec(
+            "safetynet_clients",
+            description="the coordinator's client list (the master list rows are matched to)",
+            matched=False,
+            tables=(
+                TableSpec(
+                    "clients",
+                    key=("record_id",),
+                    person=True,
+                    columns=(
+                        *_person(),
+                        Column("gender_identity", required=False),
+                        Column("county", required=False),
+                        Column("referral_date", "date"),
+                        Column("csec_status", codes=CSEC_STATUSES),
+                        Column("risk_factors", "list", required=False),
+                        Column("services", "list", required=False),
+                        Column("next_meeting", "date", required=False),
+                    ),
+                ),
+            ),
+        ),
+        KindSpec(
+            "probation",
+            description="juvenile probation referrals, supervision and placements (one row per referral)",
+            tables=(
+                TableSpec(
+                    "probation_referrals",
+                    key=("referral_id",),
+                    person=True,
+                    columns=(
+                        *_person(),
+                        Column("referral_id"),
+                        Column("referral_date", "date"),
+                        Column("supervision_status", codes=SUPERVISION_STATUSES),
+                        Column("officer", required=False),
+                        Column("court", required=False),
+                        Column("placement_type", required=False, codes=PROBATION_PLACEMENT_TYPES),
+                        Column("facility", required=False),
+                        Column("placement_start", "date", required=False),
+                        Column("placement_end", "date", required=False),
+                    ),
+                ),
+            ),
+        ),
+        KindSpec(
+            "social_services",
+            description="child welfare workbook: clients, referrals with dispositions, placement episodes",
+            tables=(
+                TableSpec("welfare_clients", key=("record_id",), person=True, columns=_person()),
+                TableSpec(
+                    "welfare_referrals",
+                    key=("referral_id",),
+                    columns=(
+                        Column("referral_id"),
+                        Column("record_id"),
+                        Column("referral_date", "date"),
+                        Column("allegation_type"),
+                        Column("disposition", codes=ALLEGATION_DISPOSITIONS),
+                    ),
+                ),
+                TableSpec(
+                    "welfare_placements",
+                    key=("episode_id",),
+                    columns=(
+                        Column("episode_id"),
+                        Column("record_id"),
+                        Column("placement_type", codes=WELFARE_PLACEMENT_TYPES),
+                        Column("start_date", "date"),
+                        Column("end_date", "date", required=False),
+                    ),
+                ),
+            ),
+        ),
+        KindSpec(
+            "school_district",
+            description="one district's enrolment and attendance (one row per student per school per year)",
+            tables=(
+                TableSpec(
+                    "school_enrollments",
+                    key=("record_id", "school", "enroll_start"),
+                    person=True,
+                    columns=(
+                        *_person(),
+                        Column("state_ssid", required=False),
+                        Column("school"),
+                        Column("grade", required=False),
+                        Column("school_year", required=False),
+                        Column("enroll_start", "date"),
+                        Column("enroll_end", "date", required=False),
+                        Column("days_enrolled", "int"),
+                        Column("days_absent", "int"),
+                    ),
+                ),
+            ),
+        ),
+        KindSpec(
+            "arrest_log",
+            description="one police agency's arrest log (one row per booking; charges as free text)",
+            tables=(
+                TableSpec(
+                    "arrests",
+                    key=("record_id",),
+                    person=True,
+                    columns=(
+                        *_person(),  # record_id is the booking number: a booking is one person
+                        Column("agency_ori", required=False),
+                        Column("arrest_datetime", "datetime"),
+                        Column("charges", "list"),
+                    ),
+                ),
+            ),
+        ),
+    )
+}
+
+
+def kind(name: str) -> KindSpec:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown source kind {name!r}; known kinds: {', '.join(KINDS)}") from None
