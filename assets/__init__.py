@@ -1,0 +1,1 @@
+"""Dagster wiring only: every piece of logic lives in the plain-Python folders it calls."""

@@ -1,0 +1,26 @@
+"""The Dagster code location: assets per source from config/sources.yaml, checks, schedule, sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.automation import build_landing_sensor, nightly_schedule, nightly_sync
+from assets.resources import build_resources
+from assets.sources import source_assets
+from integrations.config import load_sources
+
+
+def build_definitions() -> dg.Definitions:
+    sources = list(load_sources().values())
+    client_source = next(s.name for s in sources if s.kind == "safetynet_clients")
+    assets = [a for s in sources for a in source_assets(s, client_source)]
+    return dg.Definitions(
+        assets=assets,
+        jobs=[nightly_sync],
+        schedules=[nightly_schedule],
+        sensors=[build_landing_sensor(sources)],
+        resources=build_resources(),
+    )
+
+
+defs = build_definitions()

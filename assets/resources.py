@@ -1,0 +1,76 @@
+"""External systems as Dagster resources, configured from environment variables.
+
+Secrets (a PostgreSQL URL with a password) come in through ``EnvVar`` so Dagster never stores
+their values; without the variable the embedded default (SQLite, folders under var/) is used.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+import dagster as dg
+
+from integrations.config import SourceConfig, load_sources
+from matchers import Matcher, default_matcher
+from safetynet import settings
+from safetynet.pipeline import pending_files
+from warehouse import Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The consolidated warehouse (SQLAlchemy URL)."""
+
+    url: str
+
+    def get(self) -> Warehouse:
+        warehouse = Warehouse(self.url)
+        warehouse.migrate()
+        return warehouse
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """The folder agencies deliver into, one sub-folder per source."""
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+    def pending(self, source: SourceConfig, warehouse: Warehouse) -> list[Path]:
+        return pending_files(source, self.path, warehouse)
+
+
+class SourcesResource(dg.ConfigurableResource):
+    """config/sources.yaml (``SAFETYNET_SOURCES_FILE`` to use another)."""
+
+    path: str = ""
+
+    @cached_property
+    def _sources(self) -> dict[str, SourceConfig]:
+        return load_sources(self.path or None)
+
+    def get(self, name: str) -> SourceConfig:
+        return self._sources[name]
+
+
+class MatcherResource(dg.ConfigurableResource):
+    """The matching engine and its thresholds (config/matching.yaml, ``SAFETYNET_MATCHING_FILE``)."""
+
+    def get(self) -> Matcher:
+        return default_matcher()
+
+
+def _env_or(name: str, default: str) -> str | dg.EnvVar:
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "warehouse": WarehouseResource(url=_env_or("SAFETYNET_WAREHOUSE_URL", settings.warehouse_url())),
+        "landing": LandingZoneResource(root=_env_or("SAFETYNET_LANDING_DIR", str(settings.landing_dir()))),
+        "sources": SourcesResource(path=_env_or("SAFETYNET_SOURCES_FILE", "")),
+        "matcher": MatcherResource(),
+    }

@@ -1,0 +1,137 @@
+"""One asset factory for every source in config/sources.yaml ("many agencies, one shape").
+
+Per source two assets:
+- ``<source>/delivery``: the oldest pending delivery file, read and checked by its Great
+  Expectations suite; the check ``expectations`` carries every rule's result. For agency sources
+  the check is blocking: a quarantined delivery goes no further and the warehouse keeps that
+  source's last good state.
+- ``<source>/warehouse``: the delivery matched to the client list and loaded in one transaction.
+  Agency sources wait for the client list's warehouse asset, so they match against today's list.
+
+The client list's check is not blocking on purpose: when a new list is quarantined, the loader keeps
+the last good one and the agencies' deliveries still match against it instead of all stopping.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.resources import LandingZoneResource, MatcherResource, SourcesResource, WarehouseResource
+from integrations.config import SourceConfig
+from safetynet.pipeline import DeliveryOutcome, ingest_next, link_and_load
+
+DELIVERY = "delivery"
+WAREHOUSE = "warehouse"
+CHECK = "expectations"
+#: row numbers shown per rule in Dagster metadata (the warehouse keeps more)
+ROWS_IN_METADATA = 20
+
+
+def delivery_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey([source, DELIVERY])
+
+
+def warehouse_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey([source, WAREHOUSE])
+
+
+def check_result(outcome: DeliveryOutcome) -> dg.AssetCheckResult:
+    """The suite's verdict as a Dagster check: ERROR when quarantined, WARN for warnings only."""
+    results = outcome.report.get("results", [])
+    failed = [r for r in results if not r["success"]]
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "file_name": outcome.file_name or "(no new delivery)",
+        "rules_checked": len(results),
+        "rules_failed": len(failed),
+        "quarantined": outcome.quarantined,
+    }
+    for r in failed:
+        rows = ", ".join(str(n) for n in r["row_numbers"][:ROWS_IN_METADATA])
+        more = " ..." if len(r["row_numbers"]) > ROWS_IN_METADATA else ""
+        metadata[r["rule_id"]] = (
+            f"{r['severity']}: {r['unexpected_count']} row(s) failed" + (f" (rows {rows}{more})" if rows else "")
+        )
+    if outcome.quarantined:
+        return dg.AssetCheckResult(check_name=CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                                   metadata=metadata)
+    if failed:
+        return dg.AssetCheckResult(check_name=CHECK, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata=metadata)
+    return dg.AssetCheckResult(check_name=CHECK, passed=True, metadata=metadata)
+
+
+def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDefinition]:
+    """The two assets of one source (see the module docstring)."""
+    name = source.name
+    is_client_list = source.kind == "safetynet_clients"
+
+    @dg.asset(
+        key=delivery_key(name),
+        group_name="deliveries",
+        kinds={source.format},
+        tags={"safetynet/kind": source.kind},
+        description=f"Newest pending {source.agency} delivery ({source.kind}), read and checked.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                CHECK,
+                asset=delivery_key(name),
+                blocking=not is_client_list,
+                description=f"Great Expectations suite for {source.kind}; blocking failures quarantine.",
+            )
+        ],
+    )
+    def delivery(
+        context: dg.AssetExecutionContext,
+        sources: SourcesResource,
+        landing: LandingZoneResource,
+        warehouse: WarehouseResource,
+    ):
+        outcome = ingest_next(sources.get(name), landing.path, warehouse.get())
+        context.log.info(f"{name}: {outcome.status} {outcome.file_name or ''} ({outcome.rows_read} rows)")
+        yield dg.Output(
+            outcome,
+            metadata={
+                "status": outcome.status,
+                "file_name": outcome.file_name or "",
+                "delivered_on": str(outcome.delivered_on or ""),
+                "delivery_id": outcome.delivery_id or 0,
+                "rows_read": outcome.rows_read,
+            },
+        )
+        yield check_result(outcome)
+
+    @dg.asset(
+        key=warehouse_key(name),
+        group_name="warehouse",
+        kinds={"sqlalchemy"},
+        tags={"safetynet/kind": source.kind},
+        ins={"outcome": dg.AssetIn(key=delivery_key(name))},
+        deps=[] if is_client_list else [warehouse_key(client_source)],
+        description=(
+            "The SafetyNet client list in the warehouse (the master list agency rows are matched to)."
+            if is_client_list
+            else f"{source.agency} facts of matched clients, match links and review items."
+        ),
+    )
+    def loaded(
+        context: dg.AssetExecutionContext,
+        outcome: DeliveryOutcome,
+        sources: SourcesResource,
+        warehouse: WarehouseResource,
+        matcher: MatcherResource,
+    ) -> dg.MaterializeResult:
+        result = link_and_load(outcome, sources.get(name), warehouse.get(), matcher.get())
+        if result is None:
+            reason = "quarantined: last good delivery kept" if outcome.quarantined else "no new delivery"
+            return dg.MaterializeResult(metadata={"loaded": False, "reason": reason})
+        metadata: dict[str, dg.RawMetadataValue] = {
+            "loaded": not result.skipped,
+            "delivery_id": result.delivery_id,
+            "rows_read": result.rows_read,
+            "records_matched": result.records_matched,
+            "review_items_open": result.review_items_open,
+        }
+        metadata.update({f"facts.{table}": n for table, n in result.facts.items()})
+        return dg.MaterializeResult(metadata=metadata)
+
+    return [delivery, loaded]
