@@ -1,0 +1,163 @@
+"""The nightly sync end to end: generator files -> Dagster assets -> warehouse, checked against truth."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from integrations.config import load_sources
+from safetynet.pipeline import delivery_files
+from tests.helpers import configure, snapshot, sync_once, table
+
+AGENCY_KINDS = {"probation", "social_services", "school_district", "arrest_log"}
+
+
+@pytest.fixture
+def synced(monkeypatch, warehouse_url, landing_copy, tmp_path):
+    configure(monkeypatch, warehouse_url, landing_copy, tmp_path / "var")
+    run = sync_once()
+    return run, warehouse_url
+
+
+def _pairs(frame: pd.DataFrame) -> set[tuple[str, str, str]]:
+    return set(map(tuple, frame[["source", "record_id", "client_id"]].astype(str).to_numpy()))
+
+
+def test_full_sync_loads_every_source_and_matches_ground_truth(synced, generated):
+    run, url = synced
+    assert run.success, run.failed_steps
+    deliveries = table(url, "deliveries")
+    sources = load_sources()
+    assert set(deliveries["source"]) == set(sources)
+    assert set(deliveries["status"]) == {"loaded"}
+    assert {sources[s].kind for s in deliveries["source"]} >= AGENCY_KINDS
+
+    links = table(url, "match_links")
+    made = _pairs(links[links["decision"] == "match"])
+    truth = _pairs(generated.truth_links)
+    correct = made & truth
+    precision = len(correct) / len(made)
+    recall = len(correct) / len(truth)
+    # A first matcher, not the accuracy issue's targets: but a wrong link attaches another child's
+    # record to a client, so precision must already be high, and most true links must be found.
+    assert precision >= 0.98, precision
+    assert recall >= 0.75, recall
+    assert links.groupby(["source", "record_id"])["decision"].apply(lambda d: (d == "match").sum()).max() <= 1
+
+    clients = table(url, "clients")
+    client_list = pd.read_csv(generated.files["safetynet_clients"], dtype=str)
+    assert len(clients) == len(client_list)
+
+
+def test_no_record_of_a_non_client_stays_unless_waiting_for_review(synced, generated):
+    _, url = synced
+    truth = generated.truth_persons.astype({"record_id": str})
+    non_clients = truth[truth["client_id"].isna() | (truth["client_id"].astype(str).isin(["", "nan"]))]
+    non_client_keys = set(zip(non_clients["source"], non_clients["record_id"], strict=True))
+    links = table(url, "match_links")
+    in_review = set(zip(links.loc[links["decision"] == "review", "source"],
+                        links.loc[links["decision"] == "review", "record_id"].astype(str), strict=True))
+    persons = table(url, "source_persons")
+    kept = set(zip(persons["source"], persons["record_id"].astype(str), strict=True))
+    leaked = (kept & non_client_keys) - in_review
+    wrongly_matched = {k for k in leaked if k in set(zip(links["source"], links["record_id"].astype(str),
+                                                          strict=True))}
+    # every kept non-client row must be a pending review candidate or a (rare) false auto-match
+    assert leaked == wrongly_matched
+    assert len(leaked) <= 0.02 * max(1, len(kept))
+    # fact tables hold only records that have a link
+    linked = set(zip(links["source"], links["record_id"].astype(str), strict=True))
+    for fact in ("probation_referrals", "school_enrollments", "arrests", "welfare_referrals", "welfare_placements"):
+        facts = table(url, fact)
+        keys = set(zip(facts["source"], facts["record_id"].astype(str), strict=True))
+        assert keys <= linked, fact
+
+
+def test_second_run_with_same_files_changes_nothing(synced):
+    run, url = synced
+    before = snapshot(url)
+    again = sync_once()
+    assert again.success
+    after = snapshot(url)
+    assert before.keys() == after.keys()
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], check_dtype=False, obj=name)
+
+
+def test_broken_delivery_is_quarantined_and_the_rest_still_load(monkeypatch, warehouse_url, landing_copy,
+                                                                  tmp_path, generated):
+    from synthetic import broken
+
+    configure(monkeypatch, warehouse_url, landing_copy, tmp_path / "var")
+    first = sync_once()
+    assert first.success
+    probation_before = table(warehouse_url, "probation_referrals")
+    assert len(probation_before) > 0
+
+    # a newer probation delivery with a renamed column, and a newer police delivery that is fine
+    sources = load_sources()
+    good_probation = delivery_files(sources["probation"], landing_copy)[-1]
+    bad = landing_copy / "probation" / "probation_youth_20261123.csv"
+    broken.renamed_column(good_probation, bad, sources["probation"])
+    police = delivery_files(sources["oakland_pd"], landing_copy)[-1]
+    newer_police = landing_copy / "oakland_pd" / "opd_arrests_20261123.csv"
+    shutil.copy(police, newer_police)
+    with open(newer_police, "a", encoding="utf-8") as fh:
+        fh.write("\n")  # same rows, new bytes: a re-delivery the warehouse must take without change
+
+    second = sync_once()
+    assert not second.success
+    assert any(step.startswith("probation") for step in second.failed_steps)
+    assert not any(step.startswith("oakland_pd") for step in second.failed_steps)
+
+    deliveries = table(warehouse_url, "deliveries").set_index("file_name")
+    assert deliveries.loc[bad.name, "status"] == "quarantined"
+    assert deliveries.loc[newer_police.name, "status"] == "loaded"
+    dq = table(warehouse_url, "dq_results")
+    bad_id = deliveries.loc[bad.name, "id"]
+    failing = dq[(dq["delivery_id"] == bad_id) & ~dq["success"].astype(bool)]
+    assert (failing["severity"] == "blocking").any()
+    # the warehouse keeps probation's last good state
+    probation_after = table(warehouse_url, "probation_referrals")
+    cols = [c for c in probation_before.columns if c not in ("updated_at",)]
+    pd.testing.assert_frame_equal(
+        probation_before[cols].sort_values("referral_id").reset_index(drop=True),
+        probation_after[cols].sort_values("referral_id").reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_sensor_requests_a_run_per_pending_delivery(monkeypatch, sqlite_url, landing_copy, tmp_path):
+    import dagster as dg
+
+    from assets.definitions import build_definitions
+
+    configure(monkeypatch, sqlite_url, landing_copy, tmp_path / "var")
+    defs = build_definitions()
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    with dg.build_sensor_context(resources=defs.resources) as ctx:
+        requests = list(sensor(ctx))
+    assert {r.tags["safetynet/source"] for r in requests} == set(load_sources())
+    assert len({r.run_key for r in requests}) == len(requests)
+
+    sync_once()
+    with dg.build_sensor_context(resources=defs.resources) as ctx:
+        after = sensor(ctx)
+    assert isinstance(after, dg.SkipReason)
+
+
+def test_dagster_definitions_validate(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "SAFETYNET_VAR_DIR": str(tmp_path / "var")}
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
