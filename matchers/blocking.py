@@ -1,0 +1,121 @@
+"""Blocking: which clients an extract row is compared with at all.
+
+Several complementary keys each catch a different kind of error, so a pair missed by one key
+(a typo in the DOB, a swapped name, a street name) is found by another. A key value shared by too
+many clients (``max_block_size``) is skipped as too unspecific, and each row keeps at most
+``max_pairs_per_record`` candidates, so the number of pairs grows linearly with the extract.
+
+Keys are plain strings prefixed with the rule name ("dob:20080314"), so all rules go through one
+join of the chunk's keys against the client index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jellyfish
+import numpy as np
+import pandas as pd
+
+from matchers.standardise import PersonTable
+
+
+def _phonetic(fn: Callable[[str], str], names: np.ndarray) -> np.ndarray:
+    """Apply a jellyfish coder to every distinct value once (names repeat a lot)."""
+    flat = names.ravel()
+    uniq, inverse = np.unique(flat.astype(str), return_inverse=True)
+    coded = np.array([fn(v) if v else "" for v in uniq], dtype=object)
+    return coded[inverse].reshape(names.shape)
+
+
+def _keys(prefix: str, values: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
+    """Key frame of non-empty values: one row per (key, person row)."""
+    values = values.astype(str)
+    keep = np.char.str_len(values) > 0 if values.size else np.zeros(0, dtype=bool)
+    return pd.DataFrame({"key": np.char.add(prefix, values[keep]), "row": rows[keep], "rule": prefix[:-1]})
+
+
+def _cat(*parts: np.ndarray) -> np.ndarray:
+    """Element-wise string concatenation that is empty wherever any part is empty."""
+    out = parts[0].astype(str)
+    empty = np.char.str_len(out) == 0
+    for p in parts[1:]:
+        p = p.astype(str)
+        empty |= np.char.str_len(p) == 0
+        out = np.char.add(np.char.add(out, "~"), p)
+    return np.where(empty, "", out)
+
+
+def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
+    """All blocking keys of a standardised table: columns key, row (position in ``t``), rule."""
+    n = len(t)
+    rows = np.arange(n)
+    has_dob = t.dob_y >= 0
+    year = np.where(has_dob, t.dob_y.astype(str), "")
+    frames: list[pd.DataFrame] = []
+    for rule in rules:
+        if rule == "dob":
+            frames.append(_keys("dob:", t.dob8.astype(str), rows))
+        elif rule == "dob_swap":
+            lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
+            frames.append(_keys("dob_swap:", _cat(year, lo.astype(str), hi.astype(str)), rows))
+        elif rule == "last_phonetic_year":
+            codes = _phonetic(jellyfish.metaphone, t.last)
+            for j in range(t.last.shape[1]):
+                frames.append(_keys("last_phonetic_year:", _cat(codes[:, j], year), rows))
+        elif rule == "nickname_last_initial":
+            initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
+            for i in range(t.first_roots.shape[1]):
+                for j in range(t.last.shape[1]):
+                    frames.append(_keys("nickname_last_initial:", _cat(t.first_roots[:, i], initials[:, j]), rows))
+        elif rule == "alias_year":
+            for j in range(1, t.first.shape[1]):
+                frames.append(_keys("alias_year:", _cat(t.first[:, j], year), rows))
+        elif rule == "name_pair_phonetic":
+            a = _phonetic(jellyfish.soundex, t.first[:, :1])[:, 0].astype(str)
+            b = _phonetic(jellyfish.soundex, t.last[:, :1])[:, 0].astype(str)
+            first_is_lo = a <= b
+            lo, hi = np.where(first_is_lo, a, b), np.where(first_is_lo, b, a)
+            frames.append(_keys("name_pair_phonetic:", _cat(lo, hi), rows))
+        elif rule == "zip_first_initial":
+            initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
+            frames.append(_keys("zip_first_initial:", _cat(t.zip, initial), rows))
+        else:
+            raise ValueError(f"unknown blocking rule {rule!r}")
+    if not frames:
+        return pd.DataFrame({"key": pd.Series(dtype=str), "row": pd.Series(dtype="int64"), "rule": []})
+    return pd.concat(frames, ignore_index=True).drop_duplicates(["key", "row"])
+
+
+@dataclass
+class ClientIndex:
+    """Blocking keys of the client list, built once and probed by every chunk of extract rows."""
+
+    keys: pd.DataFrame  # key, row (client position)
+    skipped_keys: int  # key values dropped as too unspecific
+
+    @classmethod
+    def build(cls, clients: PersonTable, rules: tuple[str, ...], max_block_size: int) -> ClientIndex:
+        keys = person_keys(clients, rules)
+        sizes = keys.groupby("key")["row"].transform("size")
+        too_big = sizes > max_block_size
+        return cls(keys=keys.loc[~too_big, ["key", "row"]], skipped_keys=int(keys.loc[too_big, "key"].nunique()))
+
+    def candidates(self, records: PersonTable, rules: tuple[str, ...], max_pairs_per_record: int) -> pd.DataFrame:
+        """Candidate pairs of a chunk: columns rec (record position), cli (client position), n_keys.
+
+        Pairs found by more keys come first; a row with more candidates than the cap keeps those.
+        """
+        rk = person_keys(records, rules)
+        joined = rk.merge(self.keys, on="key", suffixes=("_rec", "_cli"))
+        if joined.empty:
+            return pd.DataFrame({"rec": np.zeros(0, np.int64), "cli": np.zeros(0, np.int64),
+                                 "n_keys": np.zeros(0, np.int64)})
+        pairs = (
+            joined.groupby(["row_rec", "row_cli"], sort=False).size().rename("n_keys").reset_index()
+            .rename(columns={"row_rec": "rec", "row_cli": "cli"})
+        )
+        pairs = pairs.sort_values(["rec", "n_keys", "cli"], ascending=[True, False, True], kind="stable")
+        pairs = pairs[pairs.groupby("rec").cumcount() < max_pairs_per_record]
+        return pairs.reset_index(drop=True)

@@ -1,0 +1,97 @@
+"""Matcher settings read from ``config/matching.yaml`` (see that file for the meaning of each)."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "matching.yaml"
+ENV_VAR = "SAFETYNET_MATCHING_FILE"
+
+
+@dataclass(frozen=True)
+class FieldModel:
+    """m/u probabilities of one field's comparison levels, best level first."""
+
+    name: str
+    levels: tuple[str, ...]
+    m: tuple[float, ...]
+    u: tuple[float, ...]
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        return tuple(math.log2(m / u) for m, u in zip(self.m, self.u, strict=True))
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    match_threshold: float = 0.99
+    review_threshold: float = 0.60
+    keep_threshold: float = 0.01
+    look_alike_margin_bits: float = 10.0
+    veto_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    match_rate: float = 0.1
+    min_clients: int = 1000
+    chunk_size: int = 20000
+    max_block_size: int = 200
+    max_pairs_per_record: int = 100
+    blocking_rules: tuple[str, ...] = ()
+    fields: dict[str, FieldModel] = field(default_factory=dict)
+    name_swap_penalty_bits: float = -2.0
+
+    def __post_init__(self) -> None:
+        # Fail at start-up, not in the middle of a nightly run.
+        if not 0 <= self.keep_threshold <= self.review_threshold <= self.match_threshold <= 1:
+            raise ValueError("matching thresholds must satisfy 0 <= keep <= review <= match <= 1")
+        if self.chunk_size < 1 or self.max_block_size < 1 or self.max_pairs_per_record < 1:
+            raise ValueError("chunk_size, max_block_size and max_pairs_per_record must be positive")
+        for f in self.fields.values():
+            if any(not 0 < p < 1 for p in (*f.m, *f.u)):
+                raise ValueError(f"m and u of field {f.name} must lie strictly between 0 and 1")
+
+
+def _field(name: str, spec: dict[str, Any]) -> FieldModel:
+    levels = tuple(spec)
+    return FieldModel(
+        name=name,
+        levels=levels,
+        m=tuple(float(spec[lv][0]) for lv in levels),
+        u=tuple(float(spec[lv][1]) for lv in levels),
+    )
+
+
+def from_dict(raw: dict[str, Any]) -> MatchingConfig:
+    """Build a config from the parsed YAML mapping."""
+    th = raw.get("thresholds", {})
+    dec = raw.get("decision", {})
+    prior = raw.get("prior", {})
+    blk = raw.get("blocking", {})
+    proc = raw.get("processing", {})
+    return MatchingConfig(
+        match_threshold=float(th.get("match", 0.99)),
+        review_threshold=float(th.get("review", 0.60)),
+        keep_threshold=float(th.get("keep", 0.01)),
+        look_alike_margin_bits=float(dec.get("look_alike_margin_bits", 10.0)),
+        veto_levels={k: tuple(v) for k, v in (dec.get("veto_levels") or {}).items()},
+        match_rate=float(prior.get("match_rate", 0.1)),
+        min_clients=int(prior.get("min_clients", 1000)),
+        chunk_size=int(proc.get("chunk_size", 20000)),
+        max_block_size=int(blk.get("max_block_size", 200)),
+        max_pairs_per_record=int(blk.get("max_pairs_per_record", 100)),
+        blocking_rules=tuple(blk.get("rules", ())),
+        fields={name: _field(name, spec) for name, spec in (raw.get("comparisons") or {}).items()},
+        name_swap_penalty_bits=float(raw.get("name_swap_penalty_bits", -2.0)),
+    )
+
+
+def load(path: str | os.PathLike[str] | None = None) -> MatchingConfig:
+    """Read the matching config: ``path``, else ``$SAFETYNET_MATCHING_FILE``, else the repo default."""
+    chosen = Path(path or os.environ.get(ENV_VAR) or DEFAULT_FILE)
+    with chosen.open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    return from_dict(raw)

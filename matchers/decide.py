@@ -1,0 +1,52 @@
+"""Three-way decisions per extract row: match / review / nonmatch.
+
+Precision first. A pair is auto-matched only when all of these hold:
+
+- it is the row's best candidate and its probability reaches the match threshold;
+- neither name *disagrees* (config ``veto_levels``): twins share every household field and differ
+  only in the given name, which the summed weights alone would outvote;
+- no look-alike: the runner-up client is not itself plausible (probability below the review
+  threshold) or the best beats it by at least ``look_alike_margin_bits``. Otherwise both go to review,
+  so the coordinator sees the two candidates side by side.
+
+A row therefore has at most one ``match``. Rows of a matched record other than the match are
+``nonmatch``; without a match, every pair at or above the review threshold is ``review``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from matchers.compare import LEVELS
+from matchers.config import MatchingConfig
+
+MATCH, REVIEW, NONMATCH = "match", "review", "nonmatch"
+
+
+def decide(scored: pd.DataFrame, config: MatchingConfig) -> pd.Series:
+    """Decision per pair. ``scored`` needs rec (row key), cli, score, total, first_name_level and
+    last_name_level; the result is aligned with its index."""
+    if scored.empty:
+        return pd.Series([], index=scored.index, dtype=object)
+    order = scored.sort_values(["rec", "total", "cli"], ascending=[True, False, True], kind="stable")
+    rank = order.groupby("rec", sort=False).cumcount().to_numpy()
+    rec = order["rec"].to_numpy()
+    total = order["total"].to_numpy()
+    prob = order["score"].to_numpy()
+
+    # Runner-up per row, broadcast to all of that row's pairs (NaN when there is none).
+    second = pd.Series(np.where(rank == 1, total, np.nan)).groupby(rec).transform("max").to_numpy()
+    second_prob = 1.0 / (1.0 + np.exp2(-second))
+    look_alike = (second_prob >= config.review_threshold) & (total - second < config.look_alike_margin_bits)
+
+    vetoed = np.zeros(len(order), dtype=bool)
+    for fname, col in (("first_name", "first_name_level"), ("last_name", "last_name_level")):
+        codes = [LEVELS[fname].index(lv) for lv in config.veto_levels.get(fname, ())]
+        vetoed |= np.isin(order[col].to_numpy(), codes)
+
+    is_match = (rank == 0) & (prob >= config.match_threshold) & ~vetoed & ~look_alike
+    record_matched = pd.Series(is_match).groupby(rec).transform("any").to_numpy()
+    is_review = ~record_matched & (prob >= config.review_threshold)
+    decision = np.where(is_match, MATCH, np.where(is_review, REVIEW, NONMATCH))
+    return pd.Series(decision, index=order.index, dtype=object).reindex(scored.index)

@@ -1,0 +1,126 @@
+"""The Matcher protocol and the default engine (standardise -> block -> compare -> score -> decide).
+
+The engine is one replaceable object behind ``link(clients, records)``: the pipeline only sees the
+protocol, so a better model (EM-estimated m/u, term frequencies...) can take its place without any
+change outside ``matchers/``.
+
+Memory is bounded: the client list is standardised and indexed once; extract rows go through in
+chunks of ``chunk_size`` and only that chunk's candidate pairs exist at a time. Every pair of one
+row lives in that row's chunk, so chunking never changes a decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from matchers.blocking import ClientIndex
+from matchers.compare import compare
+from matchers.config import MatchingConfig
+from matchers.decide import decide
+from matchers.scoring import Weights, score
+from matchers.standardise import standardise
+
+log = logging.getLogger(__name__)
+
+RESULT_COLUMNS = ("record_id", "client_id", "score", "decision", "explanation")
+
+
+@runtime_checkable
+class Matcher(Protocol):
+    """Links extract rows to the client list (see docs/CONTRACTS.md, "Matcher")."""
+
+    def link(self, clients: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+        """clients: person schema with client_id; records: person schema with record_id.
+
+        Returns record_id, client_id, score, decision, explanation; one row per kept pair.
+        """
+        ...
+
+
+@dataclass
+class LinkStats:
+    """Counts of the last run (no identifying data: safe to log and to put in Dagster metadata)."""
+
+    records: int = 0
+    clients: int = 0
+    candidate_pairs: int = 0
+    kept_pairs: int = 0
+    chunks: int = 0
+    skipped_block_keys: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pairs_per_record(self) -> float:
+        return self.candidate_pairs / self.records if self.records else 0.0
+
+
+def _empty_result() -> pd.DataFrame:
+    return pd.DataFrame({
+        "record_id": pd.Series(dtype=object),
+        "client_id": pd.Series(dtype=object),
+        "score": pd.Series(dtype="float64"),
+        "decision": pd.Series(dtype=object),
+        "explanation": pd.Series(dtype=object),
+    })
+
+
+class FellegiSunterMatcher:
+    """Default engine: curated blocking, rapidfuzz comparisons, Fellegi-Sunter weights from config."""
+
+    def __init__(self, config: MatchingConfig) -> None:
+        self.config = config
+        self.stats = LinkStats()
+
+    def link(self, clients: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+        cfg = self.config
+        if "client_id" not in clients.columns or "record_id" not in records.columns:
+            # Column names only: never values (privacy rule 5).
+            raise ValueError("link() needs clients with a client_id column and records with a record_id column")
+        cl = standardise(clients, id_column="client_id")
+        index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size)
+        weights = Weights.from_config(cfg, n_clients=len(cl))
+        stats = LinkStats(records=len(records), clients=len(cl), skipped_block_keys=index.skipped_keys)
+        parts: list[pd.DataFrame] = []
+        for start in range(0, len(records), cfg.chunk_size):
+            chunk = records.iloc[start:start + cfg.chunk_size]
+            parts.append(self._link_chunk(cl, index, weights, chunk, stats))
+            stats.chunks += 1
+            log.info("matcher: %d of %d rows done, %d candidate pairs so far",
+                     min(start + cfg.chunk_size, len(records)), len(records), stats.candidate_pairs)
+        result = pd.concat(parts, ignore_index=True) if parts else _empty_result()
+        if result.empty:
+            result = _empty_result()
+        stats.kept_pairs = len(result)
+        stats.decisions = {k: int(v) for k, v in result["decision"].value_counts().items()}
+        self.stats = stats
+        log.info("matcher: %d rows, %d clients, %.1f pairs per row, decisions %s",
+                 stats.records, stats.clients, stats.pairs_per_record, stats.decisions)
+        return result
+
+    def _link_chunk(self, cl, index: ClientIndex, weights: Weights, chunk: pd.DataFrame,
+                    stats: LinkStats) -> pd.DataFrame:
+        cfg = self.config
+        rs = standardise(chunk, id_column="record_id")
+        pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record)
+        stats.candidate_pairs += len(pairs)
+        if pairs.empty:
+            return _empty_result()
+        ri, ci = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
+        scored = score(compare(rs, cl, ri, ci), weights)
+        scored["rec"], scored["cli"] = ri, ci
+        # Order by client position only to break ties deterministically.
+        scored["decision"] = decide(scored, cfg)
+        kept = scored[(scored["score"] >= cfg.keep_threshold) | (scored["decision"] != "nonmatch")]
+        kept = kept.sort_values(["rec", "score"], ascending=[True, False], kind="stable")
+        return pd.DataFrame({
+            "record_id": rs.ids[kept["rec"].to_numpy()],
+            "client_id": cl.ids[kept["cli"].to_numpy()],
+            "score": kept["score"].to_numpy(dtype=np.float64),
+            "decision": kept["decision"].to_numpy(dtype=object),
+            "explanation": kept["explanation"].to_numpy(dtype=object),
+        })

@@ -1,0 +1,236 @@
+"""Standardise the canonical person schema for matching (vectorised over a whole frame).
+
+Every text field is folded the same way on both sides (clients and extract rows), so that
+comparisons and blocking keys see "Peña-García Jr." and "PENA GARCIA" as the same surname.
+Names become small fixed-width arrays of alternatives (the full name, its parts, middle name,
+aliases / street names) because a child can be recorded under any of them; comparisons take the
+best agreement over the alternatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from matchers import nicknames
+
+#: width of the alternative-name arrays: the primary name plus this many alternatives minus one
+FIRST_WIDTH = 5
+LAST_WIDTH = 4
+ROOT_WIDTH = 3
+
+SUFFIXES = frozenset({"jr", "sr", "jnr", "snr", "ii", "iii", "iv"})
+#: surname particles: "de la Cruz" is also filed as "Cruz"
+PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos", "van", "von", "der",
+                       "den", "y", "e", "di", "du", "le", "st"})
+#: letters NFKD does not decompose into ASCII
+_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l",
+                          "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "œ": "oe", "Œ": "oe", "ı": "i"})
+#: a DOB in these years is a placeholder ("unknown") in agency systems, not a birth date
+PLACEHOLDER_YEAR_MAX = 1901
+PLACEHOLDER_YEAR_MIN_FUTURE = 9000
+_STREET_WORDS = {
+    "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "boulevard": "blvd",
+    "lane": "ln", "court": "ct", "place": "pl", "terrace": "ter", "circle": "cir", "highway": "hwy",
+    "apartment": "apt", "unit": "apt", "north": "n", "south": "s", "east": "e", "west": "w",
+}
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Any column (None / NaN / numbers / strings) as a string Series with "" for missing."""
+    s = pd.Series(values, copy=False)
+    return s.astype("string").fillna("").astype(object).astype("string")
+
+
+def fold(values: pd.Series) -> pd.Series:
+    """Unicode-fold, lower-case and de-punctuate: "Peña-O'Brien" -> "pena obrien".
+
+    Apostrophes vanish (O'Brien = OBrien) while other punctuation separates words (Garcia-Lopez =
+    Garcia Lopez), so hyphenated names split into parts.
+    """
+    s = _text(values)
+    s = s.map(lambda v: v.translate(_SPECIAL), na_action="ignore").astype("string")
+    s = s.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+    s = s.str.lower().str.replace(r"['’`´]", "", regex=True)
+    s = s.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
+    return s.fillna("")
+
+
+def strip_suffixes(values: pd.Series) -> pd.Series:
+    """Drop generational suffixes (Jr, Sr, II, III, IV) from folded names."""
+    pattern = r"(?:^|\s)(?:" + "|".join(sorted(SUFFIXES)) + r")(?=\s|$)"
+    return values.str.replace(pattern, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def surname_parts(name: str) -> list[str]:
+    """Parts of a folded surname a child may be filed under: "de la cruz lopez" -> [cruz, lopez]."""
+    return [t for t in name.split() if t not in PARTICLES and len(t) > 1]
+
+
+def _alias_names(aliases: str) -> tuple[list[str], list[str]]:
+    """Given-name and surname alternatives from one folded, "|"-joined aliases cell.
+
+    A one-word alias is a street name or a given name. A longer alias gives its run-together form
+    (street names like "Lil J" are written with and without spaces) and its first word as given-name
+    alternatives, and its last word as a surname alternative.
+    """
+    firsts: list[str] = []
+    lasts: list[str] = []
+    for alias in aliases.split("|"):
+        tokens = [t for t in alias.split() if t not in SUFFIXES]
+        if not tokens:
+            continue
+        if len(tokens) == 1:
+            firsts.append(tokens[0])
+            continue
+        firsts.extend(["".join(tokens), tokens[0]])
+        if len(tokens[-1]) > 1:
+            lasts.append(tokens[-1])
+    return firsts, lasts
+
+
+def _fill(rows: list[list[str]], width: int) -> np.ndarray:
+    """Ragged name lists -> (n, width) object array, "" padded.
+
+    Slot 0 is always the primary name ("" when missing, so a missing primary reads as missing);
+    the alternatives follow, de-duplicated and truncated to the width.
+    """
+    out = np.full((len(rows), width), "", dtype=object)
+    for i, row in enumerate(rows):
+        primary = row[0] if row else ""
+        out[i, 0] = primary
+        seen: list[str] = []
+        for name in row[1:]:
+            if name and name != primary and name not in seen:
+                seen.append(name)
+        for j, name in enumerate(seen[: width - 1], start=1):
+            out[i, j] = name
+    return out
+
+
+def _roots(primary: np.ndarray) -> np.ndarray:
+    """(n, ROOT_WIDTH) nickname roots of each primary name (computed once per distinct name)."""
+    out = np.full((len(primary), ROOT_WIDTH), "", dtype=object)
+    cache: dict[str, tuple[str, ...]] = {}
+    for i, name in enumerate(primary):
+        if not name:
+            continue
+        r = cache.get(name)
+        if r is None:
+            r = cache[name] = nicknames.roots(name)
+        for j, root in enumerate(r[:ROOT_WIDTH]):
+            out[i, j] = root
+    return out
+
+
+def parse_dob(values: pd.Series) -> pd.DataFrame:
+    """Year, month, day (Int arrays, -1 = missing) from datetime64 or ISO "YYYY-MM-DD..." strings.
+
+    Placeholder DOBs (years up to 1901, e.g. 1900-01-01 and 1800s; years 9000+, e.g. 9999-12-31)
+    mean "unknown" in agency systems and are treated as missing: two children who both have
+    1900-01-01 must not agree on DOB.
+    """
+    s = pd.Series(values, copy=False)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        year, month, day = s.dt.year, s.dt.month, s.dt.day
+    else:
+        parts = _text(s).str.strip().str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
+        year, month, day = (pd.to_numeric(parts[i], errors="coerce") for i in range(3))
+    frame = pd.DataFrame({"y": year, "m": month, "d": day}).astype("float64")
+    valid = (
+        frame["y"].between(PLACEHOLDER_YEAR_MAX + 1, PLACEHOLDER_YEAR_MIN_FUTURE - 1)
+        & frame["m"].between(1, 12)
+        & frame["d"].between(1, 31)
+    )
+    out = frame.where(valid).fillna(-1).astype("int64")
+    out.index = s.index
+    return out
+
+
+def _code(values: pd.Series, missing: frozenset[str]) -> np.ndarray:
+    folded = fold(values)
+    return folded.where(~folded.isin(missing), "").to_numpy(dtype=object)
+
+
+def _address(values: pd.Series) -> np.ndarray:
+    folded = fold(values)
+    words = folded.str.split(" ")
+    normalised = words.map(lambda ws: " ".join(_STREET_WORDS.get(w, w) for w in ws) if ws else "")
+    return normalised.fillna("").to_numpy(dtype=object)
+
+
+@dataclass
+class PersonTable:
+    """Standardised persons, one row per input row, as aligned numpy arrays."""
+
+    ids: np.ndarray  # record_id / client_id as given
+    first: np.ndarray  # (n, FIRST_WIDTH): primary given name run together, then alternatives
+    first_roots: np.ndarray  # (n, ROOT_WIDTH): nickname roots of the primary given name
+    last: np.ndarray  # (n, LAST_WIDTH): primary surname run together, then parts / alias surnames
+    last_roots: np.ndarray  # (n, ROOT_WIDTH): nickname roots of the surname (for swapped names)
+    dob_y: np.ndarray
+    dob_m: np.ndarray
+    dob_d: np.ndarray
+    dob8: np.ndarray  # "YYYYMMDD" or ""
+    sex: np.ndarray
+    race: np.ndarray
+    address: np.ndarray
+    city: np.ndarray
+    zip: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name].reset_index(drop=True)
+    return pd.Series([None] * len(frame), dtype=object)
+
+
+def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTable:
+    """Standardise a person-schema frame (``id_column`` holds the ids; any field may be missing)."""
+    first = strip_suffixes(fold(_column(frame, "first_name")))
+    middle = strip_suffixes(fold(_column(frame, "middle_name")))
+    last = strip_suffixes(fold(_column(frame, "last_name")))
+    # Folding would turn "|" into a space: fold each alias on its own, keep the separator.
+    aliases = fold(_text(_column(frame, "aliases")).str.replace("|", " qqaliasqq ", regex=False))
+    aliases = aliases.str.replace(" ?qqaliasqq ?", "|", regex=True)
+
+    first_rows: list[list[str]] = []
+    last_rows: list[list[str]] = []
+    for f, mid, la, al in zip(first.tolist(), middle.tolist(), last.tolist(), aliases.tolist(), strict=True):
+        f_tokens = f.split()
+        la_parts = surname_parts(la)
+        al_first, al_last = _alias_names(al) if al else ([], [])
+        # Primary first: run together ("mary ann" = "maryann"); its words are alternatives, so are
+        # the middle name (children go by it) and alias given names / street names.
+        first_rows.append(["".join(f_tokens), *(f_tokens if len(f_tokens) > 1 else []),
+                           *mid.split()[:1], *al_first])
+        last_rows.append(["".join(la.split()), *la_parts, *al_last])
+    first_arr = _fill(first_rows, FIRST_WIDTH)
+    last_arr = _fill(last_rows, LAST_WIDTH)
+
+    dob = parse_dob(_column(frame, "dob"))
+    y, m, d = dob["y"].to_numpy(), dob["m"].to_numpy(), dob["d"].to_numpy()
+    dob8 = np.where(y >= 0, pd.Series(y * 10000 + m * 100 + d).astype(str).to_numpy(dtype=object), "")
+    sex = fold(_column(frame, "sex")).str[:1]
+    sex = sex.where(~sex.isin(["u", ""]), "")
+    return PersonTable(
+        ids=_column(frame, id_column).to_numpy(dtype=object),
+        first=first_arr,
+        first_roots=_roots(first_arr[:, 0]),
+        last=last_arr,
+        last_roots=_roots(last_arr[:, 0]),
+        dob_y=y,
+        dob_m=m,
+        dob_d=d,
+        dob8=dob8.astype(object),
+        sex=sex.to_numpy(dtype=object),
+        race=_code(_column(frame, "race"), frozenset({"unknown", "other", "declined", ""})),
+        address=_address(_column(frame, "address")),
+        city=fold(_column(frame, "city")).to_numpy(dtype=object),
+        zip=fold(_column(frame, "zip")).str.replace(" ", "", regex=False).to_numpy(dtype=object),
+    )
