@@ -1,0 +1,96 @@
+"""The SafetyNet client list: upsert, child lists, inactivation, and the matcher's view of it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from integrations.kinds import PERSON_COLUMNS, KindSpec
+from warehouse.frames import chunks, records
+from warehouse.models import CLIENT_CHILDREN, Client
+from warehouse.upsert import upsert
+
+#: client-list columns stored on ``clients`` (the list columns go to child tables)
+CLIENT_FIELDS = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "dob",
+    "sex",
+    "gender_identity",
+    "race",
+    "address",
+    "city",
+    "county",
+    "zip",
+    "referral_date",
+    "csec_status",
+    "next_meeting",
+)
+
+
+def write_clients(
+    conn: sa.Connection, *, spec: KindSpec, frame: pd.DataFrame, delivery_id: int, now: object
+) -> dict[str, int]:
+    """Upsert the whole client list; replace each listed client's child rows; inactivate the others.
+
+    Returns row counts per table written.
+    """
+    table_spec = spec.table("clients")
+    df = frame[frame["record_id"].notna()].copy()
+    df["record_id"] = df["record_id"].astype(object).map(str)
+    df = df.drop_duplicates("record_id", keep="last")
+    types = {"client_id": "str", **{c: table_spec.column(c).type for c in CLIENT_FIELDS}, "active": "bool"}
+    df["client_id"] = df["record_id"]
+    df["active"] = True
+    clients = Client.__table__
+    rows = records(df, types, {"delivery_id": delivery_id, "updated_at": now})
+    upsert(conn, clients, rows, key=("client_id",))
+    counts = {"clients": len(rows)}
+
+    listed = list(df["client_id"])
+    for column, (child, value_col) in CLIENT_CHILDREN.items():
+        # replaced wholesale: (client_id, position) is the key, so the same list leaves the same rows
+        for batch in chunks(listed):
+            conn.execute(sa.delete(child).where(child.c.client_id.in_(batch)))
+        child_rows = [
+            {"client_id": cid, "position": pos, value_col: value}
+            for cid, text in zip(df["client_id"], df[column].astype(object), strict=True)
+            if isinstance(text, str)
+            for pos, value in enumerate((v.strip() for v in text.split("|") if v.strip()), start=1)
+        ]
+        if child_rows:
+            conn.execute(sa.insert(child), child_rows)
+        counts[child.name] = len(child_rows)
+
+    # clients no longer on the list stay (links and decisions point at them) but become inactive
+    active = set(conn.execute(sa.select(clients.c.client_id).where(clients.c.active)).scalars())
+    gone = sorted(active - set(listed))
+    for batch in chunks(gone):
+        conn.execute(
+            sa.update(clients).where(clients.c.client_id.in_(batch)).values(active=False, updated_at=now)
+        )
+    counts["clients_inactivated"] = len(gone)
+    return counts
+
+
+def read_clients_frame(conn: sa.Connection) -> pd.DataFrame:
+    """Active clients in the person schema with ``client_id`` (aliases "|"-joined, dob datetime64)."""
+    c = Client.__table__
+    fields = [f for f in PERSON_COLUMNS if f not in ("record_id", "aliases")]
+    rows = conn.execute(
+        sa.select(c.c.client_id, *[c.c[f] for f in fields]).where(c.c.active).order_by(c.c.client_id)
+    ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["client_id", *fields], dtype=object)
+    aliases_table, value_col = CLIENT_CHILDREN["aliases"]
+    aliases: dict[str, list[str]] = {}
+    for cid, alias in conn.execute(
+        sa.select(aliases_table.c.client_id, aliases_table.c[value_col])
+        .join(c, c.c.client_id == aliases_table.c.client_id)
+        .where(c.c.active)
+        .order_by(aliases_table.c.client_id, aliases_table.c.position)
+    ):
+        aliases.setdefault(cid, []).append(alias)
+    frame["aliases"] = [("|".join(aliases[cid]) if cid in aliases else None) for cid in frame["client_id"]]
+    frame["dob"] = pd.to_datetime(frame["dob"], errors="coerce").astype("datetime64[ns]")
+    return frame[["client_id", *[f for f in PERSON_COLUMNS if f != "record_id"]]]

@@ -1,0 +1,53 @@
+"""Engines for the warehouse: the same code on SQLite (embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+DEFAULT_URL = "sqlite:///var/warehouse.db"
+URL_ENV = "SAFETYNET_WAREHOUSE_URL"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``url``, else ``$SAFETYNET_WAREHOUSE_URL``, else the embedded SQLite file under ``var/``."""
+    return url or os.environ.get(URL_ENV) or DEFAULT_URL
+
+
+def make_engine(url: str | None = None) -> sa.Engine:
+    """An engine whose transactions really are transactions, on both backends.
+
+    SQLite needs two fixes (SQLAlchemy's documented recipe, "Serializable isolation / Savepoints /
+    Transactional DDL"): pysqlite's legacy transaction handling only emits BEGIN before DML, so a
+    failed load could leave earlier statements committed and SAVEPOINT/DDL misbehave; we switch its
+    handling off and emit BEGIN ourselves. Foreign keys are off by default in SQLite; we turn them on
+    per connection so both backends enforce the same constraints.
+    """
+    u = sa.engine.make_url(resolve_url(url))
+    if u.get_backend_name() != "sqlite":
+        return sa.create_engine(u, pool_pre_ping=True)
+
+    if u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    # timeout: wait for a concurrent writer (e.g. the review app) instead of failing at once
+    engine = sa.create_engine(u, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI object)
+        dbapi_connection.isolation_level = None  # pysqlite: never emit BEGIN on its own
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "sqlite"

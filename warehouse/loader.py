@@ -1,0 +1,554 @@
+"""``Warehouse``: the only way the pipeline writes the consolidated warehouse (docs/CONTRACTS.md).
+
+Every delivery is loaded in one database transaction: any failure rolls the whole delivery back,
+so the warehouse always holds the previous good state. Log lines and exceptions name tables,
+counts and delivery ids only (privacy rule 5).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pandas as pd
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from expectations.report import ValidationReport
+from integrations.extract import Extract
+from integrations.kinds import PERSON_COLUMNS
+from warehouse import facts
+from warehouse.clients import read_clients_frame, write_clients
+from warehouse.db import is_sqlite, make_engine, resolve_url
+from warehouse.decisions import decision_state, final_links
+from warehouse.errors import WarehouseError
+from warehouse.frames import chunks, records
+from warehouse.models import (
+    Client,
+    Delivery,
+    DqResult,
+    MatchLink,
+    ReviewDecision,
+    ReviewItem,
+    Run,
+    SourcePerson,
+)
+from warehouse.status import source_status
+from warehouse.upsert import upsert
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_HERE = Path(__file__).resolve().parent
+
+
+def utcnow() -> datetime:
+    """Naive UTC: the warehouse stores UTC without a zone, identically on SQLite and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    id: int
+    source: str
+    kind: str | None
+    file_name: str
+    sha256: str
+    delivered_on: date | None
+    received_at: datetime
+    status: str
+    rows_read: int
+    rows_quarantined: int
+    run_id: int | None
+
+
+@dataclass
+class LoadResult:
+    delivery_id: int
+    #: True when the delivery was already loaded: nothing was done
+    skipped: bool
+    rows_read: int
+    #: records with a ``match`` link (client list: clients on the list)
+    records_matched: int
+    #: open review items for this delivery's records after the load
+    review_items_open: int
+    #: rows kept per warehouse table from this delivery (only linked records' rows)
+    facts: dict[str, int] = field(default_factory=dict)
+
+
+class Warehouse:
+    """The consolidated warehouse on SQLite (default ``sqlite:///var/warehouse.db``) or PostgreSQL."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        self.engine = make_engine(self.url)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- schema ----------------------------------------------------------------------------------
+
+    def migrate(self, revision: str = "head") -> None:
+        """``alembic upgrade <revision>`` on this warehouse, with the packaged migrations."""
+        cfg = Config(str(_HERE / "alembic.ini"))
+        cfg.set_main_option("script_location", str(_HERE / "migrations"))
+        cfg.attributes["configure_logger"] = False  # leave the application's logging alone
+        with self.engine.connect() as conn:
+            sqlite = is_sqlite(self.engine)
+            if sqlite:
+                # SQLite's documented procedure for table rebuilds (batch migrations): foreign keys
+                # off outside the transaction, checked again before they come back on.
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
+                    if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise WarehouseError("migration left rows violating foreign keys; rolled back")
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+    # --- runs and deliveries ---------------------------------------------------------------------
+
+    def start_run(self, trigger: str) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(
+                sa.insert(Run.__table__)
+                .values(trigger=trigger, started_at=utcnow(), status="running")
+                .returning(Run.__table__.c.id)
+            ).scalar_one()
+
+    def finish_run(self, run_id: int, status: str, summary: dict | None = None) -> None:
+        # round-trip through JSON so a date or Path in the summary cannot fail the run at the very end
+        safe = json.loads(json.dumps(summary or {}, default=str))
+        with self.engine.begin() as conn:
+            runs = Run.__table__
+            done = conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id)
+                .values(status=status, finished_at=utcnow(), summary=safe)
+            )
+            if done.rowcount != 1:
+                raise WarehouseError(f"unknown run {run_id}")
+
+    def find_delivery(self, source: str, sha256: str) -> DeliveryInfo | None:
+        d = Delivery.__table__
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(sa.select(d).where(d.c.source == source, d.c.sha256 == sha256))
+                .mappings()
+                .first()
+            )
+        return _delivery_info(row) if row else None
+
+    def delivery(self, delivery_id: int) -> DeliveryInfo:
+        with self.engine.connect() as conn:
+            return _delivery_info(self._delivery_row(conn, delivery_id))
+
+    def record_validation(
+        self,
+        *,
+        source: str,
+        file_name: str,
+        sha256: str,
+        delivered_on: date | None,
+        rows_read: int,
+        report: ValidationReport,
+        run_id: int | None = None,
+        kind: str | None = None,
+    ) -> int:
+        """One ``deliveries`` row and its ``dq_results``; the existing id if these bytes were seen before.
+
+        A quarantined delivery counts all its rows as quarantined: a blocking failure stops the
+        whole file, not just the failing rows.
+        """
+        existing = self.find_delivery(source, sha256)
+        if existing is not None:
+            return existing.id
+        d = Delivery.__table__
+        quarantined = report.quarantined
+        with self.engine.begin() as conn:
+            delivery_id = conn.execute(
+                sa.insert(d)
+                .values(
+                    source=source,
+                    kind=kind,
+                    file_name=file_name,
+                    sha256=sha256,
+                    delivered_on=delivered_on,
+                    received_at=utcnow(),
+                    run_id=run_id,
+                    status="quarantined" if quarantined else "validated",
+                    rows_read=int(rows_read),
+                    rows_quarantined=int(rows_read) if quarantined else 0,
+                    records_matched=0,
+                    review_items_opened=0,
+                )
+                .returning(d.c.id)
+            ).scalar_one()
+            results = [
+                {
+                    "delivery_id": delivery_id,
+                    "rule_id": r.rule_id,
+                    "description": r.description,
+                    "severity": r.severity,
+                    "success": bool(r.success),
+                    "table_name": r.table,
+                    "column_name": r.column,
+                    "unexpected_count": int(r.unexpected_count),
+                    "row_numbers": [int(n) for n in r.row_numbers],
+                    "how_to_fix": r.how_to_fix,
+                }
+                for r in report.results
+            ]
+            if results:
+                conn.execute(sa.insert(DqResult.__table__), results)
+        log.info(
+            "delivery %s recorded: %s, %d rule results",
+            delivery_id,
+            "quarantined" if quarantined else "validated",
+            len(report.results),
+        )
+        return delivery_id
+
+    # --- loads -----------------------------------------------------------------------------------
+
+    def load_clients(self, delivery_id: int, extract: Extract) -> LoadResult:
+        """The client list: upsert, child lists replaced, clients missing from it become inactive."""
+        if extract.spec.matched:
+            raise WarehouseError(f"delivery {delivery_id} is not a client list; use load_delivery")
+
+        def work(conn: sa.Connection, row: sa.RowMapping) -> LoadResult:
+            now = utcnow()
+            counts = write_clients(
+                conn, spec=extract.spec, frame=extract.tables["clients"], delivery_id=delivery_id, now=now
+            )
+            self._mark_loaded(conn, delivery_id, extract.kind, counts["clients"], 0, now)
+            return LoadResult(delivery_id, False, extract.rows_read, counts["clients"], 0, counts)
+
+        return self._load(delivery_id, extract, work)
+
+    def load_delivery(self, delivery_id: int, extract: Extract, links: pd.DataFrame) -> LoadResult:
+        """One agency delivery: links after human decisions, linked records' facts, review items."""
+        if not extract.spec.matched:
+            raise WarehouseError(f"delivery {delivery_id} is the client list; use load_clients")
+
+        def work(conn: sa.Connection, row: sa.RowMapping) -> LoadResult:
+            return self._load_matched(conn, delivery_id, extract, links)
+
+        return self._load(delivery_id, extract, work)
+
+    def _load(
+        self, delivery_id: int, extract: Extract, work: Callable[[sa.Connection, sa.RowMapping], LoadResult]
+    ) -> LoadResult:
+        with self._failures_rolled_back(f"loading delivery {delivery_id}"):
+            with self.engine.begin() as conn:
+                row = self._delivery_row(conn, delivery_id, for_update=True)
+                if row["status"] == "loaded":
+                    log.info("delivery %s already loaded: skipped", delivery_id)
+                    return self._skipped(conn, row)
+                if row["status"] == "quarantined":
+                    raise WarehouseError(f"delivery {delivery_id} is quarantined and cannot be loaded")
+                if row["source"] != extract.source:
+                    raise WarehouseError(
+                        f"delivery {delivery_id} belongs to another source than this extract"
+                    )
+                result = work(conn, row)
+        log.info(
+            "delivery %s loaded: %d rows read, %d records matched, %d review items open, facts %s",
+            delivery_id,
+            result.rows_read,
+            result.records_matched,
+            result.review_items_open,
+            result.facts,
+        )
+        return result
+
+    def _load_matched(
+        self, conn: sa.Connection, delivery_id: int, extract: Extract, links: pd.DataFrame
+    ) -> LoadResult:
+        source, kind = extract.source, extract.spec
+        now = utcnow()
+        persons = extract.persons()
+        persons["record_id"] = persons["record_id"].astype(object).map(str)
+        persons = persons[persons["record_id"].notna()]
+        record_ids = set(persons["record_id"])
+
+        decisions = self._decisions(conn, source)
+        final = final_links(links, decisions, record_ids)
+        self._check_clients_exist(conn, delivery_id, set(final["client_id"]))
+        kept = set(final["record_id"])
+
+        # records of this delivery that lost every link (a person said "not this person", or the
+        # model changed its mind): whatever an earlier delivery stored about them goes (rule 1)
+        facts.purge_records(
+            conn,
+            source=source,
+            kind=kind,
+            record_ids=(record_ids - kept) & facts.stored_record_ids(conn, source),
+        )
+
+        counts: dict[str, int] = {}
+        counts["source_persons"] = self._write_persons(conn, source, persons, kept, delivery_id, now)
+        counts["match_links"] = self._write_links(conn, source, final, record_ids, delivery_id, now)
+        for spec in facts.fact_specs_of(kind):
+            counts[spec.name] = facts.write_facts(
+                conn,
+                source=source,
+                spec=spec,
+                frame=extract.tables[spec.name],
+                kept=kept,
+                delivery_id=delivery_id,
+                now=now,
+            )
+        if "arrests" in counts:
+            counts["arrest_charges"] = facts.write_arrest_charges(conn, source=source, kept=kept)
+        opened, open_now = self._write_review_items(
+            conn, source, final, decisions, record_ids, delivery_id, now
+        )
+
+        matched = int(final.loc[final["decision"] == "match", "record_id"].nunique())
+        self._mark_loaded(conn, delivery_id, extract.kind, matched, opened, now)
+        return LoadResult(delivery_id, False, extract.rows_read, matched, open_now, counts)
+
+    # --- load steps ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _decisions(conn: sa.Connection, source: str) -> pd.DataFrame:
+        rd = ReviewDecision.__table__
+        rows = conn.execute(
+            sa.select(rd.c.id, rd.c.record_id, rd.c.client_id, rd.c.decision, rd.c.decided_at).where(
+                rd.c.source == source
+            )
+        ).all()
+        return pd.DataFrame(
+            [tuple(r) for r in rows],
+            columns=["id", "record_id", "client_id", "decision", "decided_at"],
+            dtype=object,
+        )
+
+    @staticmethod
+    def _check_clients_exist(conn: sa.Connection, delivery_id: int, client_ids: set[str]) -> None:
+        c = Client.__table__
+        known: set[str] = set()
+        for batch in chunks(sorted(client_ids)):
+            known.update(conn.execute(sa.select(c.c.client_id).where(c.c.client_id.in_(batch))).scalars())
+        unknown = len(client_ids - known)
+        if unknown:
+            raise WarehouseError(
+                f"delivery {delivery_id}: links name {unknown} client(s) not in the client list"
+            )
+
+    @staticmethod
+    def _write_persons(
+        conn: sa.Connection,
+        source: str,
+        persons: pd.DataFrame,
+        kept: set[str],
+        delivery_id: int,
+        now: datetime,
+    ) -> int:
+        linked = persons[persons["record_id"].isin(kept)]
+        types = {c: ("date" if c == "dob" else "str") for c in PERSON_COLUMNS}
+        rows = records(linked, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
+        upsert(conn, SourcePerson.__table__, rows, key=("source", "record_id"))
+        return len(rows)
+
+    @staticmethod
+    def _write_links(
+        conn: sa.Connection,
+        source: str,
+        final: pd.DataFrame,
+        record_ids: set[str],
+        delivery_id: int,
+        now: datetime,
+    ) -> int:
+        ml = MatchLink.__table__
+        wanted = set(zip(final["record_id"], final["client_id"], strict=True))
+        stale = [
+            link_id
+            for link_id, rec, client in conn.execute(
+                sa.select(ml.c.id, ml.c.record_id, ml.c.client_id).where(ml.c.source == source)
+            )
+            if rec in record_ids and (rec, client) not in wanted
+        ]
+        for batch in chunks(stale):
+            conn.execute(sa.delete(ml).where(ml.c.id.in_(batch)))
+        types = {
+            "record_id": "str",
+            "client_id": "str",
+            "score": "float",
+            "decision": "str",
+            "decided_by": "str",
+            "explanation": "str",
+        }
+        rows = records(final, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
+        upsert(conn, ml, rows, key=("source", "record_id", "client_id"))
+        return len(rows)
+
+    @staticmethod
+    def _write_review_items(
+        conn: sa.Connection,
+        source: str,
+        final: pd.DataFrame,
+        decisions: pd.DataFrame,
+        record_ids: set[str],
+        delivery_id: int,
+        now: datetime,
+    ) -> tuple[int, int]:
+        """Open one item per undecided record whose best remaining link is ``review``.
+
+        Returns (items opened now, items open for this delivery's records after the load).
+        """
+        ri = ReviewItem.__table__
+        _, _, decided_at = decision_state(decisions)
+        has_match = set(final.loc[final["decision"] == "match", "record_id"])
+        review = final[
+            (final["decision"] == "review")
+            & ~final["record_id"].isin(has_match)
+            & ~final["record_id"].isin(decided_at)
+        ]
+        best = review.groupby("record_id")["score"].max()
+        existing = {
+            rec: (item_id, status)
+            for item_id, rec, status in conn.execute(
+                sa.select(ri.c.id, ri.c.record_id, ri.c.status).where(ri.c.source == source)
+            )
+        }
+        to_open = [
+            {
+                "source": source,
+                "record_id": rec,
+                "status": "open",
+                "best_score": None if pd.isna(score) else float(score),
+                "delivery_id": delivery_id,
+                "opened_at": now,
+                "decided_at": None,
+            }
+            for rec, score in best.items()
+            if rec not in existing  # opened once: an existing item (open or decided) is never re-opened
+        ]
+        if to_open:
+            conn.execute(sa.insert(ri), to_open)
+        still_open = [
+            {"item_id": existing[rec][0], "score": None if pd.isna(score) else float(score)}
+            for rec, score in best.items()
+            if rec in existing and existing[rec][1] == "open"
+        ]
+        if still_open:
+            conn.execute(
+                sa.update(ri)
+                .where(
+                    ri.c.id == sa.bindparam("item_id"),
+                    ri.c.best_score.is_distinct_from(sa.bindparam("score")),
+                )
+                .values(best_score=sa.bindparam("score"), delivery_id=delivery_id),
+                still_open,
+            )
+        # open items of this delivery's records that a person has decided: closed, not deleted
+        closed = [
+            {"item_id": item_id, "at": decided_at[rec]}
+            for rec, (item_id, status) in existing.items()
+            if status == "open" and rec in decided_at
+        ]
+        if closed:
+            conn.execute(
+                sa.update(ri)
+                .where(ri.c.id == sa.bindparam("item_id"))
+                .values(status="decided", decided_at=sa.bindparam("at")),
+                closed,
+            )
+        # open items no longer needed (the record now has a match, or no review link at all)
+        obsolete = [
+            item_id
+            for rec, (item_id, status) in existing.items()
+            if status == "open" and rec in record_ids and rec not in best.index and rec not in decided_at
+        ]
+        for batch in chunks(obsolete):
+            conn.execute(sa.delete(ri).where(ri.c.id.in_(batch)))
+        return len(to_open), len(best)
+
+    @staticmethod
+    def _mark_loaded(
+        conn: sa.Connection, delivery_id: int, kind: str, matched: int, opened: int, now: datetime
+    ) -> None:
+        d = Delivery.__table__
+        conn.execute(
+            sa.update(d)
+            .where(d.c.id == delivery_id)
+            .values(
+                status="loaded", kind=kind, records_matched=matched, review_items_opened=opened, loaded_at=now
+            )
+        )
+
+    @staticmethod
+    def _skipped(conn: sa.Connection, row: sa.RowMapping) -> LoadResult:
+        ri = ReviewItem.__table__
+        open_items = conn.execute(
+            sa.select(sa.func.count()).where(ri.c.delivery_id == row["id"], ri.c.status == "open")
+        ).scalar_one()
+        return LoadResult(
+            row["id"], True, int(row["rows_read"]), int(row["records_matched"]), int(open_items)
+        )
+
+    @staticmethod
+    def _delivery_row(conn: sa.Connection, delivery_id: int, for_update: bool = False) -> sa.RowMapping:
+        d = Delivery.__table__
+        stmt = sa.select(d).where(d.c.id == delivery_id)
+        if for_update:  # two workers loading the same delivery: the second waits, then sees "loaded"
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).mappings().first()
+        if row is None:
+            raise WarehouseError(f"unknown delivery {delivery_id}")
+        return row
+
+    @staticmethod
+    @contextmanager
+    def _failures_rolled_back(what: str) -> Iterator[None]:
+        """Re-raise any failure as a data-free WarehouseError (the transaction is already rolled back).
+
+        Driver messages quote parameters (names, ids), so the original is neither chained nor logged;
+        only its type is kept.
+        """
+        try:
+            yield
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            kind = type(exc).__name__
+            log.error("%s failed (%s); rolled back, nothing written", what, kind)
+            raise WarehouseError(f"{what} failed ({kind}); rolled back, nothing written", kind) from None
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def clients_frame(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return read_clients_frame(conn)
+
+    def status(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return source_status(conn)
+
+
+def _delivery_info(row: sa.RowMapping) -> DeliveryInfo:
+    return DeliveryInfo(
+        id=row["id"],
+        source=row["source"],
+        kind=row["kind"],
+        file_name=row["file_name"],
+        sha256=row["sha256"],
+        delivered_on=row["delivered_on"],
+        received_at=row["received_at"],
+        status=row["status"],
+        rows_read=row["rows_read"],
+        rows_quarantined=row["rows_quarantined"],
+        run_id=row["run_id"],
+    )

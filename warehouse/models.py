@@ -1,0 +1,314 @@
+"""The warehouse schema: SQLAlchemy 2.x models, portable across SQLite and PostgreSQL.
+
+Only Alembic creates or changes these tables (``warehouse/migrations``); a test checks that the
+migrated schema and this metadata never drift apart.
+
+Conventions, chosen for portability:
+
+- timestamps are naive UTC ``DateTime`` (SQLite has no time zones; PostgreSQL ``timestamp``);
+- coded values are ``String`` plus a named CHECK constraint, not native enums (cheap to extend
+  later with a batch migration on SQLite, no ``CREATE TYPE`` on PostgreSQL);
+- every constraint and index has a deterministic name (``NAMING_CONVENTION``), so a later
+  SQLite batch migration can drop or alter it by name.
+
+The fact tables are generated from ``integrations.kinds``: one table per canonical non-client
+table with its non-person columns, plus ``source``, ``record_id`` and ``delivery_id``, unique on
+(source, natural key). A new kind therefore needs a migration but no model code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from integrations.kinds import KINDS, PERSON_COLUMNS, ColumnType, TableSpec
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DELIVERY_STATUSES = ("validated", "quarantined", "loaded")
+LINK_DECISIONS = ("match", "review")
+DECIDERS = ("model", "human")
+REVIEW_STATUSES = ("open", "decided")
+HUMAN_DECISIONS = ("same_person", "not_this_person", "link_other_client")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str | None = None) -> sa.CheckConstraint:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({quoted})", name=name or column)
+
+
+def _delivery_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("deliveries.id")
+
+
+# --- runs and deliveries -------------------------------------------------------------------------
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger: Mapped[str] = mapped_column(sa.String)
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    status: Mapped[str] = mapped_column(sa.String)  # running | success | failure | ... (pipeline's words)
+    summary: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "sha256"),
+        _one_of("status", DELIVERY_STATUSES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String)
+    kind: Mapped[str | None] = mapped_column(sa.String)
+    file_name: Mapped[str] = mapped_column(sa.String)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    delivered_on: Mapped[date | None] = mapped_column(sa.Date)
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("runs.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String)
+    rows_read: Mapped[int] = mapped_column(sa.Integer)
+    rows_quarantined: Mapped[int] = mapped_column(sa.Integer)
+    records_matched: Mapped[int] = mapped_column(sa.Integer)
+    review_items_opened: Mapped[int] = mapped_column(sa.Integer)
+    loaded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+
+class DqResult(Base):
+    __tablename__ = "dq_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(_delivery_fk(), index=True)
+    rule_id: Mapped[str] = mapped_column(sa.String)
+    description: Mapped[str] = mapped_column(sa.String)
+    severity: Mapped[str] = mapped_column(sa.String)
+    success: Mapped[bool] = mapped_column(sa.Boolean)
+    table_name: Mapped[str | None] = mapped_column(sa.String)
+    column_name: Mapped[str | None] = mapped_column(sa.String)
+    unexpected_count: Mapped[int] = mapped_column(sa.Integer)
+    row_numbers: Mapped[list] = mapped_column(sa.JSON)  # agency row numbers only, never values
+    how_to_fix: Mapped[str] = mapped_column(sa.String)
+
+
+# --- the client list ---------------------------------------------------------------------------
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    client_id: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(sa.String)
+    middle_name: Mapped[str | None] = mapped_column(sa.String)
+    last_name: Mapped[str | None] = mapped_column(sa.String)
+    dob: Mapped[date | None] = mapped_column(sa.Date)
+    sex: Mapped[str | None] = mapped_column(sa.String)
+    gender_identity: Mapped[str | None] = mapped_column(sa.String)
+    race: Mapped[str | None] = mapped_column(sa.String)
+    address: Mapped[str | None] = mapped_column(sa.String)
+    city: Mapped[str | None] = mapped_column(sa.String)
+    county: Mapped[str | None] = mapped_column(sa.String)
+    zip: Mapped[str | None] = mapped_column(sa.String)
+    referral_date: Mapped[date | None] = mapped_column(sa.Date)
+    csec_status: Mapped[str | None] = mapped_column(sa.String)
+    next_meeting: Mapped[date | None] = mapped_column(sa.Date)
+    active: Mapped[bool] = mapped_column(sa.Boolean)
+    delivery_id: Mapped[int | None] = mapped_column(_delivery_fk())
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+
+def _client_child(class_name: str, table: str, value_column: str) -> type[Base]:
+    """One "|"-list of the client list (aliases, risk factors, services) as ordered child rows.
+
+    The primary key is (client_id, position), not a surrogate id, so replacing a client's rows with
+    the same list leaves the table exactly as it was.
+    """
+    attrs = {
+        "__tablename__": table,
+        "client_id": mapped_column(
+            sa.String, sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
+        ),
+        "position": mapped_column(sa.Integer, primary_key=True),
+        value_column: mapped_column(sa.String, nullable=False),
+        "__annotations__": {"client_id": Mapped[str], "position": Mapped[int], value_column: Mapped[str]},
+    }
+    return type(class_name, (Base,), attrs)
+
+
+ClientAlias = _client_child("ClientAlias", "client_aliases", "alias")
+ClientRiskFactor = _client_child("ClientRiskFactor", "client_risk_factors", "risk_factor")
+ClientService = _client_child("ClientService", "client_services", "service")
+
+#: client-list list column -> (child table, value column)
+CLIENT_CHILDREN: dict[str, tuple[sa.Table, str]] = {
+    "aliases": (ClientAlias.__table__, "alias"),
+    "risk_factors": (ClientRiskFactor.__table__, "risk_factor"),
+    "services": (ClientService.__table__, "service"),
+}
+
+
+# --- agency persons, links and review ------------------------------------------------------------
+
+
+class SourcePerson(Base):
+    """An agency's person record as the agency wrote it; kept only while it has a match or review link."""
+
+    __tablename__ = "source_persons"
+    __table_args__ = (sa.UniqueConstraint("source", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String)
+    record_id: Mapped[str] = mapped_column(sa.String)
+    first_name: Mapped[str | None] = mapped_column(sa.String)
+    middle_name: Mapped[str | None] = mapped_column(sa.String)
+    last_name: Mapped[str | None] = mapped_column(sa.String)
+    aliases: Mapped[str | None] = mapped_column(sa.String)
+    dob: Mapped[date | None] = mapped_column(sa.Date)
+    sex: Mapped[str | None] = mapped_column(sa.String)
+    race: Mapped[str | None] = mapped_column(sa.String)
+    address: Mapped[str | None] = mapped_column(sa.String)
+    city: Mapped[str | None] = mapped_column(sa.String)
+    zip: Mapped[str | None] = mapped_column(sa.String)
+    delivery_id: Mapped[int] = mapped_column(_delivery_fk())
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+
+class MatchLink(Base):
+    __tablename__ = "match_links"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "record_id", "client_id"),
+        _one_of("decision", LINK_DECISIONS),
+        _one_of("decided_by", DECIDERS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String)
+    record_id: Mapped[str] = mapped_column(sa.String)
+    client_id: Mapped[str] = mapped_column(sa.ForeignKey("clients.client_id"), index=True)
+    score: Mapped[float | None] = mapped_column(sa.Float)  # None for a human link the model never proposed
+    decision: Mapped[str] = mapped_column(sa.String)
+    decided_by: Mapped[str] = mapped_column(sa.String)
+    explanation: Mapped[str | None] = mapped_column(sa.Text)  # the matcher's JSON, kept as text
+    delivery_id: Mapped[int] = mapped_column(_delivery_fk())
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+
+class ReviewItem(Base):
+    __tablename__ = "review_items"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "record_id"),
+        _one_of("status", REVIEW_STATUSES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String)
+    record_id: Mapped[str] = mapped_column(sa.String)
+    status: Mapped[str] = mapped_column(sa.String)
+    best_score: Mapped[float | None] = mapped_column(sa.Float)
+    delivery_id: Mapped[int] = mapped_column(_delivery_fk())
+    opened_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+
+class ReviewDecision(Base):
+    """Append-only: written by the review app, read (never changed) by loads. Decisions win over the model."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (
+        sa.Index(None, "source", "record_id"),
+        _one_of("decision", HUMAN_DECISIONS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String)
+    record_id: Mapped[str] = mapped_column(sa.String)
+    client_id: Mapped[str | None] = mapped_column(sa.ForeignKey("clients.client_id"))
+    decision: Mapped[str] = mapped_column(sa.String)
+    decided_by: Mapped[str] = mapped_column(sa.String)  # the reviewer's login
+    decided_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+# --- facts, generated from the canonical kinds ---------------------------------------------------
+
+_SA_TYPES: dict[ColumnType, type[sa.types.TypeEngine]] = {
+    "str": sa.String,
+    "list": sa.Text,  # "|"-joined, as in the extract; arrest charges are also split into arrest_charges
+    "date": sa.Date,
+    "datetime": sa.DateTime,
+    "int": sa.Integer,
+}
+
+#: derived columns a fact table adds to its canonical columns
+_EXTRA_COLUMNS: dict[str, tuple[tuple[str, sa.types.TypeEngine], ...]] = {
+    # absent 10% or more of the days enrolled (DESIGN.md "School districts"); None when unknown
+    "school_enrollments": (("chronic_absence", sa.Boolean()),),
+}
+
+
+def fact_specs() -> list[TableSpec]:
+    """Every canonical table that becomes a fact table: all but the client list and pure person tables."""
+    specs = []
+    for k in KINDS.values():
+        if not k.matched:
+            continue
+        for spec in k.tables:
+            if fact_columns(spec):
+                specs.append(spec)
+    return specs
+
+
+def fact_columns(spec: TableSpec) -> tuple[str, ...]:
+    """The canonical columns a fact table keeps: its non-person columns (record_id stays separately)."""
+    return tuple(c for c in spec.column_names if c not in PERSON_COLUMNS)
+
+
+def _fact_table(spec: TableSpec) -> sa.Table:
+    cols = [
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("source", sa.String, nullable=False),
+        sa.Column("record_id", sa.String, nullable=False),
+    ]
+    for name in fact_columns(spec):
+        col = spec.column(name)
+        # natural-key parts are NOT NULL: a NULL would defeat the unique constraint and duplicate rows
+        cols.append(sa.Column(name, _SA_TYPES[col.type](), nullable=name not in spec.key))
+    cols += [sa.Column(name, type_) for name, type_ in _EXTRA_COLUMNS.get(spec.name, ())]
+    cols += [
+        sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    ]
+    args: list = [sa.UniqueConstraint("source", *spec.key)]
+    if spec.key[0] != "record_id":  # lookups and purges go by (source, record_id)
+        args.append(sa.Index(None, "source", "record_id"))
+    return sa.Table(spec.name, Base.metadata, *cols, *args)
+
+
+FACT_TABLES: dict[str, sa.Table] = {spec.name: _fact_table(spec) for spec in fact_specs()}
+
+
+class ArrestCharge(Base):
+    """One charge of a booking, normalised by ``integrations.charges.normalise_charge``."""
+
+    __tablename__ = "arrest_charges"
+
+    arrest_id: Mapped[int] = mapped_column(sa.ForeignKey("arrests.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    charge_text: Mapped[str] = mapped_column(sa.String)
+    code: Mapped[str | None] = mapped_column(sa.String)
+    section: Mapped[str | None] = mapped_column(sa.String)
