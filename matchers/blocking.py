@@ -68,7 +68,8 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
             initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
             for i in range(t.first_roots.shape[1]):
                 for j in range(t.last.shape[1]):
-                    frames.append(_keys("nickname_last_initial:", _cat(t.first_roots[:, i], initials[:, j]), rows))
+                    key = _cat(t.first_roots[:, i], initials[:, j])
+                    frames.append(_keys("nickname_last_initial:", key, rows))
         elif rule == "alias_year":
             for j in range(1, t.first.shape[1]):
                 frames.append(_keys("alias_year:", _cat(t.first[:, j], year), rows))
@@ -100,9 +101,11 @@ class ClientIndex:
         keys = person_keys(clients, rules)
         sizes = keys.groupby("key")["row"].transform("size")
         too_big = sizes > max_block_size
-        return cls(keys=keys.loc[~too_big, ["key", "row"]], skipped_keys=int(keys.loc[too_big, "key"].nunique()))
+        skipped = int(keys.loc[too_big, "key"].nunique())
+        return cls(keys=keys.loc[~too_big, ["key", "row"]], skipped_keys=skipped)
 
-    def candidates(self, records: PersonTable, rules: tuple[str, ...], max_pairs_per_record: int) -> pd.DataFrame:
+    def candidates(self, records: PersonTable, rules: tuple[str, ...],
+                   max_pairs_per_record: int) -> pd.DataFrame:
         """Candidate pairs of a chunk: columns rec (record position), cli (client position), n_keys.
 
         Pairs found by more keys come first; a row with more candidates than the cap keeps those.

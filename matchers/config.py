@@ -35,6 +35,7 @@ class MatchingConfig:
     keep_threshold: float = 0.01
     look_alike_margin_bits: float = 10.0
     veto_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    surname_change_anchors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     match_rate: float = 0.1
     min_clients: int = 1000
     chunk_size: int = 20000
@@ -78,6 +79,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         keep_threshold=float(th.get("keep", 0.01)),
         look_alike_margin_bits=float(dec.get("look_alike_margin_bits", 10.0)),
         veto_levels={k: tuple(v) for k, v in (dec.get("veto_levels") or {}).items()},
+        surname_change_anchors={k: tuple(v) for k, v in (dec.get("surname_change_anchors") or {}).items()},
         match_rate=float(prior.get("match_rate", 0.1)),
         min_clients=int(prior.get("min_clients", 1000)),
         chunk_size=int(proc.get("chunk_size", 20000)),

@@ -4,7 +4,9 @@ Precision first. A pair is auto-matched only when all of these hold:
 
 - it is the row's best candidate and its probability reaches the match threshold;
 - neither name *disagrees* (config ``veto_levels``): twins share every household field and differ
-  only in the given name, which the summed weights alone would outvote;
+  only in the given name, which the summed weights alone would outvote. A disagreeing surname is
+  let through when the ``surname_change_anchors`` agree (same given name and exact DOB): surnames
+  change, given names and birthdays do not;
 - no look-alike: the runner-up client is not itself plausible (probability below the review
   threshold) or the best beats it by at least ``look_alike_margin_bits``. Otherwise both go to review,
   so the coordinator sees the two candidates side by side.
@@ -24,9 +26,16 @@ from matchers.config import MatchingConfig
 MATCH, REVIEW, NONMATCH = "match", "review", "nonmatch"
 
 
+def _at(order: pd.DataFrame, fname: str, levels: tuple[str, ...]) -> np.ndarray:
+    """Pairs whose ``fname`` comparison is at one of ``levels``."""
+    if fname not in LEVELS:
+        raise ValueError(f"config/matching.yaml names unknown field {fname} in decision rules")
+    return np.isin(order[f"{fname}_level"].to_numpy(), [LEVELS[fname].index(lv) for lv in levels])
+
+
 def decide(scored: pd.DataFrame, config: MatchingConfig) -> pd.Series:
-    """Decision per pair. ``scored`` needs rec (row key), cli, score, total, first_name_level and
-    last_name_level; the result is aligned with its index."""
+    """Decision per pair. ``scored`` needs rec (row key), cli, score, total and the <field>_level
+    columns of scoring.score; the result is aligned with its index."""
     if scored.empty:
         return pd.Series([], index=scored.index, dtype=object)
     order = scored.sort_values(["rec", "total", "cli"], ascending=[True, False, True], kind="stable")
@@ -41,9 +50,14 @@ def decide(scored: pd.DataFrame, config: MatchingConfig) -> pd.Series:
     look_alike = (second_prob >= config.review_threshold) & (total - second < config.look_alike_margin_bits)
 
     vetoed = np.zeros(len(order), dtype=bool)
-    for fname, col in (("first_name", "first_name_level"), ("last_name", "last_name_level")):
-        codes = [LEVELS[fname].index(lv) for lv in config.veto_levels.get(fname, ())]
-        vetoed |= np.isin(order[col].to_numpy(), codes)
+    for fname, levels in config.veto_levels.items():
+        hit = _at(order, fname, levels)
+        if fname == "last_name" and config.surname_change_anchors:
+            anchored = np.ones(len(order), dtype=bool)
+            for aname, alevels in config.surname_change_anchors.items():
+                anchored &= _at(order, aname, alevels)
+            hit &= ~anchored
+        vetoed |= hit
 
     is_match = (rank == 0) & (prob >= config.match_threshold) & ~vetoed & ~look_alike
     record_matched = pd.Series(is_match).groupby(rec).transform("any").to_numpy()

@@ -80,7 +80,7 @@ class FellegiSunterMatcher:
         cfg = self.config
         if "client_id" not in clients.columns or "record_id" not in records.columns:
             # Column names only: never values (privacy rule 5).
-            raise ValueError("link() needs clients with a client_id column and records with a record_id column")
+            raise ValueError("link() needs a client_id column in clients and a record_id column in records")
         cl = standardise(clients, id_column="client_id")
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size)
         weights = Weights.from_config(cfg, n_clients=len(cl))

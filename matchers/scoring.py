@@ -60,8 +60,8 @@ def prior_weight(match_rate: float, n_clients: int) -> float:
 
 
 def score(levels: pd.DataFrame, weights: Weights) -> pd.DataFrame:
-    """Columns: score, total (bits), swapped (bool), first_name_level / last_name_level (codes of the
-    chosen reading, for decide.py), explanation (JSON str); aligned with ``levels``."""
+    """Columns: score, total (bits), swapped (bool), <field>_level (level code of each explained
+    field in the chosen name reading, for decide.py), explanation (JSON); aligned with ``levels``."""
     w = weights.by_field
     lv = {c: levels[c].to_numpy().astype(np.int64) for c in levels.columns}
     straight = w["first_name"][lv["first_name"]] + w["last_name"][lv["last_name"]]
@@ -75,15 +75,15 @@ def score(levels: pd.DataFrame, weights: Weights) -> pd.DataFrame:
         "name_order": swapped.astype(np.int64),
         **{f: lv[f] for f in ("dob", "sex", "race", "address", "city", "zip")},
     }
-    field_w = {f: (w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty) for f in EXPLAINED}
+    field_w = {f: w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty
+               for f in EXPLAINED}
     total = weights.prior + np.sum([field_w[f] for f in EXPLAINED], axis=0)
     prob = 1.0 / (1.0 + np.exp2(-total))
     return pd.DataFrame({
         "score": prob,
         "total": total,
         "swapped": swapped,
-        "first_name_level": codes["first_name"],
-        "last_name_level": codes["last_name"],
+        **{f"{f}_level": codes[f] for f in EXPLAINED if f != "name_order"},
         "explanation": _explanations(codes, weights),
     }, index=levels.index)
 
@@ -110,5 +110,7 @@ def _explanations(codes: dict[str, np.ndarray], weights: Weights) -> np.ndarray:
                 level, wt = LEVELS[f][c], float(weights.by_field[f][c])
             total += wt
             fields.append({"field": f, "level": level, "weight": round(wt, 3)})
-        rendered[k] = json.dumps({"fields": fields, "prior": round(weights.prior, 3), "total": round(total, 3)})
+        rendered[k] = json.dumps(
+            {"fields": fields, "prior": round(weights.prior, 3), "total": round(total, 3)}
+        )
     return rendered[inverse]
