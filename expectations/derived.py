@@ -1,0 +1,146 @@
+"""Helper columns the suites check, computed vectorised in pandas before the one GX run per table.
+
+Some rules depend on the day of the check (future dates), on another column or table (age at the
+arrest, client ids on the Clients sheet) or on parsing free text (charges). GX expectations are
+per-column or per-pair, so we derive one column per such rule and let a plain GX expectation
+check it. Suites stay static (cached per kind and table); only these columns change per run.
+
+Helper columns start with ``_chk_`` and never leave validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from expectations import rules
+from integrations.charges import normalise_charge
+
+AGE = "_chk_age"
+CHARGES_UNPARSED = "_chk_charges_unparsed"
+SB1322 = "_chk_sb1322_minor"
+SB357 = "_chk_sb357_repealed"
+ON_CLIENTS_SHEET = "_chk_on_clients_sheet"
+_DAYS_AHEAD = "_chk_days_ahead__"
+
+
+def days_ahead(column: str) -> str:
+    """Helper column: days the date lies after the day of the check (NaN when missing)."""
+    return f"{_DAYS_AHEAD}{column}"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a run knows besides the table: the day of the check and the delivery's other tables."""
+
+    today: date
+    #: the date ages are computed at for youth sources (the delivery date, else today)
+    as_of: date
+    kind: str
+    tables: dict[str, pd.DataFrame]
+
+
+def _as_datetime(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    return pd.to_datetime(series, errors="coerce")
+
+
+def whole_years(born: pd.Series, at: pd.Series | pd.Timestamp) -> pd.Series:
+    """Age in whole years (birthday counted on the day), NaN where either date is missing."""
+    born = _as_datetime(born)
+    if isinstance(at, pd.Timestamp):
+        at_year, at_md = at.year, at.month * 100 + at.day
+    else:
+        at = _as_datetime(at)
+        at_year, at_md = at.dt.year, at.dt.month * 100 + at.dt.day
+    years = at_year - born.dt.year - ((born.dt.month * 100 + born.dt.day) > at_md).astype("float64")
+    return years.astype("float64")
+
+
+def _dob(frame: pd.DataFrame) -> pd.Series:
+    """Date of birth with the 1900-01-01 placeholder treated as missing."""
+    dob = _as_datetime(frame["dob"])
+    return dob.where(dob != pd.Timestamp(rules.PLACEHOLDER_DOB))
+
+
+def age_column(frame: pd.DataFrame, ctx: RunContext) -> pd.Series:
+    if ctx.kind == "arrest_log":
+        return whole_years(_dob(frame), _as_datetime(frame["arrest_datetime"]))
+    return whole_years(_dob(frame), pd.Timestamp(ctx.as_of))
+
+
+def days_ahead_column(frame: pd.DataFrame, column: str, ctx: RunContext) -> pd.Series:
+    values = _as_datetime(frame[column]).dt.normalize()
+    return ((values - pd.Timestamp(ctx.today)) / pd.Timedelta(days=1)).astype("float64")
+
+
+def charge_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Unparseable charges per row, and the SB 1322 / SB 357 flags, from the "|"-joined charges.
+
+    ``normalise_charge`` is a regex per charge; charge texts repeat a lot, so it runs once per
+    distinct text and the result is mapped back (a 500,000-row log has a few hundred distinct texts).
+    """
+    charges = frame["charges"]
+    parts = charges.dropna().astype(str).str.split("|").explode()
+    parts = parts[parts.notna() & (parts.str.strip() != "")]
+    sections = {text: normalise_charge(text) for text in parts.unique()}
+    # dict lookups are hashed and vectorised, unlike a Python function per element
+    code = parts.map({t: cs[0] for t, cs in sections.items()})
+    section = parts.map({t: cs[1] for t, cs in sections.items()})
+    unparsed = section.isna().groupby(level=0).sum()
+    is_pc = code == "PC"
+    index = frame.index
+    p647b = (is_pc & section.fillna("").str.startswith("647(b)")).groupby(level=0).any()
+    p65322 = (is_pc & section.fillna("").str.startswith("653.22")).groupby(level=0).any()
+
+    # rows without charges have no unparsed count (NaN: the not_null rule covers them)
+    n_unparsed = unparsed.astype("float64").reindex(index)
+    has_647b = p647b.reindex(index, fill_value=False).astype(bool)
+    has_65322 = p65322.reindex(index, fill_value=False).astype(bool)
+
+    when = _as_datetime(frame["arrest_datetime"])
+    age = whole_years(_dob(frame), when)
+    minor = (age < 18).fillna(False).astype(bool)
+    after_1322 = (when >= pd.Timestamp(rules.SB1322_FROM)).fillna(False).astype(bool)
+    after_357 = (when >= pd.Timestamp(rules.SB357_FROM)).fillna(False).astype(bool)
+    # flags as "row is fine" booleans: the suite expects every value in {True}
+    sb1322_ok = ~(minor & after_1322 & (has_647b | has_65322))
+    sb357_ok = ~(after_357 & has_65322)
+    return {CHARGES_UNPARSED: n_unparsed, SB1322: sb1322_ok, SB357: sb357_ok}
+
+
+def on_clients_sheet(frame: pd.DataFrame, ctx: RunContext, clients_table: str) -> pd.Series:
+    """True where the row's client id is on the clients sheet; None where the id is missing
+    (a missing id is the ``not_null`` rule's business, not this one's)."""
+    clients = ctx.tables.get(clients_table)
+    known = clients["record_id"].dropna().astype(str).unique() if clients is not None else []
+    ids = frame["record_id"]
+    ok = ids.astype("string").isin(known)
+    return ok.astype(object).where(ids.notna(), None)
+
+
+def add_helpers(
+    frame: pd.DataFrame, helpers: tuple[str, ...], ctx: RunContext, clients_table: str | None = None
+) -> pd.DataFrame:
+    """``frame`` plus the named helper columns (a new frame; the extract is never modified)."""
+    new: dict[str, pd.Series] = {}
+    for name in helpers:
+        if name in new:
+            continue
+        if name == AGE:
+            new[AGE] = age_column(frame, ctx)
+        elif name.startswith(_DAYS_AHEAD):
+            new[name] = days_ahead_column(frame, name[len(_DAYS_AHEAD) :], ctx)
+        elif name in (CHARGES_UNPARSED, SB1322, SB357):
+            new.update(charge_columns(frame))
+        elif name == ON_CLIENTS_SHEET:
+            assert clients_table is not None
+            new[name] = on_clients_sheet(frame, ctx, clients_table)
+        else:
+            raise ValueError(f"unknown helper column {name}")
+    if not new:
+        return frame
+    return pd.concat([frame, pd.DataFrame(new, index=frame.index)], axis=1)
