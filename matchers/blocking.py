@@ -79,6 +79,9 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
             first_is_lo = a <= b
             lo, hi = np.where(first_is_lo, a, b), np.where(first_is_lo, b, a)
             frames.append(_keys("name_pair_phonetic:", _cat(lo, hi), rows))
+        elif rule == "last_phonetic_zip":
+            codes = _phonetic(jellyfish.metaphone, t.last[:, :1])[:, 0]
+            frames.append(_keys("last_phonetic_zip:", _cat(codes, t.zip), rows))
         elif rule == "zip_first_initial":
             initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
             frames.append(_keys("zip_first_initial:", _cat(t.zip, initial), rows))

@@ -28,9 +28,10 @@ PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos"
 #: letters NFKD does not decompose into ASCII
 _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l",
                           "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "œ": "oe", "Œ": "oe", "ı": "i"})
-#: a DOB in these years is a placeholder ("unknown") in agency systems, not a birth date
-PLACEHOLDER_YEAR_MAX = 1901
-PLACEHOLDER_YEAR_MIN_FUTURE = 9000
+#: DOBs agency systems use for "unknown": these dates, any year before 1900, any year 9000+
+PLACEHOLDER_DATES = frozenset({(1900, 1, 1), (1901, 1, 1)})
+PLACEHOLDER_YEAR_MIN = 1900
+PLACEHOLDER_YEAR_FUTURE = 9000
 _STREET_WORDS = {
     "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "boulevard": "blvd",
     "lane": "ln", "court": "ct", "place": "pl", "terrace": "ter", "circle": "cir", "highway": "hwy",
@@ -128,9 +129,9 @@ def _roots(primary: np.ndarray) -> np.ndarray:
 def parse_dob(values: pd.Series) -> pd.DataFrame:
     """Year, month, day (Int arrays, -1 = missing) from datetime64 or ISO "YYYY-MM-DD..." strings.
 
-    Placeholder DOBs (years up to 1901, e.g. 1900-01-01 and 1800s; years 9000+, e.g. 9999-12-31)
-    mean "unknown" in agency systems and are treated as missing: two children who both have
-    1900-01-01 must not agree on DOB.
+    Placeholder DOBs (1900-01-01, 1901-01-01, any year before 1900, any year 9000+ such as
+    9999-12-31) mean "unknown" in agency systems and are treated as missing: two children who both
+    have 1900-01-01 must not agree on DOB.
     """
     s = pd.Series(values, copy=False)
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -139,10 +140,14 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
         parts = _text(s).str.strip().str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
         year, month, day = (pd.to_numeric(parts[i], errors="coerce") for i in range(3))
     frame = pd.DataFrame({"y": year, "m": month, "d": day}).astype("float64")
+    placeholder = pd.Series(False, index=frame.index)
+    for y, m, d in PLACEHOLDER_DATES:
+        placeholder |= (frame["y"] == y) & (frame["m"] == m) & (frame["d"] == d)
     valid = (
-        frame["y"].between(PLACEHOLDER_YEAR_MAX + 1, PLACEHOLDER_YEAR_MIN_FUTURE - 1)
+        frame["y"].between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1)
         & frame["m"].between(1, 12)
         & frame["d"].between(1, 31)
+        & ~placeholder
     )
     out = frame.where(valid).fillna(-1).astype("int64")
     out.index = s.index
