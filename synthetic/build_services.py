@@ -1,0 +1,158 @@
+"""Builders for the client list, probation and social services (canonical tables, before the layout)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from integrations.config import SourceConfig
+from integrations.kinds import PROBATION_PLACEMENT_TYPES, WELFARE_PLACEMENT_TYPES
+from synthetic import pools
+from synthetic.context import Built, Context, attach, dates_between, person_rows, select, unique_ids, years
+from synthetic.noise import agency_person_fields
+from synthetic.population import DAY, age_years
+
+
+def _as_ns(d: np.ndarray) -> np.ndarray:
+    return pd.to_datetime(d).astype("datetime64[ns]").to_numpy()
+
+
+def _pick_lists(rng: np.random.Generator, options: tuple[str, ...], p: np.ndarray, n: int) -> list[str]:
+    """A "|"-joined subset of ``options`` per row, each with its probability, at least one."""
+    hit = rng.random((n, len(options))) < p
+    hit[np.arange(n), rng.integers(len(options), size=n)] |= ~hit.any(axis=1)
+    return ["|".join(o for o, h in zip(options, row, strict=True) if h) for row in hit]
+
+
+def build_clients(ctx: Context, src: SourceConfig) -> Built:
+    """The coordinator's list: true identities, chosen names, street names, referral and services."""
+    rng, ppl = ctx.rng, ctx.people
+    idx = np.flatnonzero(ppl["is_client"].to_numpy())
+    ids = np.array([f"SN-{i:05d}" for i in unique_ids(rng, len(idx), 10000, 99999)])
+    fields = agency_person_fields(rng, ppl, idx, "safetynet_clients", set(src.tables["clients"].columns))
+    base = ppl.iloc[idx]
+    fields["aliases"] = base["street_names"].to_numpy(dtype=object)
+    dob = ctx.dob(idx)
+    start = np.maximum(dob + years(11), ctx.today - years(4))
+    end = np.minimum(dob + years(18), ctx.today - 7 * DAY)
+    referral = dates_between(rng, start, np.maximum(end, start))
+    weekday = (ctx.today.astype("datetime64[D]").astype(int) - 4) % 7  # 1970-01-01 was a Thursday
+    next_thu = ctx.today + ((7 - weekday) % 7 or 7) * DAY
+    meeting = np.where(rng.random(len(idx)) < 0.2, next_thu + rng.integers(0, 3, len(idx)) * 7 * DAY,
+                       np.datetime64("NaT"))
+    table = pd.DataFrame({"record_id": ids})
+    for c in fields.columns.drop("hard_case"):
+        table[c] = fields[c].to_numpy()
+    table["gender_identity"] = base["gender_identity"].to_numpy(dtype=object)
+    table["county"] = base["county"].to_numpy(dtype=object)
+    table["referral_date"] = _as_ns(referral)
+    table["csec_status"] = np.where(rng.random(len(idx)) < 0.45, "identified", "at_risk")
+    table["risk_factors"] = _pick_lists(rng, pools.RISK_FACTORS,
+                                        np.array([.5, .45, .45, .2, .35, .2, .2, .25, .3]), len(idx))
+    table["services"] = _pick_lists(rng, pools.SERVICES, np.array([.5, .45, .3, .4, .2, .15, .15, .1]), len(idx))
+    table["next_meeting"] = _as_ns(meeting)
+    records = pd.DataFrame({"record_id": ids, "person": idx, "hard_case": ""})
+    return Built({"clients": table}, records)
+
+
+def build_probation(ctx: Context, src: SourceConfig) -> Built:
+    """One row per referral; a youth may have several. Only the latest referral is usually open."""
+    rng, ppl = ctx.rng, ctx.people
+    age = age_years(ppl["dob"].to_numpy(), ctx.today)
+    youth = select(ctx, (age >= 12) & (age < 23.5), 0.5, 0.12)
+    youth_ids = np.array([f"{i:07d}" for i in unique_ids(rng, len(youth), 1_000_000, 9_999_999)])
+    person_cols, records = person_rows(ctx, "probation", src, "probation_referrals", youth_ids, youth)
+    n_ref = rng.choice([1, 2, 3, 4], p=[0.55, 0.25, 0.13, 0.07], size=len(youth))
+    rows_p = np.repeat(youth, n_ref)
+    dob = ctx.dob(rows_p)
+    start = np.maximum(dob + years(11), ctx.today - years(7))
+    end = np.minimum(dob + years(18), ctx.today - DAY)
+    ref_date = dates_between(rng, start, np.maximum(end, start))
+    frame = pd.DataFrame({"record_id": np.repeat(youth_ids, n_ref), "person": rows_p, "referral_date": ref_date})
+    frame = frame.sort_values(["record_id", "referral_date"], kind="stable").reset_index(drop=True)
+    rows_p = frame.pop("person").to_numpy()
+    n = len(frame)
+    latest = ~frame["record_id"].duplicated(keep="last").to_numpy()
+    adult_now = age_years(ctx.dob(rows_p), ctx.today) >= 21
+    active = rng.choice(["probation", "wardship", "informal", "pending", "warrant", "closed"],
+                        p=[.35, .2, .15, .1, .08, .12], size=n)
+    status = np.where(latest & ~adult_now, active, np.where(rng.random(n) < 0.9, "closed", "probation"))
+    frame["referral_id"] = [f"R{str(d)[2:4]}-{s:06d}" for d, s in
+                            zip(frame["referral_date"].to_numpy().astype("datetime64[Y]"),
+                                unique_ids(rng, n, 100000, 999999), strict=True)]
+    frame["supervision_status"] = status
+    frame["officer"] = np.where((status == "closed") & (rng.random(n) < 0.3), None,
+                                ctx.pools.officers[rng.integers(len(ctx.pools.officers), size=n)])
+    female = (ppl["sex"].to_numpy()[rows_p] == "F")
+    client = ppl["is_client"].to_numpy()[rows_p]
+    girls = female & (rng.random(n) < np.where(client, 0.55, 0.1))
+    frame["court"] = np.where(girls, "Girls' Court", np.where(rng.random(n) < 0.05, "Dual Status Court",
+                                                               "Juvenile Court"))
+    placed = rng.random(n) < 0.45
+    ptype = rng.choice(PROBATION_PLACEMENT_TYPES, p=[.3, .1, .15, .15, .15, .1, .05], size=n)
+    frame["placement_type"] = np.where(placed, ptype, None)
+    frame["facility"] = [pools.FACILITIES[t][rng.integers(len(pools.FACILITIES[t]))] if pl else None
+                         for t, pl in zip(ptype, placed, strict=True)]
+    ref = frame["referral_date"].to_numpy().astype("datetime64[D]")
+    pstart = dates_between(rng, ref, np.minimum(ref + 120 * DAY, ctx.today))
+    pend = pstart + rng.integers(7, 400, size=n) * DAY
+    open_now = (status != "closed") & (rng.random(n) < 0.6)
+    pend = np.where(open_now | (pend >= ctx.today), np.datetime64("NaT"), pend)
+    frame["placement_start"] = _as_ns(np.where(placed, pstart, np.datetime64("NaT")))
+    frame["placement_end"] = _as_ns(np.where(placed, pend, np.datetime64("NaT")))
+    frame["referral_date"] = _as_ns(ref)
+    return Built({"probation_referrals": attach(frame, person_cols)}, records)
+
+
+def _cws_ids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """CWS/CMS-style 19-digit ids written 0000-0000-0000-0000000."""
+    a = unique_ids(rng, n, 10**14, 10**15 - 1)
+    b = rng.integers(1000, 9999, size=n)
+    return np.array([f"{b[i]:04d}-{str(a[i])[:4]}-{str(a[i])[4:8]}-{str(a[i])[8:15]}" for i in range(n)])
+
+
+def build_social_services(ctx: Context, src: SourceConfig) -> Built:
+    """Welfare clients (a few with a duplicate client id), referrals, placement episodes."""
+    rng, ppl = ctx.rng, ctx.people
+    age = age_years(ppl["dob"].to_numpy(), ctx.today)
+    kids = select(ctx, age >= 11, 0.6, 0.15)
+    dup = rng.random(len(kids)) < 0.03  # the same child entered twice: a second client id
+    persons = np.concatenate([kids, kids[dup]])
+    ids = _cws_ids(rng, len(persons))
+    person_cols, records = person_rows(ctx, "social_services", src, "welfare_clients", ids, persons)
+    twice = np.concatenate([dup, np.ones(dup.sum(), bool)])
+    records.loc[twice, "hard_case"] = [f"{h}|multiple_ids" if h else "multiple_ids"
+                                       for h in records.loc[twice, "hard_case"]]
+    clients = person_cols.reset_index()
+    n_ref = rng.choice([1, 2, 3, 4], p=[0.4, 0.3, 0.2, 0.1], size=len(persons))
+    rp = np.repeat(persons, n_ref)
+    rid = np.repeat(ids, n_ref)
+    dob = ctx.dob(rp)
+    start = np.maximum(dob, ctx.today - years(12))
+    received = dates_between(rng, start, np.minimum(dob + years(18), ctx.today - DAY))
+    client = ppl["is_client"].to_numpy()[rp]
+    m = len(rp)
+    allegation = np.where(client, rng.choice(pools.ALLEGATIONS, p=pools.ALLEGATION_P_CLIENT, size=m),
+                          rng.choice(pools.ALLEGATIONS, p=pools.ALLEGATION_P_OTHER, size=m))
+    disposition = rng.choice(["substantiated", "inconclusive", "unfounded", "evaluated_out"],
+                             p=[.32, .25, .25, .18], size=m)
+    referrals = pd.DataFrame({"referral_id": _cws_ids(rng, m), "record_id": rid,
+                              "referral_date": _as_ns(received), "allegation_type": allegation,
+                              "disposition": disposition})
+    subst = referrals[referrals["disposition"] == "substantiated"].drop_duplicates("record_id")
+    placed = subst[rng.random(len(subst)) < 0.7]
+    n_ep = rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2], size=len(placed))
+    ep_id = np.repeat(placed["record_id"].to_numpy(), n_ep)
+    first = np.repeat(placed["referral_date"].to_numpy().astype("datetime64[D]"), n_ep)
+    k = len(ep_id)
+    offset = np.concatenate([np.cumsum(rng.integers(20, 400, size=c)) for c in n_ep]) if k else np.array([], int)
+    st = first + offset * DAY
+    en = st + rng.integers(10, 500, size=k) * DAY
+    keep = st < ctx.today
+    en = np.where(en >= ctx.today, np.datetime64("NaT"), en)
+    ptype = rng.choice(WELFARE_PLACEMENT_TYPES, p=[.3, .25, .12, .1, .1, .05, .08], size=k)
+    placements = pd.DataFrame({"episode_id": [f"EP{i:08d}" for i in unique_ids(rng, k, 10**7, 10**8 - 1)],
+                               "record_id": ep_id, "placement_type": ptype, "start_date": _as_ns(st),
+                               "end_date": _as_ns(en)})[keep].reset_index(drop=True)
+    return Built({"welfare_clients": clients, "welfare_referrals": referrals, "welfare_placements": placements},
+                 records)
