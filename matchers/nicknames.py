@@ -128,6 +128,11 @@ def _index() -> dict[str, frozenset[str]]:
     return {name: frozenset(roots) for name, roots in index.items()}
 
 
+def max_roots() -> int:
+    """The most roots any one name has (the width of the root arrays, so none is ever cut off)."""
+    return max(len(r) for r in _index().values())
+
+
 def roots(name: str) -> tuple[str, ...]:
     """The nickname roots of one folded given name; a name outside the table is its own root.
 

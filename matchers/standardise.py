@@ -19,7 +19,7 @@ from matchers import nicknames
 #: width of the alternative-name arrays: the primary name plus this many alternatives minus one
 FIRST_WIDTH = 5
 LAST_WIDTH = 4
-ROOT_WIDTH = 3
+ROOT_WIDTH = nicknames.max_roots()
 
 SUFFIXES = frozenset({"jr", "sr", "jnr", "snr", "ii", "iii", "iv"})
 #: surname particles: "de la Cruz" is also filed as "Cruz"

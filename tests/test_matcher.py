@@ -1,0 +1,329 @@
+"""The matcher on small hand-made frames (made-up people only): standardisation rules and the hard
+cases of DESIGN.md "Matching", each with an assertion on the decision."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from matchers import Matcher, default_matcher, nicknames
+from matchers.compare import LEVELS, compare_names
+from matchers.config import DEFAULT_FILE, from_dict
+from matchers.engine import FellegiSunterMatcher
+from matchers.standardise import fold, parse_dob, standardise, strip_suffixes
+
+PERSON = ["first_name", "middle_name", "last_name", "aliases", "dob", "sex", "race", "address", "city", "zip"]
+
+
+def _people(rows: list[dict], id_column: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=None if rows else [id_column])
+    for col in PERSON:
+        if col not in frame.columns:
+            frame[col] = None
+    return frame[[id_column, *PERSON]]
+
+
+CLIENTS = _people(
+    [
+        dict(client_id="C1", first_name="Jasmine", last_name="Torres", aliases="Lil J|Kiki Reyes",
+             dob="2008-03-14", sex="F", race="Hispanic", address="123 Maple St", city="Oakland", zip="94601"),
+        dict(client_id="C2", first_name="Elizabeth", last_name="Nguyen", dob="2007-11-02", sex="F",
+             race="Asian", address="9 Birch Way", city="Fremont", zip="94536"),
+        dict(client_id="C3", first_name="Francisco", last_name="Ramírez-Olvera", dob="2006-05-09", sex="M",
+             race="Hispanic", address="77 Cedar Ave", city="San Leandro", zip="94577"),
+        dict(client_id="C4", first_name="Maria", last_name="Garcia", dob="2008-06-10", sex="F",
+             race="Hispanic", address="5 Elm St", city="Oakland", zip="94603"),
+        dict(client_id="C5", first_name="Maria", last_name="Garcia", dob="2008-06-11", sex="F",
+             race="Hispanic", address="88 Pine St", city="Hayward", zip="94544"),
+        dict(client_id="C6", first_name="Ana", last_name="Delgado", dob="2009-01-20", sex="F",
+             race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"),
+        dict(client_id="C7", first_name="Guadalupe", last_name="Morales", dob="2007-07-23", sex="F",
+             race="Hispanic", address="310 Walnut St", city="Oakland", zip="94621"),
+        dict(client_id="C8", first_name="Destiny", last_name="Walker", dob="2008-02-05", sex="F",
+             race="Black", address="18 Spruce Ct", city="Oakland", zip="94605"),
+    ],
+    "client_id",
+)
+
+
+def _record(record_id: str, **fields) -> dict:
+    return dict(record_id=record_id, **fields)
+
+
+def _link(*records: dict, matcher: Matcher | None = None, clients: pd.DataFrame = CLIENTS) -> pd.DataFrame:
+    return (matcher or default_matcher()).link(clients, _people(list(records), "record_id"))
+
+
+def _decision(out: pd.DataFrame, record_id: str, client_id: str) -> str:
+    """The decision for one pair; a pair not in the output was not seriously considered."""
+    hit = out[(out["record_id"] == record_id) & (out["client_id"] == client_id)]
+    assert len(hit) <= 1
+    return hit["decision"].iloc[0] if len(hit) else "absent"
+
+
+# --- standardisation -------------------------------------------------------------------------
+
+
+def test_fold_removes_accents_case_and_punctuation() -> None:
+    got = fold(pd.Series(["Peña", "JOSÉ", "O'Brien", "Núñez-Ávila", None, "  Zoë  "])).tolist()
+    assert got == ["pena", "jose", "obrien", "nunez avila", "", "zoe"]
+
+
+def test_suffixes_are_dropped() -> None:
+    got = strip_suffixes(fold(pd.Series(["Smith Jr.", "Lopez III", "Reyes, Sr", "Ivy"]))).tolist()
+    assert got == ["smith", "lopez", "reyes", "ivy"]  # "Ivy" is a name, not the suffix IV
+
+
+def test_compound_surnames_split_into_parts() -> None:
+    t = standardise(_people([
+        _record("r1", last_name="García-López"),
+        _record("r2", last_name="de la Cruz"),
+        _record("r3", last_name="Smith"),
+    ], "record_id"))
+    assert t.last[0, 0] == "garcialopez" and {"garcia", "lopez"} <= set(t.last[0])
+    assert t.last[1, 0] == "delacruz" and "cruz" in set(t.last[1])
+    assert list(t.last[2]) == ["smith", "", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("nickname", "formal"),
+    [("liz", "elizabeth"), ("beth", "elizabeth"), ("betty", "elizabeth"), ("lupe", "guadalupe"),
+     ("pepe", "jose"), ("paco", "francisco"), ("pancho", "francisco"), ("jess", "jessica"),
+     ("alex", "alexandra"), ("sasha", "alexandra")],
+)
+def test_nickname_equivalence(nickname: str, formal: str) -> None:
+    assert set(nicknames.roots(nickname)) & set(nicknames.roots(formal))
+    a = standardise(_people([_record("r", first_name=nickname.title())], "record_id"))
+    b = standardise(_people([_record("c", first_name=formal.upper())], "record_id"))
+    level = compare_names(a.first, b.first, a.first_roots, b.first_roots)[0]
+    assert LEVELS["first_name"][level] == "nickname"
+
+
+def test_unrelated_names_are_not_nicknames() -> None:
+    assert not set(nicknames.roots("maria")) & set(nicknames.roots("elizabeth"))
+    assert nicknames.roots("zendaya") == ("zendaya",)
+
+
+def test_aliases_become_alternative_names() -> None:
+    t = standardise(CLIENTS.iloc[[0]], id_column="client_id")
+    assert t.first[0, 0] == "jasmine"
+    assert {"lilj", "kiki"} <= set(t.first[0])
+    assert "reyes" in set(t.last[0])
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["1900-01-01", "1901-01-01", "9999-12-31", "1850-06-01", "1800-01-01"]
+)
+def test_placeholder_dobs_are_missing(placeholder: str) -> None:
+    got = parse_dob(pd.Series([placeholder, "2008-03-14"]))
+    assert got.iloc[0].tolist() == [-1, -1, -1]
+    assert got.iloc[1].tolist() == [2008, 3, 14]
+
+
+def test_dob_parsing_accepts_datetime64_iso_strings_and_missing() -> None:
+    as_dates = pd.Series(pd.to_datetime(["2008-03-14", None, "1900-01-01"]))
+    assert parse_dob(as_dates).values.tolist() == [[2008, 3, 14], [-1, -1, -1], [-1, -1, -1]]
+    as_text = pd.Series(
+        ["2008-03-14", "2008-03-14T00:00:00", "", None, float("nan"), "not a date", "2008-13-40"]
+    )
+    assert parse_dob(as_text)["y"].tolist() == [2008, 2008, -1, -1, -1, -1, -1]
+
+
+# --- hard cases ------------------------------------------------------------------------------
+
+
+def test_exact_copy_matches() -> None:
+    row = CLIENTS.iloc[1].to_dict()
+    row["record_id"] = row.pop("client_id")
+    out = _link(row)
+    assert _decision(out, "C2", "C2") == "match"
+    assert out.loc[out["decision"] == "match", "score"].iloc[0] >= 0.99
+
+
+@pytest.mark.parametrize(("first", "client"), [("Liz", "C2"), ("Beth", "C2"), ("Lupe", "C7")])
+def test_nickname_matches(first: str, client: str) -> None:
+    c = CLIENTS.set_index("client_id").loc[client]
+    out = _link(_record("r1", first_name=first, last_name=c["last_name"], dob=c["dob"], sex="F"))
+    assert _decision(out, "r1", client) == "match"
+
+
+def test_full_alias_with_dob_matches() -> None:
+    # Decision: an alias the coordinator recorded for this client, given and surname both agreeing
+    # with it, plus the exact DOB, is an auto-match. The alias levels weigh less than the primary
+    # name (aliases are less unique), but name + DOB + sex together are decisive.
+    out = _link(_record("r1", first_name="Kiki", last_name="Reyes", dob="2008-03-14", sex="F"))
+    assert _decision(out, "r1", "C1") == "match"
+    fields = {f["field"]: f["level"] for f in json.loads(out["explanation"].iloc[0])["fields"]}
+    assert fields["first_name"] == "alias_or_part" and fields["last_name"] == "alias_or_part"
+
+
+def test_street_name_alone_goes_to_review() -> None:
+    # Decision: a street name with no surname, even with the DOB, is a lead, not an identity:
+    # many youths share a street name, so a person confirms it (review, never match).
+    out = _link(_record("r1", first_name="Lil J", dob="2008-03-14"))
+    assert _decision(out, "r1", "C1") == "review"
+
+
+def test_first_last_swap_matches() -> None:
+    out = _link(_record("r1", first_name="Nguyen", last_name="Elizabeth", dob="2007-11-02", sex="F"))
+    assert _decision(out, "r1", "C2") == "match"
+    fields = {f["field"]: f["level"] for f in json.loads(out["explanation"].iloc[0])["fields"]}
+    assert fields["name_order"] == "swapped"
+
+
+@pytest.mark.parametrize("last", ["Olvera", "Ramirez", "RAMIREZ OLVERA", "Ramírez Olvera"])
+def test_compound_surname_by_one_part_matches(last: str) -> None:
+    out = _link(_record("r1", first_name="Francisco", last_name=last, dob="2006-05-09", sex="M"))
+    assert _decision(out, "r1", "C3") == "match"
+
+
+def test_dob_day_month_swap_matches() -> None:
+    # Decision: match. Exact given and surname plus a DOB whose day and month are swapped (a known
+    # US/EU entry error) is strong; it would fall to review if anything else disagreed.
+    out = _link(_record("r1", first_name="Destiny", last_name="Walker", dob="2008-05-02", sex="F"))
+    assert _decision(out, "r1", "C8") == "match"
+    fields = {f["field"]: f["level"] for f in json.loads(out["explanation"].iloc[0])["fields"]}
+    assert fields["dob"] == "day_month_swap"
+
+
+def test_twin_who_is_not_a_client_is_not_auto_matched() -> None:
+    twin = _record("r1", first_name="Eva", last_name="Delgado", dob="2009-01-20", sex="F", race="Hispanic",
+                   address="45 Oak Ave", city="Hayward", zip="94541")
+    client = dict(twin, record_id="r2", first_name="Ana")
+    out = _link(twin, client)
+    assert _decision(out, "r1", "C6") != "match"
+    assert _decision(out, "r2", "C6") == "match"
+
+
+def test_common_name_girls_with_close_dobs_go_to_review() -> None:
+    out = _link(_record("r1", first_name="Maria", last_name="Garcia", dob="2008-06-10", sex="F"))
+    assert _decision(out, "r1", "C4") == "review"
+    assert _decision(out, "r1", "C5") == "review"
+    assert (out["decision"] != "match").all()
+
+
+def test_common_name_with_address_is_still_matched() -> None:
+    # The look-alike rule must not send everyone with a common name to review: the address settles it.
+    out = _link(_record("r1", first_name="Maria", last_name="Garcia", dob="2008-06-10", sex="F",
+                        address="5 Elm Street", city="Oakland", zip="94603"))
+    assert _decision(out, "r1", "C4") == "match"
+    assert _decision(out, "r1", "C5") in {"nonmatch", "absent"}
+
+
+def test_unrelated_person_is_not_matched() -> None:
+    out = _link(_record("r1", first_name="Kevin", last_name="Okafor", dob="2005-09-30", sex="M",
+                        address="1 Harbor Rd", city="Alameda", zip="94501"))
+    assert not out["decision"].isin(["match", "review"]).any()
+
+
+def test_placeholder_dob_does_not_count_as_agreement() -> None:
+    clients = _people(
+        [dict(client_id="C1", first_name="Ana", last_name="Soto", dob="1900-01-01")], "client_id"
+    )
+    out = _link(_record("r1", first_name="Luz", last_name="Soto", dob="1900-01-01"), clients=clients)
+    assert not out["decision"].isin(["match"]).any()
+    if len(out):
+        fields = {f["field"]: f["level"] for f in json.loads(out["explanation"].iloc[0])["fields"]}
+        assert fields["dob"] == "missing"
+
+
+def test_missing_fields_do_not_crash() -> None:
+    rows = [_record("r1"), _record("r2", first_name="", last_name=float("nan"), dob=None),
+            _record("r3", first_name="Elizabeth", last_name="Nguyen")]
+    out = _link(*rows)
+    assert set(out["record_id"]) <= {"r1", "r2", "r3"}
+    assert _decision(out, "r3", "C2") in {"review", "match"}  # name only: not enough to be sure
+
+
+# --- contract --------------------------------------------------------------------------------
+
+
+ALL_CASES = [
+    _record("a", first_name="Elizabeth", last_name="Nguyen", dob="2007-11-02", sex="F"),
+    _record("b", first_name="Liz", last_name="Nguyen", dob="2007-11-02"),
+    _record("c", first_name="Maria", last_name="Garcia", dob="2008-06-10"),
+    _record("d", first_name="Eva", last_name="Delgado", dob="2009-01-20", address="45 Oak Ave"),
+    _record("e", first_name="Walker", last_name="Destiny", dob="2008-05-02"),
+    _record("f", first_name="Francisco", last_name="Olvera", dob="2006-05-09"),
+    _record("g", first_name="Kevin", last_name="Okafor", dob="2005-09-30"),
+    _record("h", first_name="Lil J", dob="2008-03-14"),
+]
+
+
+def test_result_columns_and_at_most_one_match_per_record() -> None:
+    out = _link(*ALL_CASES)
+    assert list(out.columns) == ["record_id", "client_id", "score", "decision", "explanation"]
+    assert out["score"].between(0, 1).all()
+    assert out["decision"].isin(["match", "review", "nonmatch"]).all()
+    assert not out.duplicated(["record_id", "client_id"]).any()
+    assert (out[out["decision"] == "match"].groupby("record_id").size() <= 1).all()
+
+
+def test_explanation_json_shape() -> None:
+    out = _link(*ALL_CASES)
+    for expl, prob in zip(out["explanation"], out["score"], strict=True):
+        e = json.loads(expl)
+        assert set(e) == {"fields", "prior", "total"}
+        assert [f["field"] for f in e["fields"]] == [
+            "first_name", "last_name", "name_order", "dob", "sex", "race", "address", "city", "zip"]
+        for f in e["fields"]:
+            assert set(f) == {"field", "level", "weight"}
+            assert isinstance(f["level"], str) and isinstance(f["weight"], float | int)
+        assert e["total"] == pytest.approx(e["prior"] + sum(f["weight"] for f in e["fields"]), abs=0.01)
+        assert prob == pytest.approx(1 / (1 + 2 ** -e["total"]), abs=1e-3)
+
+
+def test_chunked_run_equals_single_chunk() -> None:
+    raw = yaml.safe_load(DEFAULT_FILE.read_text())
+    one = FellegiSunterMatcher(from_dict(raw | {"processing": {"chunk_size": 10_000}}))
+    raw_small = dict(raw, processing={"chunk_size": 3})
+    many = FellegiSunterMatcher(from_dict(raw_small))
+    a, b = _link(*ALL_CASES, matcher=one), _link(*ALL_CASES, matcher=many)
+    assert many.stats.chunks == 3 and one.stats.chunks == 1
+    key = ["record_id", "client_id"]
+    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                  b.sort_values(key).reset_index(drop=True))
+
+
+def test_default_matcher_reads_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = yaml.safe_load(DEFAULT_FILE.read_text())
+    raw["thresholds"] = {"match": 1.0, "review": 0.999999, "keep": 0.0}
+    path = tmp_path / "matching.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("SAFETYNET_MATCHING_FILE", str(path))
+    m = default_matcher()
+    assert isinstance(m, Matcher)
+    out = _link(_record("r1", first_name="Liz", last_name="Nguyen", dob="2007-11-02"), matcher=m)
+    assert not (out["decision"] == "match").any()
+
+
+def test_bad_thresholds_are_rejected() -> None:
+    raw = yaml.safe_load(DEFAULT_FILE.read_text())
+    with pytest.raises(ValueError):
+        from_dict(raw | {"thresholds": {"match": 0.5, "review": 0.9, "keep": 0.01}})
+
+
+def test_empty_extract_gives_empty_result() -> None:
+    out = _link()
+    assert out.empty and list(out.columns) == ["record_id", "client_id", "score", "decision", "explanation"]
+
+
+def test_logs_carry_counts_only(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="matchers"):
+        _link(*ALL_CASES)
+    text = " ".join(r.getMessage() for r in caplog.records).lower()
+    assert caplog.records
+    for secret in ("nguyen", "elizabeth", "garcia", "delgado", "2007", "c2", "okafor"):
+        assert secret not in text
+
+
+def test_prior_is_floored_for_small_lists() -> None:
+    from matchers.scoring import prior_weight
+
+    assert prior_weight(0.1, 1000) == pytest.approx(math.log2(1e-4 / (1 - 1e-4)))
