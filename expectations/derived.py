@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from expectations import rules
@@ -77,38 +78,45 @@ def days_ahead_column(frame: pd.DataFrame, column: str, ctx: RunContext) -> pd.S
     return ((values - pd.Timestamp(ctx.today)) / pd.Timedelta(days=1)).astype("float64")
 
 
+def _charge_flags(joined: str) -> tuple[float, bool, bool]:
+    """(charges without a section, has PC 647(b), has PC 653.22) for one "|"-joined charges cell."""
+    unparsed, p647b, p65322 = 0, False, False
+    for text in joined.split("|"):
+        if not text.strip():
+            continue
+        code, section = normalise_charge(text)
+        if section is None:
+            unparsed += 1
+        elif code == "PC":
+            p647b = p647b or section.startswith("647(b)")
+            p65322 = p65322 or section.startswith("653.22")
+    return float(unparsed), p647b, p65322
+
+
 def charge_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
     """Unparseable charges per row, and the SB 1322 / SB 357 flags, from the "|"-joined charges.
 
-    ``normalise_charge`` is a regex per charge; charge texts repeat a lot, so it runs once per
-    distinct text and the result is mapped back (a 500,000-row log has a few hundred distinct texts).
+    ``normalise_charge`` is a regex per charge; charge cells repeat a lot (a 500,000-row log has a
+    few thousand distinct cells), so it runs once per distinct cell and numpy maps the results back.
     """
-    charges = frame["charges"]
-    parts = charges.dropna().astype(str).str.split("|").explode()
-    parts = parts[parts.notna() & (parts.str.strip() != "")]
-    sections = {text: normalise_charge(text) for text in parts.unique()}
-    # dict lookups are hashed and vectorised, unlike a Python function per element
-    code = parts.map({t: cs[0] for t, cs in sections.items()})
-    section = parts.map({t: cs[1] for t, cs in sections.items()})
-    unparsed = section.isna().groupby(level=0).sum()
-    is_pc = code == "PC"
+    codes, uniques = pd.factorize(frame["charges"], use_na_sentinel=True)
+    flags = np.array([_charge_flags(str(u)) for u in uniques], dtype=float).reshape(-1, 3)
+    # one extra row for missing charges (code -1): no count (the not_null rule's business), no flags
+    flags = np.vstack([flags, [np.nan, 0.0, 0.0]])
+    per_row = flags[codes]  # codes == -1 picks the extra last row
     index = frame.index
-    p647b = (is_pc & section.fillna("").str.startswith("647(b)")).groupby(level=0).any()
-    p65322 = (is_pc & section.fillna("").str.startswith("653.22")).groupby(level=0).any()
-
-    # rows without charges have no unparsed count (NaN: the not_null rule covers them)
-    n_unparsed = unparsed.astype("float64").reindex(index)
-    has_647b = p647b.reindex(index, fill_value=False).astype(bool)
-    has_65322 = p65322.reindex(index, fill_value=False).astype(bool)
+    n_unparsed = pd.Series(per_row[:, 0], index=index)
+    has_647b = per_row[:, 1] > 0
+    has_65322 = per_row[:, 2] > 0
 
     when = _as_datetime(frame["arrest_datetime"])
     age = whole_years(_dob(frame), when)
-    minor = (age < 18).fillna(False).astype(bool)
-    after_1322 = (when >= pd.Timestamp(rules.SB1322_FROM)).fillna(False).astype(bool)
-    after_357 = (when >= pd.Timestamp(rules.SB357_FROM)).fillna(False).astype(bool)
+    minor = (age < 18).to_numpy(dtype=bool, na_value=False)
+    after_1322 = (when >= pd.Timestamp(rules.SB1322_FROM)).to_numpy(dtype=bool, na_value=False)
+    after_357 = (when >= pd.Timestamp(rules.SB357_FROM)).to_numpy(dtype=bool, na_value=False)
     # flags as "row is fine" booleans: the suite expects every value in {True}
-    sb1322_ok = ~(minor & after_1322 & (has_647b | has_65322))
-    sb357_ok = ~(after_357 & has_65322)
+    sb1322_ok = pd.Series(~(minor & after_1322 & (has_647b | has_65322)), index=index)
+    sb357_ok = pd.Series(~(after_357 & has_65322), index=index)
     return {CHARGES_UNPARSED: n_unparsed, SB1322: sb1322_ok, SB357: sb357_ok}
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from expectations import derived, rules
 from expectations.gx_runner import context, gx
 from expectations.rules import BLOCKING, WARNING, Rule
-from integrations.kinds import Column, TableSpec, kind
+from integrations.kinds import ROW_NUMBER, Column, TableSpec, kind
 
 #: builds one GX expectation from the ``great_expectations.expectations`` module
 Builder = Callable[[Any], Any]
@@ -40,6 +40,8 @@ class TableSuite:
     suite: Any  # great_expectations.ExpectationSuite (typed loosely: GX is imported lazily)
     checks: tuple[Check, ...]
     helpers: tuple[str, ...]
+    #: columns GX needs (the rest, e.g. names and addresses, is not handed to GX at all)
+    columns: tuple[str, ...] = ()
     #: for tables that reference the person table by record_id (social services)
     clients_table: str | None = None
 
@@ -242,11 +244,18 @@ def table_suite(kind_name: str, table_name: str) -> TableSuite:
     g = gx()
     context()  # a suite needs an active context, even one never saved to a store
     checks = table_checks(kind_name, table_name)
+    table = kind(kind_name).table(table_name)
     suite = g.ExpectationSuite(name=f"{kind_name}.{table_name}")
+    # row conditions read the ``_unparsed_`` columns; every other column is named in the kwargs
+    columns: list[str] = [ROW_NUMBER] + [f"_unparsed_{c.name}" for c in table.columns
+                                         if c.type in ("date", "datetime", "int")]
     for check in checks:
         expectation = check.build(g.expectations)
         expectation.meta = {"rule_id": check.rule.rule_id}
         suite.add_expectation(expectation)
+        kwargs = expectation.configuration.kwargs
+        columns += [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+        columns += list(kwargs.get("column_list") or ())
     helpers = tuple(dict.fromkeys(h for c in checks for h in c.helpers))
-    table = kind(kind_name).table(table_name)
-    return TableSuite(kind_name, table_name, suite, checks, helpers, _clients_table(kind_name, table))
+    return TableSuite(kind_name, table_name, suite, checks, helpers, tuple(dict.fromkeys(columns)),
+                      _clients_table(kind_name, table))
