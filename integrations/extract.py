@@ -38,8 +38,8 @@ class Extract:
         cols = [c for c in PERSON_COLUMNS if c in table.columns]
         persons = table[cols].drop_duplicates("record_id", keep="first").reset_index(drop=True)
         for c in PERSON_COLUMNS:
-            if c not in persons.columns:
-                persons[c] = None
+            if c not in persons.columns:  # a list of None: pandas 3 would turn a bare None into NaN
+                persons[c] = pd.Series([None] * len(persons), index=persons.index, dtype=object)
         return persons[list(PERSON_COLUMNS)]
 
 

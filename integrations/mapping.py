@@ -1,7 +1,13 @@
-"""Agency columns -> canonical typed columns, vectorised per column (see docs/CONTRACTS.md)."""
+"""Agency columns -> canonical typed columns (see docs/CONTRACTS.md "Canonical tables").
+
+Cells arrive as text (CSV, pandas 3 ``str`` dtype) or as Excel-typed values (XLSX: str, int, float,
+datetime). Text columns are built as plain Python lists and wrapped in ``object`` Series: under
+pandas 3 a ``str``-dtype Series turns ``None`` into NaN, and the contract promises ``None``.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time
 
 import numpy as np
@@ -12,109 +18,135 @@ from integrations.kinds import ROW_NUMBER, Column, TableSpec
 
 #: excel serial day 0 (openpyxl normally converts, but some exports keep the number)
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: datetime64[ns] covers 1677-2262; anything outside is a typo, reported as unparsed
+_MIN_TS, _MAX_TS = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+
+
+def _text(v: object) -> str | None:
+    """One cell as stripped text; None for empty. Excel numbers lose a spurious '.0'."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if v.is_integer():
+            v = int(v)
+    if isinstance(v, datetime):
+        v = v.isoformat(sep=" ")
+    s = str(v).strip()
+    return s or None
+
+
+def _obj(values: list, index: pd.Index) -> pd.Series:
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """Any cell value as stripped text; None for empty. Excel numbers lose a spurious '.0'."""
-
-    def one(v: object) -> str | None:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if isinstance(v, datetime):
-            v = v.isoformat(sep=" ")
-        s = str(v).strip()
-        return s or None
-
-    return series.map(one).astype(object)
+    return _obj([_text(v) for v in series.tolist()], series.index)
 
 
 def _joined(frame: pd.DataFrame, source_cols: str | list[str], sep: str) -> pd.Series:
+    """One agency column as is; several (date + time, CHARGE_1..3) joined, skipping empty cells."""
     cols = [source_cols] if isinstance(source_cols, str) else source_cols
-    parts = [frame[c] for c in cols]
-    if len(parts) == 1:
-        return parts[0]
-    # several agency columns for one canonical value (date + time, CHARGE_1..3): join non-empty
-    texts = [_as_text(p) for p in parts]
-    stacked = pd.concat(texts, axis=1)
-    return stacked.apply(lambda r: sep.join(v for v in r if v) or None, axis=1).astype(object)
+    if len(cols) == 1:
+        return frame[cols[0]]
+    texts = [[_text(v) for v in frame[c].tolist()] for c in cols]
+    return _obj([sep.join(v for v in row if v) or None for row in zip(*texts, strict=True)], frame.index)
 
 
 def _datetimes(raw: pd.Series, fmt: str | None, normalise: bool) -> tuple[pd.Series, pd.Series]:
-    """Parse dates; return (typed, unparsed raw text where parsing failed)."""
-    is_dt = raw.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp)))
-    is_num = raw.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v)
-    text = _as_text(raw.where(~is_dt & ~is_num, None))
-    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    if is_dt.any():
-        parsed[is_dt] = pd.to_datetime(raw[is_dt].map(_to_datetime), errors="coerce")
-    if is_num.any():  # Excel serial numbers
-        parsed[is_num] = _EXCEL_EPOCH + pd.to_timedelta(raw[is_num].astype(float), unit="D")
-    has_text = text.notna()
-    if has_text.any():
-        if fmt:
-            parsed[has_text] = pd.to_datetime(text[has_text], format=fmt, errors="coerce")
+    """Parse dates; return (typed datetime64[ns], raw text where a non-empty value did not parse)."""
+    n = len(raw)
+    typed: list[object] = [pd.NaT] * n
+    text: list[str | None] = [None] * n
+    for i, v in enumerate(raw.tolist()):
+        if isinstance(v, (datetime, pd.Timestamp)):
+            typed[i] = pd.Timestamp(v)
+        elif isinstance(v, date):
+            typed[i] = pd.Timestamp(datetime.combine(v, time()))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            if isinstance(v, float) and math.isnan(v):
+                continue
+            if 0 < v < 2958466:  # Excel serial day numbers up to 9999-12-31
+                typed[i] = _EXCEL_EPOCH + pd.Timedelta(days=float(v))
+            else:
+                text[i] = _text(v)
         else:
-            parsed[has_text] = pd.to_datetime(text[has_text], format="mixed", errors="coerce", dayfirst=False)
+            text[i] = _text(v)
+    text_s = _obj(text, raw.index)
+    has_text = text_s.notna()
+    parsed = pd.Series(typed, index=raw.index, dtype=object)
+    if has_text.any():
+        kwargs = {"format": fmt} if fmt else {"format": "mixed", "dayfirst": False}
+        got = pd.to_datetime(text_s[has_text].astype(str), errors="coerce", **kwargs)
+        parsed[has_text] = got.astype(object)
+    parsed = parsed.map(lambda t: t if isinstance(t, pd.Timestamp) and _MIN_TS <= t <= _MAX_TS else pd.NaT)
+    out = pd.to_datetime(parsed.astype(object), errors="coerce").astype("datetime64[ns]")
     if normalise:
-        parsed = parsed.dt.normalize()
-    unparsed = text.where(has_text & parsed.isna(), None).astype(object)
-    return parsed.astype("datetime64[ns]"), unparsed
-
-
-def _to_datetime(v: object) -> datetime:
-    if isinstance(v, datetime):
-        return v
-    if isinstance(v, date):
-        return datetime.combine(v, time())
-    return v  # type: ignore[return-value]
+        out = out.dt.normalize()
+    unparsed = text_s.where(has_text & out.isna(), None)
+    return out, _obj(unparsed.tolist(), raw.index)
 
 
 def _ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers as nullable Int64; text that is not a whole number goes to ``_unparsed_``."""
     text = _as_text(raw)
-    num = pd.to_numeric(text, errors="coerce")
-    ok = num.notna() & (num == np.floor(num.fillna(0)))
+    num = pd.to_numeric(text, errors="coerce").astype(float)
+    ok = num.notna() & (num == np.floor(num.fillna(0))) & (num.abs() < 2**53)
     typed = num.where(ok).astype("Float64").round().astype("Int64")
-    unparsed = text.where(text.notna() & ~ok, None).astype(object)
-    return typed, unparsed
+    unparsed = [t if (t is not None and not good) else None for t, good in zip(text.tolist(), ok.tolist(),
+                                                                              strict=True)]
+    return typed, _obj(unparsed, raw.index)
 
 
 def _codes(text: pd.Series, col: Column, value_map: dict[str, str]) -> pd.Series:
+    """Agency codes through ``values:`` then case-insensitively to the canonical code; else kept."""
     lookup = {k.strip().upper(): v for k, v in value_map.items()}
     for code in col.codes or ():
         lookup.setdefault(code.upper(), code)
         lookup.setdefault(code.replace("_", " ").upper(), code)
-    return text.map(lambda v: None if v is None else lookup.get(v.upper(), v)).astype(object)
+    return _obj([None if v is None else lookup.get(v.upper(), v) for v in text.tolist()], text.index)
+
+
+def _lists(text: pd.Series, sep: str) -> pd.Series:
+    """Agency list cells re-joined with "|" (empty parts dropped)."""
+    out = []
+    for v in text.tolist():
+        parts = [] if v is None else [p.strip() for p in v.split(sep) if p.strip()]
+        out.append("|".join(parts) or None)
+    return _obj(out, text.index)
+
+
+def _empty(col: Column, index: pd.Index) -> pd.Series:
+    if col.type in ("date", "datetime"):
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    if col.type == "int":
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    return _obj([None] * len(index), index)
 
 
 def map_table(frame: pd.DataFrame, mapping: TableMapping, spec: TableSpec, file_name: str) -> pd.DataFrame:
     """The canonical table for one agency table, with ``row_number`` and ``_unparsed_<col>`` columns."""
-    out = pd.DataFrame(index=frame.index)
+    cols: dict[str, pd.Series] = {}
     for col in spec.columns:
         source_cols = mapping.columns.get(col.name)
         if source_cols is None:
-            out[col.name] = pd.Series(pd.NaT if col.type in ("date", "datetime") else None,
-                                      index=frame.index, dtype="datetime64[ns]" if col.type in ("date", "datetime")
-                                      else ("Int64" if col.type == "int" else object))
+            cols[col.name] = _empty(col, frame.index)
             if col.type in ("date", "datetime", "int"):
-                out[f"_unparsed_{col.name}"] = pd.Series(None, index=frame.index, dtype=object)
+                cols[f"_unparsed_{col.name}"] = _obj([None] * len(frame), frame.index)
             continue
         sep = " " if col.type in ("date", "datetime") else mapping.list_separator
         raw = _joined(frame, source_cols, sep)
         if col.type in ("date", "datetime"):
             fmt = mapping.datetime_format if col.type == "datetime" else mapping.date_format
-            out[col.name], out[f"_unparsed_{col.name}"] = _datetimes(raw, fmt, normalise=col.type == "date")
+            cols[col.name], cols[f"_unparsed_{col.name}"] = _datetimes(raw, fmt, normalise=col.type == "date")
         elif col.type == "int":
-            out[col.name], out[f"_unparsed_{col.name}"] = _ints(raw)
+            cols[col.name], cols[f"_unparsed_{col.name}"] = _ints(raw)
         elif col.type == "list":
-            text = _as_text(raw)
-            sep_in = mapping.list_separator
-            out[col.name] = text.map(
-                lambda v: None if v is None else ("|".join(p.strip() for p in v.split(sep_in) if p.strip()) or None)
-            ).astype(object)
+            cols[col.name] = _lists(_as_text(raw), mapping.list_separator)
         else:
             text = _as_text(raw)
-            out[col.name] = _codes(text, col, mapping.values.get(col.name, {})) if col.codes else text
+            cols[col.name] = _codes(text, col, mapping.values.get(col.name, {})) if col.codes else text
+    out = pd.DataFrame(cols, index=frame.index)
     out[ROW_NUMBER] = frame[ROW_NUMBER].astype(int).to_numpy()
     return out.reset_index(drop=True)

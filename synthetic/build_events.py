@@ -71,7 +71,7 @@ def build_school_district(ctx: Context, src: SourceConfig) -> Built:
     end = np.where(end >= today, np.datetime64("NaT"), end)
     keep = start < today
     stop = np.where(np.isnat(end), today, end)
-    enrolled = np.maximum(np.floor(np.busday_count(start, stop) * 0.95).astype(int), 1)
+    enrolled = np.maximum(np.floor(np.busday_count(start, stop) * 0.86).astype(int), 1)
     client = ppl["is_client"].to_numpy()[person]
     chronic = rng.random(n) < np.where(client, 0.5, 0.2)
     rate = np.where(chronic, rng.uniform(0.10, 0.45, n), rng.uniform(0.0, 0.095, n))

@@ -36,7 +36,7 @@ def build_clients(ctx: Context, src: SourceConfig) -> Built:
     start = np.maximum(dob + years(11), ctx.today - years(4))
     end = np.minimum(dob + years(18), ctx.today - 7 * DAY)
     referral = dates_between(rng, start, np.maximum(end, start))
-    weekday = (ctx.today.astype("datetime64[D]").astype(int) - 4) % 7  # 1970-01-01 was a Thursday
+    weekday = ctx.today.astype("datetime64[D]").astype(int) % 7  # 0 = Thursday: 1970-01-01 was one
     next_thu = ctx.today + ((7 - weekday) % 7 or 7) * DAY
     meeting = np.where(rng.random(len(idx)) < 0.2, next_thu + rng.integers(0, 3, len(idx)) * 7 * DAY,
                        np.datetime64("NaT"))

@@ -141,8 +141,8 @@ SCHOOLS_BY_CITY = {
 FACILITIES = {
     "juvenile_hall": ("Juvenile Justice Center",),
     "camp": ("Camp Wilmont Sweeney",),
-    "group_home": ("Bayside Youth Home", "East Bay Girls Residence", "Harbor Light Youth House"),
-    "str_tp": ("Lakeview STRTP", "Sunrise Treatment Program", "Hillcrest Girls STRTP"),
+    "group_home": ("Bayside Youth Home", "East Bay Youth Residence", "Harbor Light Youth House"),
+    "str_tp": ("Lakeview STRTP", "Sunrise Treatment Program", "Hillcrest STRTP"),
     "home": (None,), "relative": (None,), "foster_home": ("County-licensed foster home", None),
 }
 ALLEGATIONS = ("General Neglect", "Severe Neglect", "Physical Abuse", "Emotional Abuse", "Sexual Abuse",
@@ -225,9 +225,11 @@ def build_pools(seed: int) -> NamePools:
             f, m, ln = list(f) * 3 + en_f[:30], list(m) * 3 + en_m[:30], list(ln)
         female[race], male[race], last[race] = np.array(f), np.array(m), np.array(ln)
     last["Multiracial"] = np.concatenate([last["Black"], last["Hispanic"], last["White"]])
-    streets = np.array(list(STREETS_LOCAL) * 3 + [fake["en_US"].street_name() for _ in range(120)])
+    suffixes = ("St", "Ave", "Way", "Ct", "Dr", "Blvd", "Rd", "Pl", "Ln")
+    made_up = [f"{fake['en_US'].last_name()} {suffixes[i % len(suffixes)]}" for i in range(120)]
+    streets = np.array(list(STREETS_LOCAL) * 3 + made_up)
     officers = np.array([f"{fake['en_US'].first_name()} {fake['en_US'].last_name()}" for _ in range(24)])
-    return NamePools(female, male, last, np.array(en_f[:150] + es_f[:40]), np.array(en_m[:150] + es_m[:40]),
+    return NamePools(female, male, last, np.array(en_f[:200] + list(_HISP_F)), np.array(en_m[:200] + list(_HISP_M)),
                      streets, officers)
 
 

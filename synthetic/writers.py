@@ -91,7 +91,10 @@ def agency_frame(src: SourceConfig, name: str, frame: pd.DataFrame, excel: bool 
                 out[cols[0]] = _excel_dates(values, col.type == "date")
                 continue
             text = pd.Series(values).dt.strftime(fmt).astype(object).where(values.notna(), "")
-            parts = text.str.split(" ", n=len(cols) - 1, expand=True) if len(cols) > 1 else text.to_frame()
+            if len(cols) == 1:
+                out[cols[0]] = text
+                continue
+            parts = text.str.split(" ", n=len(cols) - 1, expand=True)
             for i, c in enumerate(cols):
                 out[c] = parts[i].fillna("").astype(object) if i in parts.columns else ""
             continue
