@@ -33,27 +33,50 @@ def agency_frame(kind_name: str, rows: int, seed: int = 7) -> pd.DataFrame:
     last = rng.choice(["GARCIA", "NGUYEN", "SMITH", "JONES", "LEE"], n)
     if kind_name == "arrest_log":
         when = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 600 * 24 * 60, n), unit="min")
-        frame = pd.DataFrame({
-            "BookingNumber": [f"OPD{i:08d}" for i in range(n)],
-            "ORI": "CA0010900",
-            "ArrestDateTime": when.strftime("%m/%d/%Y %H:%M"),
-            "FirstName": first, "MiddleName": "", "LastName": last, "AKA": "",
-            "DOB": dob.strftime("%m/%d/%Y"),
-            "Sex": rng.choice(["F", "M"], n), "Race": rng.choice(["B", "H", "W", "A"], n),
-            "Address": "", "City": "OAKLAND", "Zip": "94601",
-            "Charges": rng.choice(["647(b) PC", "PC 148(a)(1)", "HS 11350;PC 459", "243(e)(1)", "VC 23152(a)"], n),
-        })
+        frame = pd.DataFrame(
+            {
+                "BookingNumber": [f"OPD{i:08d}" for i in range(n)],
+                "ORI": "CA0010900",
+                "ArrestDateTime": when.strftime("%m/%d/%Y %H:%M"),
+                "FirstName": first,
+                "MiddleName": "",
+                "LastName": last,
+                "AKA": "",
+                "DOB": dob.strftime("%m/%d/%Y"),
+                "Sex": rng.choice(["F", "M"], n),
+                "Race": rng.choice(["B", "H", "W", "A"], n),
+                "Address": "",
+                "City": "OAKLAND",
+                "Zip": "94601",
+                "Charges": rng.choice(
+                    ["647(b) PC", "PC 148(a)(1)", "HS 11350;PC 459", "243(e)(1)", "VC 23152(a)"], n
+                ),
+            }
+        )
     else:
         enrolled = rng.integers(100, 180, n)
-        frame = pd.DataFrame({
-            "StudentID": [f"S{i:08d}" for i in range(n)], "SSID": "",
-            "StudentFirstName": first, "StudentMiddleName": "", "StudentLastName": last,
-            "BirthDate": dob.strftime("%Y-%m-%d"), "Gender": rng.choice(["F", "M", "N"], n),
-            "Ethnicity": rng.choice(["Black", "Hispanic", "White"], n), "HomeAddress": "", "HomeCity": "OAKLAND",
-            "HomeZip": "94601", "SchoolName": "Fremont High", "Grade": "10", "SchoolYear": "2025-2026",
-            "EntryDate": "2025-08-12", "LeaveDate": "", "DaysEnrolled": enrolled.astype(str),
-            "DaysAbsent": rng.integers(0, 30, n).astype(str),
-        })
+        frame = pd.DataFrame(
+            {
+                "StudentID": [f"S{i:08d}" for i in range(n)],
+                "SSID": "",
+                "StudentFirstName": first,
+                "StudentMiddleName": "",
+                "StudentLastName": last,
+                "BirthDate": dob.strftime("%Y-%m-%d"),
+                "Gender": rng.choice(["F", "M", "N"], n),
+                "Ethnicity": rng.choice(["Black", "Hispanic", "White"], n),
+                "HomeAddress": "",
+                "HomeCity": "OAKLAND",
+                "HomeZip": "94601",
+                "SchoolName": "Fremont High",
+                "Grade": "10",
+                "SchoolYear": "2025-2026",
+                "EntryDate": "2025-08-12",
+                "LeaveDate": "",
+                "DaysEnrolled": enrolled.astype(str),
+                "DaysAbsent": rng.integers(0, 30, n).astype(str),
+            }
+        )
     frame["row_number"] = np.arange(2, n + 2)
     return frame
 
@@ -64,13 +87,19 @@ def main() -> None:
     parser.add_argument("--kind", choices=sorted(_SOURCE), default="arrest_log")
     args = parser.parse_args()
     source = load_sources()[_SOURCE[args.kind]]
-    (table, mapping), = source.tables.items()
+    ((table, mapping),) = source.tables.items()
     raw = agency_frame(args.kind, args.rows)
     t0 = time.perf_counter()
     canonical = map_table(raw, mapping, source.spec.table(table), "bench.csv")
     t_map = time.perf_counter() - t0
-    extract = Extract(source=source.name, kind=source.kind, file=Path("bench.csv"), sha256="-",
-                      tables={table: canonical}, delivered_on=date(2026, 11, 16))
+    extract = Extract(
+        source=source.name,
+        kind=source.kind,
+        file=Path("bench.csv"),
+        sha256="-",
+        tables={table: canonical},
+        delivered_on=date(2026, 11, 16),
+    )
 
     from expectations import validate
 
