@@ -91,6 +91,11 @@ def read_clients_frame(conn: sa.Connection) -> pd.DataFrame:
         .order_by(aliases_table.c.client_id, aliases_table.c.position)
     ):
         aliases.setdefault(cid, []).append(alias)
-    frame["aliases"] = [("|".join(aliases[cid]) if cid in aliases else None) for cid in frame["client_id"]]
+    # object dtype keeps None for "no aliases" (pandas 3 would otherwise infer str with NaN)
+    frame["aliases"] = pd.Series(
+        [("|".join(aliases[cid]) if cid in aliases else None) for cid in frame["client_id"]],
+        index=frame.index,
+        dtype=object,
+    )
     frame["dob"] = pd.to_datetime(frame["dob"], errors="coerce").astype("datetime64[ns]")
     return frame[["client_id", *[f for f in PERSON_COLUMNS if f != "record_id"]]]

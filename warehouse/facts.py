@@ -141,10 +141,13 @@ def stored_record_ids(conn: sa.Connection, source: str) -> set[str]:
     return ids
 
 
-def purge_records(conn: sa.Connection, *, source: str, kind: KindSpec, record_ids: set[str]) -> None:
+def purge_records(
+    conn: sa.Connection, *, source: str, kind: KindSpec, record_ids: set[str], decided: set[str] = frozenset()
+) -> None:
     """Remove everything about records that no longer have any link (privacy rule 1).
 
-    Decided review items stay (they record that a person looked, and hold no person data);
+    Decided review items stay (they record that a person looked, and hold no person data), and so
+    do open items of ``decided`` records: the loader closes those as decided;
     ``review_decisions`` is append-only and never touched.
     """
     tables = [MatchLink.__table__, SourcePerson.__table__]
@@ -153,6 +156,7 @@ def purge_records(conn: sa.Connection, *, source: str, kind: KindSpec, record_id
     for batch in chunks(sorted(record_ids)):
         for table in tables:
             conn.execute(sa.delete(table).where(table.c.source == source, table.c.record_id.in_(batch)))
+    for batch in chunks(sorted(record_ids - decided)):
         conn.execute(
             sa.delete(items).where(
                 items.c.source == source, items.c.record_id.in_(batch), items.c.status == "open"

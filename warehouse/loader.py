@@ -294,6 +294,7 @@ class Warehouse:
             source=source,
             kind=kind,
             record_ids=(record_ids - kept) & facts.stored_record_ids(conn, source),
+            decided=set(decision_state(decisions)[2]),
         )
 
         counts: dict[str, int] = {}
@@ -528,6 +529,32 @@ class Warehouse:
             raise WarehouseError(f"{what} failed ({kind}); rolled back, nothing written", kind) from None
 
     # --- reads -----------------------------------------------------------------------------------
+
+    def recent_row_counts(self, source: str, limit: int = 10) -> list[int]:
+        """Rows read of the source's latest good (validated or loaded) deliveries, newest first.
+
+        The expectation suite compares a new delivery's size with these (sudden drops mean a
+        truncated export).
+        """
+        d = Delivery.__table__
+        with self.engine.connect() as conn:
+            return [
+                int(n)
+                for n in conn.execute(
+                    sa.select(d.c.rows_read)
+                    .where(d.c.source == source, d.c.status != "quarantined")
+                    .order_by(d.c.id.desc())
+                    .limit(limit)
+                ).scalars()
+            ]
+
+    def links_frame(self) -> pd.DataFrame:
+        """Every stored link: source, record_id, client_id, score, decision, decided_by (no person data)."""
+        ml = MatchLink.__table__
+        cols = ["source", "record_id", "client_id", "score", "decision", "decided_by"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(*[ml.c[c] for c in cols]).order_by(ml.c.id)).all()
+        return pd.DataFrame([tuple(r) for r in rows], columns=cols)
 
     def clients_frame(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
