@@ -44,6 +44,14 @@ class MatchingConfig:
     blocking_rules: tuple[str, ...] = ()
     fields: dict[str, FieldModel] = field(default_factory=dict)
     name_swap_penalty_bits: float = -2.0
+    estimate: bool = False
+    estimate_min_rows: int = 2000
+    u_random_pairs: int = 200_000
+    em_sample_rows: int = 20_000
+    em_iterations: int = 10
+    pseudo_count: float = 200.0
+    u_pseudo_count: float = 2000.0
+    seed: int = 0
 
     def __post_init__(self) -> None:
         # Fail at start-up, not in the middle of a nightly run.
@@ -73,6 +81,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
     prior = raw.get("prior", {})
     blk = raw.get("blocking", {})
     proc = raw.get("processing", {})
+    est = raw.get("estimation", {})
     return MatchingConfig(
         match_threshold=float(th.get("match", 0.99)),
         review_threshold=float(th.get("review", 0.60)),
@@ -88,6 +97,14 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         blocking_rules=tuple(blk.get("rules", ())),
         fields={name: _field(name, spec) for name, spec in (raw.get("comparisons") or {}).items()},
         name_swap_penalty_bits=float(raw.get("name_swap_penalty_bits", -2.0)),
+        estimate=bool(est.get("enabled", False)),
+        estimate_min_rows=int(est.get("min_rows", 2000)),
+        u_random_pairs=int(est.get("u_random_pairs", 200_000)),
+        em_sample_rows=int(est.get("em_sample_rows", 20_000)),
+        em_iterations=int(est.get("em_iterations", 10)),
+        pseudo_count=float(est.get("pseudo_count", 200.0)),
+        u_pseudo_count=float(est.get("u_pseudo_count", 2000.0)),
+        seed=int(est.get("seed", 0)),
     )
 
 

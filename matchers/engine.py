@@ -22,8 +22,9 @@ from matchers.blocking import ClientIndex
 from matchers.compare import compare
 from matchers.config import MatchingConfig
 from matchers.decide import decide
+from matchers.estimate import estimate_m, estimate_u
 from matchers.scoring import Weights, score
-from matchers.standardise import standardise
+from matchers.standardise import PersonTable, standardise
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class FellegiSunterMatcher:
 
     def __init__(self, config: MatchingConfig) -> None:
         self.config = config
+        #: the config the last run scored with (m/u re-estimated when ``estimation`` is enabled)
+        self.fitted_config = config
         self.stats = LinkStats()
 
     def link(self, clients: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
@@ -83,7 +86,8 @@ class FellegiSunterMatcher:
             raise ValueError("link() needs a client_id column in clients and a record_id column in records")
         cl = standardise(clients, id_column="client_id")
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size)
-        weights = Weights.from_config(cfg, n_clients=len(cl))
+        self.fitted_config = self._fit(cl, index, records)
+        weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
         stats = LinkStats(records=len(records), clients=len(cl), skipped_block_keys=index.skipped_keys)
         parts: list[pd.DataFrame] = []
         for start in range(0, len(records), cfg.chunk_size):
@@ -102,7 +106,21 @@ class FellegiSunterMatcher:
                  stats.records, stats.clients, stats.pairs_per_record, stats.decisions)
         return result
 
-    def _link_chunk(self, cl, index: ClientIndex, weights: Weights, chunk: pd.DataFrame,
+    def _fit(self, cl: PersonTable, index: ClientIndex, records: pd.DataFrame) -> MatchingConfig:
+        """The config with m/u re-estimated from this run's data (when enabled and big enough).
+
+        Estimation uses a seeded sample of the whole extract, never a chunk, so the chunk size
+        cannot change any weight (and so any decision).
+        """
+        cfg = self.config
+        if not cfg.estimate or len(records) < cfg.estimate_min_rows or len(cl) == 0:
+            return cfg
+        sample = records.sample(n=min(cfg.em_sample_rows, len(records)), random_state=cfg.seed)
+        rs = standardise(sample, id_column="record_id")
+        fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
+        return estimate_m(rs, cl, index, fitted, cfg.em_iterations, cfg.pseudo_count)
+
+    def _link_chunk(self, cl: PersonTable, index: ClientIndex, weights: Weights, chunk: pd.DataFrame,
                     stats: LinkStats) -> pd.DataFrame:
         cfg = self.config
         rs = standardise(chunk, id_column="record_id")
