@@ -59,7 +59,15 @@ WELFARE_PLACEMENT_TYPES = (
     "guardian",
     "home_of_parent",
 )
-PROBATION_PLACEMENT_TYPES = ("juvenile_hall", "camp", "group_home", "str_tp", "home", "relative", "foster_home")
+PROBATION_PLACEMENT_TYPES = (
+    "juvenile_hall",
+    "camp",
+    "group_home",
+    "str_tp",
+    "home",
+    "relative",
+    "foster_home",
+)
 
 
 @dataclass(frozen=True)

@@ -54,38 +54,56 @@ def _joined(frame: pd.DataFrame, source_cols: str | list[str], sep: str) -> pd.S
     return _obj([sep.join(v for v in row if v) or None for row in zip(*texts, strict=True)], frame.index)
 
 
+def _cell_datetime(v: object) -> pd.Timestamp | None:
+    """An Excel-typed cell (datetime, date, serial number) as a Timestamp; None if it is not one."""
+    if isinstance(v, (datetime, pd.Timestamp)):
+        return pd.Timestamp(v)
+    if isinstance(v, date):
+        return pd.Timestamp(datetime.combine(v, time()))
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 2958466:  # serial days to 9999
+        return _EXCEL_EPOCH + pd.Timedelta(days=float(v))
+    return None
+
+
+def _in_range(values: pd.Series) -> pd.Series:
+    """datetime64[ns] with anything outside 1678-2261 (a typo such as year 0202) set to NaT."""
+    values = pd.to_datetime(values, errors="coerce")
+    bad = values.notna() & ((values < _MIN_TS) | (values > _MAX_TS))
+    return values.mask(bad).astype("datetime64[ns]")
+
+
 def _datetimes(raw: pd.Series, fmt: str | None, normalise: bool) -> tuple[pd.Series, pd.Series]:
     """Parse dates; return (typed datetime64[ns], raw text where a non-empty value did not parse)."""
-    n = len(raw)
-    typed: list[object] = [pd.NaT] * n
-    text: list[str | None] = [None] * n
-    for i, v in enumerate(raw.tolist()):
-        if isinstance(v, (datetime, pd.Timestamp)):
-            typed[i] = pd.Timestamp(v)
-        elif isinstance(v, date):
-            typed[i] = pd.Timestamp(datetime.combine(v, time()))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            if isinstance(v, float) and math.isnan(v):
-                continue
-            if 0 < v < 2958466:  # Excel serial day numbers up to 9999-12-31
-                typed[i] = _EXCEL_EPOCH + pd.Timedelta(days=float(v))
-            else:
-                text[i] = _text(v)
+    values = raw.tolist()
+    text: list[str | None] = [None] * len(values)
+    cells: dict[int, pd.Timestamp] = {}
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            text[i] = v.strip() or None
+        elif v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT or v is pd.NA:
+            continue
         else:
-            text[i] = _text(v)
+            ts = _cell_datetime(v)
+            if ts is None:
+                text[i] = _text(v)
+            else:
+                cells[i] = ts
     text_s = _obj(text, raw.index)
     has_text = text_s.notna()
-    parsed = pd.Series(typed, index=raw.index, dtype=object)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     if has_text.any():
         kwargs = {"format": fmt} if fmt else {"format": "mixed", "dayfirst": False}
         got = pd.to_datetime(text_s[has_text].astype(str), errors="coerce", **kwargs)
-        parsed[has_text] = got.astype(object)
-    parsed = parsed.map(lambda t: t if isinstance(t, pd.Timestamp) and _MIN_TS <= t <= _MAX_TS else pd.NaT)
-    out = pd.to_datetime(parsed.astype(object), errors="coerce").astype("datetime64[ns]")
+        out[has_text] = _in_range(got)
+    if cells:
+        pos = list(cells)
+        out.iloc[pos] = _in_range(pd.Series(list(cells.values()), index=raw.index[pos])).to_numpy()
     if normalise:
         out = out.dt.normalize()
-    unparsed = text_s.where(has_text & out.isna(), None)
-    return out, _obj(unparsed.tolist(), raw.index)
+    unparsed = [
+        t if (t is not None and bad) else None for t, bad in zip(text, out.isna().tolist(), strict=True)
+    ]
+    return out, _obj(unparsed, raw.index)
 
 
 def _ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -94,8 +112,10 @@ def _ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     num = pd.to_numeric(text, errors="coerce").astype(float)
     ok = num.notna() & (num == np.floor(num.fillna(0))) & (num.abs() < 2**53)
     typed = num.where(ok).astype("Float64").round().astype("Int64")
-    unparsed = [t if (t is not None and not good) else None for t, good in zip(text.tolist(), ok.tolist(),
-                                                                              strict=True)]
+    unparsed = [
+        t if (t is not None and not good) else None
+        for t, good in zip(text.tolist(), ok.tolist(), strict=True)
+    ]
     return typed, _obj(unparsed, raw.index)
 
 

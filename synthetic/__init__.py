@@ -47,8 +47,14 @@ class Generated:
     row_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def generate(out_dir: Path | str, seed: int = 7, clients: int = 200, scale: int = 10, as_of: date | None = None,
-             sources: dict[str, SourceConfig] | None = None) -> Generated:
+def generate(
+    out_dir: Path | str,
+    seed: int = 7,
+    clients: int = 200,
+    scale: int = 10,
+    as_of: date | None = None,
+    sources: dict[str, SourceConfig] | None = None,
+) -> Generated:
     """Write one delivery per source, truth/ and canonical/ under ``out_dir``; same arguments, same bytes.
 
     ``as_of`` (default today) is the delivery date stamped into file names and the end of every
@@ -75,14 +81,19 @@ def generate(out_dir: Path | str, seed: int = 7, clients: int = 200, scale: int 
         built[name] = (src, result, tables)
     client_src = next(n for n, s in sources.items() if s.kind == "safetynet_clients")
     _, client_built, client_tables = built[client_src]
-    client_of = dict(zip(client_built.records["person"].astype(int), client_built.records["record_id"],
-                         strict=True))
+    client_of = dict(
+        zip(client_built.records["person"].astype(int), client_built.records["record_id"], strict=True)
+    )
     agency = {n: b for n, b in built.items() if n != client_src}
     records = {n: (s.spec.person_table.name, b.records) for n, (s, b, _) in agency.items()}
     persons, links = truth_frames(records, people["person_id"], client_of)
     write_truth(out_dir / "truth", persons, links)
-    write_canonical(out_dir / "canonical", client_tables["clients"],
-                    {n: t[s.spec.person_table.name] for n, (s, _, t) in agency.items()}, links)
+    write_canonical(
+        out_dir / "canonical",
+        client_tables["clients"],
+        {n: t[s.spec.person_table.name] for n, (s, _, t) in agency.items()},
+        links,
+    )
     return Generated(out_dir, landing, files, links, persons, as_of, counts)
 
 

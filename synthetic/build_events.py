@@ -9,7 +9,17 @@ import pandas as pd
 
 from integrations.config import SourceConfig
 from synthetic import pools
-from synthetic.context import Built, Context, attach, dates_between, home_city, person_rows, select, unique_ids, years
+from synthetic.context import (
+    Built,
+    Context,
+    attach,
+    dates_between,
+    home_city,
+    person_rows,
+    select,
+    unique_ids,
+    years,
+)
 from synthetic.population import DAY, age_years
 
 #: known agencies' ORIs; another arrest-log source gets a stable made-up one
@@ -46,21 +56,30 @@ def build_school_district(ctx: Context, src: SourceConfig) -> Built:
     ids_main = unique_ids(rng, len(students), 100000, 999999)
     ids_old = unique_ids(rng, len(students), 1000000, 9999999)
     first_year = pd.Series(y_idx).groupby(s_idx).transform("min").to_numpy()
-    use_old = two_ids[s_idx] & (y_idx == first_year) & (pd.Series(y_idx).groupby(s_idx).transform("nunique") > 1)
+    use_old = (
+        two_ids[s_idx] & (y_idx == first_year) & (pd.Series(y_idx).groupby(s_idx).transform("nunique") > 1)
+    )
     rec = np.where(use_old, ids_old[s_idx], ids_main[s_idx]).astype(str)
     uniq, first_pos = np.unique(rec, return_index=True)
-    person_cols, records = person_rows(ctx, "school_district", src, "school_enrollments", uniq, person[first_pos])
+    person_cols, records = person_rows(
+        ctx, "school_district", src, "school_enrollments", uniq, person[first_pos]
+    )
     multi = np.isin(records["person"].to_numpy(), students[two_ids]) & np.isin(
-        records["person"].to_numpy(), person[use_old])
-    records.loc[multi, "hard_case"] = [f"{h}|multiple_ids" if h else "multiple_ids"
-                                       for h in records.loc[multi, "hard_case"]]
+        records["person"].to_numpy(), person[use_old]
+    )
+    records.loc[multi, "hard_case"] = [
+        f"{h}|multiple_ids" if h else "multiple_ids" for h in records.loc[multi, "hard_case"]
+    ]
     n = len(person)
     year = sy[y_idx]
     g = grade[person, y_idx]
     middle, high = _schools(city)
     pick = zlib.crc32(src.name.encode())  # a student stays at one school per level (stable per person)
-    school = np.where(g <= 8, np.array(middle)[(person + pick) % len(middle)],
-                      np.array(high)[(person * 7 + pick) % len(high)])
+    school = np.where(
+        g <= 8,
+        np.array(middle)[(person + pick) % len(middle)],
+        np.array(high)[(person * 7 + pick) % len(high)],
+    )
     y0 = np.array([f"{y}-08-12" for y in year], dtype="datetime64[D]")
     start = y0 + rng.integers(0, 4, size=n) * DAY
     late = rng.random(n) < 0.12
@@ -76,18 +95,25 @@ def build_school_district(ctx: Context, src: SourceConfig) -> Built:
     chronic = rng.random(n) < np.where(client, 0.5, 0.2)
     rate = np.where(chronic, rng.uniform(0.10, 0.45, n), rng.uniform(0.0, 0.095, n))
     absent = np.minimum(np.floor(rate * enrolled).astype(int), enrolled)
-    rows = pd.DataFrame({
-        "record_id": rec,
-        "state_ssid": np.where(rng.random(n) < 0.04, None, ppl["ssid"].to_numpy()[person]),
-        "school": school, "grade": g.astype(str), "school_year": [f"{y}-{(y + 1) % 100:02d}" for y in year],
-        "enroll_start": _ns(start), "enroll_end": _ns(end),
-        "days_enrolled": pd.array(enrolled, dtype="Int64"), "days_absent": pd.array(absent, dtype="Int64"),
-    })[keep]
+    rows = pd.DataFrame(
+        {
+            "record_id": rec,
+            "state_ssid": np.where(rng.random(n) < 0.04, None, ppl["ssid"].to_numpy()[person]),
+            "school": school,
+            "grade": g.astype(str),
+            "school_year": [f"{y}-{(y + 1) % 100:02d}" for y in year],
+            "enroll_start": _ns(start),
+            "enroll_end": _ns(end),
+            "days_enrolled": pd.array(enrolled, dtype="Int64"),
+            "days_absent": pd.array(absent, dtype="Int64"),
+        }
+    )[keep]
     return Built({"school_enrollments": attach(rows, person_cols)}, records)
 
 
-def _charges(rng: np.random.Generator, adult: np.ndarray, female: np.ndarray, client: np.ndarray,
-             when: np.ndarray) -> list[list[tuple[str, str]]]:
+def _charges(
+    rng: np.random.Generator, adult: np.ndarray, female: np.ndarray, client: np.ndarray, when: np.ndarray
+) -> list[list[tuple[str, str]]]:
     """1-3 (code, section) per arrest, with juvenile-only WI sections and adult-only sex-trade charges."""
     table = pools.CHARGES
     wm = np.array([c[2] for c in table], float)
@@ -112,20 +138,30 @@ def build_arrest_log(ctx: Context, src: SourceConfig) -> Built:
     rng, ppl, today = ctx.rng, ctx.people, ctx.today
     city = home_city(src)
     age = age_years(ppl["dob"].to_numpy(), today)
-    people = select(ctx, age >= 12, 0.35 if city else 0.25, 0.12 if city else 0.07, city=city,
-                    p_client_out=0.18, p_other_out=0.04)
+    people = select(
+        ctx,
+        age >= 12,
+        0.35 if city else 0.25,
+        0.12 if city else 0.07,
+        city=city,
+        p_client_out=0.18,
+        p_other_out=0.04,
+    )
     n_arr = rng.choice([1, 2, 3, 4, 5], p=[0.58, 0.22, 0.1, 0.06, 0.04], size=len(people))
     person = np.repeat(people, n_arr)
     dob = ctx.dob(person)
     day = dates_between(rng, np.maximum(dob + years(11), today - years(4)), today - DAY)
     hour = rng.choice(24, size=len(person), p=_HOURS)
-    when = day.astype("datetime64[m]") + (hour * 60 + rng.integers(0, 60, len(person))) * np.timedelta64(1, "m")
+    when = day.astype("datetime64[m]") + (hour * 60 + rng.integers(0, 60, len(person))) * np.timedelta64(
+        1, "m"
+    )
     order = np.argsort(when, kind="stable")
     person, when, day = person[order], when[order], day[order]
     n = len(person)
     yy = (day.astype("datetime64[Y]").astype(int) + 1970) % 100
-    booking = np.array([f"{y:02d}-{s:06d}" for y, s in zip(yy, np.sort(unique_ids(rng, n, 100000, 999999)),
-                                                              strict=True)])
+    booking = np.array(
+        [f"{y:02d}-{s:06d}" for y, s in zip(yy, np.sort(unique_ids(rng, n, 100000, 999999)), strict=True)]
+    )
     person_cols, records = person_rows(ctx, "arrest_log", src, "arrests", booking, person)
     adult = age_years(ctx.dob(person), day) >= 18
     female = ppl["sex"].to_numpy()[person] == "F"
@@ -138,7 +174,9 @@ def build_arrest_log(ctx: Context, src: SourceConfig) -> Built:
         records.loc[i, "hard_case"] = "|".join(x for x in (records.at[i, "hard_case"], "minor_647b") if x)
     texts = ["|".join(pools.charge_text(rng, c, s) for c, s in ch) for ch in charges]
     ori = ORIS.get(src.name) or f"CA001{zlib.crc32(src.name.encode()) % 10000:04d}"
-    rows = pd.DataFrame({"record_id": booking, "agency_ori": ori, "arrest_datetime": _ns(when), "charges": texts})
+    rows = pd.DataFrame(
+        {"record_id": booking, "agency_ori": ori, "arrest_datetime": _ns(when), "charges": texts}
+    )
     return Built({"arrests": attach(rows, person_cols)}, records)
 
 

@@ -38,8 +38,9 @@ def build_clients(ctx: Context, src: SourceConfig) -> Built:
     referral = dates_between(rng, start, np.maximum(end, start))
     weekday = ctx.today.astype("datetime64[D]").astype(int) % 7  # 0 = Thursday: 1970-01-01 was one
     next_thu = ctx.today + ((7 - weekday) % 7 or 7) * DAY
-    meeting = np.where(rng.random(len(idx)) < 0.2, next_thu + rng.integers(0, 3, len(idx)) * 7 * DAY,
-                       np.datetime64("NaT"))
+    meeting = np.where(
+        rng.random(len(idx)) < 0.2, next_thu + rng.integers(0, 3, len(idx)) * 7 * DAY, np.datetime64("NaT")
+    )
     table = pd.DataFrame({"record_id": ids})
     for c in fields.columns.drop("hard_case"):
         table[c] = fields[c].to_numpy()
@@ -47,9 +48,12 @@ def build_clients(ctx: Context, src: SourceConfig) -> Built:
     table["county"] = base["county"].to_numpy(dtype=object)
     table["referral_date"] = _as_ns(referral)
     table["csec_status"] = np.where(rng.random(len(idx)) < 0.45, "identified", "at_risk")
-    table["risk_factors"] = _pick_lists(rng, pools.RISK_FACTORS,
-                                        np.array([.5, .45, .45, .2, .35, .2, .2, .25, .3]), len(idx))
-    table["services"] = _pick_lists(rng, pools.SERVICES, np.array([.5, .45, .3, .4, .2, .15, .15, .1]), len(idx))
+    table["risk_factors"] = _pick_lists(
+        rng, pools.RISK_FACTORS, np.array([0.5, 0.45, 0.45, 0.2, 0.35, 0.2, 0.2, 0.25, 0.3]), len(idx)
+    )
+    table["services"] = _pick_lists(
+        rng, pools.SERVICES, np.array([0.5, 0.45, 0.3, 0.4, 0.2, 0.15, 0.15, 0.1]), len(idx)
+    )
     table["next_meeting"] = _as_ns(meeting)
     records = pd.DataFrame({"record_id": ids, "person": idx, "hard_case": ""})
     return Built({"clients": table}, records)
@@ -68,31 +72,47 @@ def build_probation(ctx: Context, src: SourceConfig) -> Built:
     start = np.maximum(dob + years(11), ctx.today - years(7))
     end = np.minimum(dob + years(18), ctx.today - DAY)
     ref_date = dates_between(rng, start, np.maximum(end, start))
-    frame = pd.DataFrame({"record_id": np.repeat(youth_ids, n_ref), "person": rows_p, "referral_date": ref_date})
+    frame = pd.DataFrame(
+        {"record_id": np.repeat(youth_ids, n_ref), "person": rows_p, "referral_date": ref_date}
+    )
     frame = frame.sort_values(["record_id", "referral_date"], kind="stable").reset_index(drop=True)
     rows_p = frame.pop("person").to_numpy()
     n = len(frame)
     latest = ~frame["record_id"].duplicated(keep="last").to_numpy()
     adult_now = age_years(ctx.dob(rows_p), ctx.today) >= 21
-    active = rng.choice(["probation", "wardship", "informal", "pending", "warrant", "closed"],
-                        p=[.35, .2, .15, .1, .08, .12], size=n)
+    active = rng.choice(
+        ["probation", "wardship", "informal", "pending", "warrant", "closed"],
+        p=[0.35, 0.2, 0.15, 0.1, 0.08, 0.12],
+        size=n,
+    )
     status = np.where(latest & ~adult_now, active, np.where(rng.random(n) < 0.9, "closed", "probation"))
-    frame["referral_id"] = [f"R{str(d)[2:4]}-{s:06d}" for d, s in
-                            zip(frame["referral_date"].to_numpy().astype("datetime64[Y]"),
-                                unique_ids(rng, n, 100000, 999999), strict=True)]
+    frame["referral_id"] = [
+        f"R{str(d)[2:4]}-{s:06d}"
+        for d, s in zip(
+            frame["referral_date"].to_numpy().astype("datetime64[Y]"),
+            unique_ids(rng, n, 100000, 999999),
+            strict=True,
+        )
+    ]
     frame["supervision_status"] = status
-    frame["officer"] = np.where((status == "closed") & (rng.random(n) < 0.3), None,
-                                ctx.pools.officers[rng.integers(len(ctx.pools.officers), size=n)])
-    female = (ppl["sex"].to_numpy()[rows_p] == "F")
+    frame["officer"] = np.where(
+        (status == "closed") & (rng.random(n) < 0.3),
+        None,
+        ctx.pools.officers[rng.integers(len(ctx.pools.officers), size=n)],
+    )
+    female = ppl["sex"].to_numpy()[rows_p] == "F"
     client = ppl["is_client"].to_numpy()[rows_p]
     girls = female & (rng.random(n) < np.where(client, 0.55, 0.1))
-    frame["court"] = np.where(girls, "Girls' Court", np.where(rng.random(n) < 0.05, "Dual Status Court",
-                                                               "Juvenile Court"))
+    frame["court"] = np.where(
+        girls, "Girls' Court", np.where(rng.random(n) < 0.05, "Dual Status Court", "Juvenile Court")
+    )
     placed = rng.random(n) < 0.45
-    ptype = rng.choice(PROBATION_PLACEMENT_TYPES, p=[.3, .1, .15, .15, .15, .1, .05], size=n)
+    ptype = rng.choice(PROBATION_PLACEMENT_TYPES, p=[0.3, 0.1, 0.15, 0.15, 0.15, 0.1, 0.05], size=n)
     frame["placement_type"] = np.where(placed, ptype, None)
-    frame["facility"] = [pools.FACILITIES[t][rng.integers(len(pools.FACILITIES[t]))] if pl else None
-                         for t, pl in zip(ptype, placed, strict=True)]
+    frame["facility"] = [
+        pools.FACILITIES[t][rng.integers(len(pools.FACILITIES[t]))] if pl else None
+        for t, pl in zip(ptype, placed, strict=True)
+    ]
     ref = frame["referral_date"].to_numpy().astype("datetime64[D]")
     pstart = dates_between(rng, ref, np.minimum(ref + 120 * DAY, ctx.today))
     pend = pstart + rng.integers(7, 400, size=n) * DAY
@@ -121,8 +141,9 @@ def build_social_services(ctx: Context, src: SourceConfig) -> Built:
     ids = _cws_ids(rng, len(persons))
     person_cols, records = person_rows(ctx, "social_services", src, "welfare_clients", ids, persons)
     twice = np.concatenate([dup, np.ones(dup.sum(), bool)])
-    records.loc[twice, "hard_case"] = [f"{h}|multiple_ids" if h else "multiple_ids"
-                                       for h in records.loc[twice, "hard_case"]]
+    records.loc[twice, "hard_case"] = [
+        f"{h}|multiple_ids" if h else "multiple_ids" for h in records.loc[twice, "hard_case"]
+    ]
     clients = person_cols.reset_index()
     n_ref = rng.choice([1, 2, 3, 4], p=[0.4, 0.3, 0.2, 0.1], size=len(persons))
     rp = np.repeat(persons, n_ref)
@@ -132,27 +153,47 @@ def build_social_services(ctx: Context, src: SourceConfig) -> Built:
     received = dates_between(rng, start, np.minimum(dob + years(18), ctx.today - DAY))
     client = ppl["is_client"].to_numpy()[rp]
     m = len(rp)
-    allegation = np.where(client, rng.choice(pools.ALLEGATIONS, p=pools.ALLEGATION_P_CLIENT, size=m),
-                          rng.choice(pools.ALLEGATIONS, p=pools.ALLEGATION_P_OTHER, size=m))
-    disposition = rng.choice(["substantiated", "inconclusive", "unfounded", "evaluated_out"],
-                             p=[.32, .25, .25, .18], size=m)
-    referrals = pd.DataFrame({"referral_id": _cws_ids(rng, m), "record_id": rid,
-                              "referral_date": _as_ns(received), "allegation_type": allegation,
-                              "disposition": disposition})
+    allegation = np.where(
+        client,
+        rng.choice(pools.ALLEGATIONS, p=pools.ALLEGATION_P_CLIENT, size=m),
+        rng.choice(pools.ALLEGATIONS, p=pools.ALLEGATION_P_OTHER, size=m),
+    )
+    disposition = rng.choice(
+        ["substantiated", "inconclusive", "unfounded", "evaluated_out"], p=[0.32, 0.25, 0.25, 0.18], size=m
+    )
+    referrals = pd.DataFrame(
+        {
+            "referral_id": _cws_ids(rng, m),
+            "record_id": rid,
+            "referral_date": _as_ns(received),
+            "allegation_type": allegation,
+            "disposition": disposition,
+        }
+    )
     subst = referrals[referrals["disposition"] == "substantiated"].drop_duplicates("record_id")
     placed = subst[rng.random(len(subst)) < 0.7]
     n_ep = rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2], size=len(placed))
     ep_id = np.repeat(placed["record_id"].to_numpy(), n_ep)
     first = np.repeat(placed["referral_date"].to_numpy().astype("datetime64[D]"), n_ep)
     k = len(ep_id)
-    offset = np.concatenate([np.cumsum(rng.integers(20, 400, size=c)) for c in n_ep]) if k else np.array([], int)
+    offset = (
+        np.concatenate([np.cumsum(rng.integers(20, 400, size=c)) for c in n_ep]) if k else np.array([], int)
+    )
     st = first + offset * DAY
     en = st + rng.integers(10, 500, size=k) * DAY
     keep = st < ctx.today
     en = np.where(en >= ctx.today, np.datetime64("NaT"), en)
-    ptype = rng.choice(WELFARE_PLACEMENT_TYPES, p=[.3, .25, .12, .1, .1, .05, .08], size=k)
-    placements = pd.DataFrame({"episode_id": [f"EP{i:08d}" for i in unique_ids(rng, k, 10**7, 10**8 - 1)],
-                               "record_id": ep_id, "placement_type": ptype, "start_date": _as_ns(st),
-                               "end_date": _as_ns(en)})[keep].reset_index(drop=True)
-    return Built({"welfare_clients": clients, "welfare_referrals": referrals, "welfare_placements": placements},
-                 records)
+    ptype = rng.choice(WELFARE_PLACEMENT_TYPES, p=[0.3, 0.25, 0.12, 0.1, 0.1, 0.05, 0.08], size=k)
+    placements = pd.DataFrame(
+        {
+            "episode_id": [f"EP{i:08d}" for i in unique_ids(rng, k, 10**7, 10**8 - 1)],
+            "record_id": ep_id,
+            "placement_type": ptype,
+            "start_date": _as_ns(st),
+            "end_date": _as_ns(en),
+        }
+    )[keep].reset_index(drop=True)
+    return Built(
+        {"welfare_clients": clients, "welfare_referrals": referrals, "welfare_placements": placements},
+        records,
+    )

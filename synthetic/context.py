@@ -17,8 +17,18 @@ from synthetic.pools import NamePools
 from synthetic.population import DAY, YEAR_DAYS
 
 #: canonical person columns a builder fills from the noisy agency copy
-PERSON_FIELDS = ("first_name", "middle_name", "last_name", "aliases", "dob", "sex", "race", "address", "city",
-                 "zip")
+PERSON_FIELDS = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "aliases",
+    "dob",
+    "sex",
+    "race",
+    "address",
+    "city",
+    "zip",
+)
 
 
 @dataclass
@@ -59,8 +69,15 @@ def home_city(src: SourceConfig) -> str | None:
     return None
 
 
-def select(ctx: Context, eligible: np.ndarray, p_client: float, p_other: float, city: str | None = None,
-           p_client_out: float | None = None, p_other_out: float | None = None) -> np.ndarray:
+def select(
+    ctx: Context,
+    eligible: np.ndarray,
+    p_client: float,
+    p_other: float,
+    city: str | None = None,
+    p_client_out: float | None = None,
+    p_other_out: float | None = None,
+) -> np.ndarray:
     """Population indices in one source: a share of clients, a share of others, relatives of chosen clients.
 
     With a ``city``, residents get ``p_client``/``p_other`` and everyone else the ``*_out`` rates.
@@ -98,8 +115,9 @@ def years(n: float) -> np.timedelta64:
     return np.timedelta64(int(round(n * YEAR_DAYS)), "D")
 
 
-def person_rows(ctx: Context, kind: str, src: SourceConfig, table: str, record_ids: np.ndarray,
-                persons: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def person_rows(
+    ctx: Context, kind: str, src: SourceConfig, table: str, record_ids: np.ndarray, persons: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Noisy person columns per distinct agency record id, and the truth rows for them.
 
     Returns (person columns indexed by record_id, records frame). One noise draw per record id, so

@@ -42,21 +42,77 @@ class NoiseProfile:
 
 PROFILES = {
     "safetynet_clients": NoiseProfile(0, 0, 0, 0, 0, 0, 0, 0, 0.05, 0, 0),
-    "probation": NoiseProfile(nickname=0.05, alias=0.2, typo=0.05, name_swap=0.02, dob_swap=0.02,
-                              placeholder_dob=0.005, missing_dob=0.01, missing_middle=0.2, upper=True),
-    "social_services": NoiseProfile(nickname=0.04, alias=0.12, typo=0.04, dob_swap=0.02, placeholder_dob=0.01,
-                                    missing_dob=0.02, missing_middle=0.15),
-    "school_district": NoiseProfile(nickname=0.02, typo=0.03, name_swap=0.005, dob_swap=0.01,
-                                    placeholder_dob=0.003, missing_middle=0.1, legal_name=0.8),
-    "arrest_log": NoiseProfile(nickname=0.12, alias=0.35, typo=0.1, compound=0.6, name_swap=0.04, dob_swap=0.04,
-                               placeholder_dob=0.03, missing_dob=0.04, missing_middle=0.5, address_change=0.15,
-                               upper=True),
+    "probation": NoiseProfile(
+        nickname=0.05,
+        alias=0.2,
+        typo=0.05,
+        name_swap=0.02,
+        dob_swap=0.02,
+        placeholder_dob=0.005,
+        missing_dob=0.01,
+        missing_middle=0.2,
+        upper=True,
+    ),
+    "social_services": NoiseProfile(
+        nickname=0.04,
+        alias=0.12,
+        typo=0.04,
+        dob_swap=0.02,
+        placeholder_dob=0.01,
+        missing_dob=0.02,
+        missing_middle=0.15,
+    ),
+    "school_district": NoiseProfile(
+        nickname=0.02,
+        typo=0.03,
+        name_swap=0.005,
+        dob_swap=0.01,
+        placeholder_dob=0.003,
+        missing_middle=0.1,
+        legal_name=0.8,
+    ),
+    "arrest_log": NoiseProfile(
+        nickname=0.12,
+        alias=0.35,
+        typo=0.1,
+        compound=0.6,
+        name_swap=0.04,
+        dob_swap=0.04,
+        placeholder_dob=0.03,
+        missing_dob=0.04,
+        missing_middle=0.5,
+        address_change=0.15,
+        upper=True,
+    ),
 }
 
 _NEIGHBOURS = {
-    "a": "sqz", "b": "vn", "c": "xv", "d": "sf", "e": "wr", "f": "dg", "g": "fh", "h": "gj", "i": "uo",
-    "j": "hk", "k": "jl", "l": "k", "m": "n", "n": "mb", "o": "ip", "p": "o", "q": "w", "r": "et", "s": "ad",
-    "t": "ry", "u": "yi", "v": "cb", "w": "qe", "x": "zc", "y": "tu", "z": "x",
+    "a": "sqz",
+    "b": "vn",
+    "c": "xv",
+    "d": "sf",
+    "e": "wr",
+    "f": "dg",
+    "g": "fh",
+    "h": "gj",
+    "i": "uo",
+    "j": "hk",
+    "k": "jl",
+    "l": "k",
+    "m": "n",
+    "n": "mb",
+    "o": "ip",
+    "p": "o",
+    "q": "w",
+    "r": "et",
+    "s": "ad",
+    "t": "ry",
+    "u": "yi",
+    "v": "cb",
+    "w": "qe",
+    "x": "zc",
+    "y": "tu",
+    "z": "x",
 }
 
 
@@ -77,18 +133,19 @@ def typo(rng: np.random.Generator, s: str) -> str:
         ch = s[i]
         if op == 0 and ch.lower() in _NEIGHBOURS:
             rep = _NEIGHBOURS[ch.lower()][int(rng.integers(len(_NEIGHBOURS[ch.lower()])))]
-            s = s[:i] + (rep.upper() if ch.isupper() else rep) + s[i + 1:]
+            s = s[:i] + (rep.upper() if ch.isupper() else rep) + s[i + 1 :]
         elif op == 1:
-            s = s[:i] + s[i + 1:]
+            s = s[:i] + s[i + 1 :]
         elif op == 2 and i < len(s) - 1:
-            s = s[:i] + s[i + 1] + s[i] + s[i + 2:]
+            s = s[:i] + s[i + 1] + s[i] + s[i + 2 :]
         else:
             s = s[:i] + ch + s[i:]
     return s
 
 
-def agency_person_fields(rng: np.random.Generator, people: pd.DataFrame, rows: np.ndarray, kind: str,
-                         mapped: set[str]) -> pd.DataFrame:
+def agency_person_fields(
+    rng: np.random.Generator, people: pd.DataFrame, rows: np.ndarray, kind: str, mapped: set[str]
+) -> pd.DataFrame:
     """The person columns one agency recorded for each of ``rows`` (population indices), plus hard_case."""
     prof = PROFILES[kind]
     base = people.iloc[rows]
@@ -144,7 +201,7 @@ def agency_person_fields(rng: np.random.Generator, people: pd.DataFrame, rows: n
     ali = (u() < prof.alias * np.where(is_client, 2.0, 1.0)) & pd.notna(street)
     for i in np.flatnonzero(ali):
         aliases[i].append(street[i])
-    other = (u() < prof.alias * 0.3)  # an AKA under another surname ("Jasmine Lopez")
+    other = u() < prof.alias * 0.3  # an AKA under another surname ("Jasmine Lopez")
     surnames = people["last_name"].to_numpy(dtype=object)[rng.integers(len(people), size=n)]
     for i in np.flatnonzero(other):
         aliases[i].append(f"{first[i]} {surnames[i]}")
@@ -174,8 +231,10 @@ def agency_person_fields(rng: np.random.Generator, people: pd.DataFrame, rows: n
     d = (dob_out - dob_out.astype("datetime64[M]")).astype(int) + 1
     dm = (u() < prof.dob_swap) & (d <= 12) & (d != m)
     if dm.any():
-        swapped = np.array([f"{yy:04d}-{dd:02d}-{mm:02d}" for yy, mm, dd in zip(y[dm], m[dm], d[dm], strict=True)],
-                           dtype="datetime64[D]")
+        swapped = np.array(
+            [f"{yy:04d}-{dd:02d}-{mm:02d}" for yy, mm, dd in zip(y[dm], m[dm], d[dm], strict=True)],
+            dtype="datetime64[D]",
+        )
         dob_out[dm] = swapped
     tag(dm, "dob_swap", "dob")
     ph = u() < prof.placeholder_dob
@@ -204,16 +263,18 @@ def agency_person_fields(rng: np.random.Generator, people: pd.DataFrame, rows: n
         last = np.array([v.upper() if isinstance(v, str) else v for v in last], dtype=object)
         middle = np.array([v.upper() if isinstance(v, str) else v for v in middle], dtype=object)
         aliases = [[a.upper() for a in al] for al in aliases]
-    return pd.DataFrame({
-        "first_name": first,
-        "middle_name": middle,
-        "last_name": last,
-        "aliases": ["|".join(dict.fromkeys(a)) or None for a in aliases],
-        "dob": pd.to_datetime(dob_out).astype("datetime64[ns]"),
-        "sex": sex,
-        "race": base["race"].to_numpy(dtype=object),
-        "address": address,
-        "city": city,
-        "zip": zips,
-        "hard_case": ["|".join(t) for t in tags],
-    })
+    return pd.DataFrame(
+        {
+            "first_name": first,
+            "middle_name": middle,
+            "last_name": last,
+            "aliases": ["|".join(dict.fromkeys(a)) or None for a in aliases],
+            "dob": pd.to_datetime(dob_out).astype("datetime64[ns]"),
+            "sex": sex,
+            "race": base["race"].to_numpy(dtype=object),
+            "address": address,
+            "city": city,
+            "zip": zips,
+            "hard_case": ["|".join(t) for t in tags],
+        }
+    )

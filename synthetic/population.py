@@ -63,12 +63,22 @@ def _households(rng: np.random.Generator, p: NamePools, n_people: int) -> pd.Dat
     street = p.streets[rng.integers(len(p.streets), size=h)]
     unit = np.where(rng.random(h) < 0.3, np.char.add(" Apt ", rng.integers(1, 40, size=h).astype(str)), "")
     address = np.char.add(np.char.add(np.char.add(number.astype(str), " "), street.astype(str)), unit)
-    return pd.DataFrame({"size": sizes, "race": race, "last_name": last, "compound": compound,
-                         "address": address, "city": city, "zip": zips})
+    return pd.DataFrame(
+        {
+            "size": sizes,
+            "race": race,
+            "last_name": last,
+            "compound": compound,
+            "address": address,
+            "city": city,
+            "zip": zips,
+        }
+    )
 
 
-def make_population(rng: np.random.Generator, p: NamePools, n_people: int, n_clients: int,
-                    as_of: date) -> pd.DataFrame:
+def make_population(
+    rng: np.random.Generator, p: NamePools, n_people: int, n_clients: int, as_of: date
+) -> pd.DataFrame:
     """``n_people`` youth plus deliberate look-alikes; ``is_client`` marks ``n_clients`` of them."""
     today = np.datetime64(as_of, "D")
     hh = _households(rng, p, n_people)
@@ -83,8 +93,11 @@ def make_population(rng: np.random.Generator, p: NamePools, n_people: int, n_cli
     races = people["race"].to_numpy()
     people["first_name"] = _first_names(rng, p, races, female)
     has_middle = rng.random(n) < 0.6
-    middle = np.where(female, p.middle_f[rng.integers(len(p.middle_f), size=n)],
-                      p.middle_m[rng.integers(len(p.middle_m), size=n)])
+    middle = np.where(
+        female,
+        p.middle_f[rng.integers(len(p.middle_f), size=n)],
+        p.middle_m[rng.integers(len(p.middle_m), size=n)],
+    )
     people["middle_name"] = np.where(has_middle & (middle != people["first_name"].to_numpy()), middle, None)
     people["sex"] = np.where(female, "F", "M")
     # siblings are 1-4 years apart: household base age plus rank * gap
@@ -111,11 +124,15 @@ def make_population(rng: np.random.Generator, p: NamePools, n_people: int, n_cli
     return people
 
 
-def _choose_clients(rng: np.random.Generator, people: pd.DataFrame, k: int, today: np.datetime64) -> pd.DataFrame:
+def _choose_clients(
+    rng: np.random.Generator, people: pd.DataFrame, k: int, today: np.datetime64
+) -> pd.DataFrame:
     age = age_years(people["dob"].to_numpy(), today)
     w = np.where(people["sex"] == "F", 10.0, 1.2)
     w *= np.where((age >= 12.5) & (age <= 21.0), 1.0, 0.0)
-    ratio = dict(zip(pools.RACES, np.array(pools.CLIENT_RACE_P) / np.array(pools.POPULATION_RACE_P), strict=True))
+    ratio = dict(
+        zip(pools.RACES, np.array(pools.CLIENT_RACE_P) / np.array(pools.POPULATION_RACE_P), strict=True)
+    )
     w *= people["race"].map(ratio).to_numpy()
     k = min(k, int((w > 0).sum()))
     chosen = rng.choice(len(people), size=k, replace=False, p=w / w.sum())
@@ -143,8 +160,14 @@ def _add_twins(rng: np.random.Generator, p: NamePools, people: pd.DataFrame) -> 
 
 def _add_lookalikes(rng: np.random.Generator, p: NamePools, people: pd.DataFrame) -> pd.DataFrame:
     """Girls who share a client's common first+last name, born days apart, living elsewhere."""
-    cand = np.flatnonzero((people["is_client"] & (people["sex"] == "F") & people["relation"].isna()
-                           & ~people["household"].duplicated(keep=False)).to_numpy())
+    cand = np.flatnonzero(
+        (
+            people["is_client"]
+            & (people["sex"] == "F")
+            & people["relation"].isna()
+            & ~people["household"].duplicated(keep=False)
+        ).to_numpy()
+    )
     if len(cand) == 0:
         return people
     k = max(1, round(0.04 * people["is_client"].sum()))
@@ -172,11 +195,13 @@ def _client_identity(rng: np.random.Generator, p: NamePools, people: pd.DataFram
     people["legal_first"] = people["first_name"]
     people["client_sex"] = people["sex"]
     c = np.flatnonzero(people["is_client"].to_numpy())
-    birth_f = (people["sex"].to_numpy()[c] == "F")
+    birth_f = people["sex"].to_numpy()[c] == "F"
     u = rng.random(len(c))
-    gi = np.where(birth_f, np.where(u < 0.93, "cisgender female", np.where(u < 0.96, "transgender male",
-                                                                            "non-binary")),
-                  np.where(u < 0.55, "transgender female", np.where(u < 0.9, "cisgender male", "non-binary")))
+    gi = np.where(
+        birth_f,
+        np.where(u < 0.93, "cisgender female", np.where(u < 0.96, "transgender male", "non-binary")),
+        np.where(u < 0.55, "transgender female", np.where(u < 0.9, "cisgender male", "non-binary")),
+    )
     people.loc[c, "gender_identity"] = gi
     races = people["race"].to_numpy()[c]
     tf, tm = gi == "transgender female", gi == "transgender male"
@@ -184,12 +209,15 @@ def _client_identity(rng: np.random.Generator, p: NamePools, people: pd.DataFram
     chosen[tf] = _pick(rng, p.female, races[tf])
     chosen[tm] = _pick(rng, p.male, races[tm])
     people.loc[c, "first_name"] = chosen  # the client list uses the chosen name
-    people.loc[c, "client_sex"] = np.where(tf, "F", np.where(tm, "M", np.where(gi == "non-binary", "X",
-                                                                                 people["sex"].to_numpy()[c])))
+    people.loc[c, "client_sex"] = np.where(
+        tf, "F", np.where(tm, "M", np.where(gi == "non-binary", "X", people["sex"].to_numpy()[c]))
+    )
     fem_id = people["client_sex"].to_numpy() != "M"
-    street = np.where(fem_id, np.array(pools.STREET_NAMES_F)[rng.integers(len(pools.STREET_NAMES_F),
-                                                                           size=len(people))],
-                      np.array(pools.STREET_NAMES_M)[rng.integers(len(pools.STREET_NAMES_M), size=len(people))])
+    street = np.where(
+        fem_id,
+        np.array(pools.STREET_NAMES_F)[rng.integers(len(pools.STREET_NAMES_F), size=len(people))],
+        np.array(pools.STREET_NAMES_M)[rng.integers(len(pools.STREET_NAMES_M), size=len(people))],
+    )
     has = rng.random(len(people)) < np.where(people["is_client"], 0.55, 0.06)
     people["street_names"] = np.where(has, street, None)
     return people

@@ -60,11 +60,14 @@ def conform(src: SourceConfig, tables: dict[str, pd.DataFrame]) -> dict[str, pd.
             agency = mapping.columns[col.name]
             if col.codes:
                 _, back = _reverse(mapping, col)
-                frame[col.name] = frame[col.name].map(lambda v, b=back: b.get(v, v) if isinstance(v, str) else None)
+                frame[col.name] = frame[col.name].map(
+                    lambda v, b=back: b.get(v, v) if isinstance(v, str) else None
+                )
             if col.type == "list" and isinstance(agency, list):
                 n = len(agency)
                 frame[col.name] = frame[col.name].map(
-                    lambda v, n=n: "|".join(v.split("|")[:n]) if isinstance(v, str) else None)
+                    lambda v, n=n: "|".join(v.split("|")[:n]) if isinstance(v, str) else None
+                )
         out[name] = frame[list(spec.column_names)].reset_index(drop=True)
     return out
 
@@ -130,7 +133,7 @@ def _excel_dates(values: pd.Series, date_only: bool) -> pd.Series:
 
 def write_csv(src: SourceConfig, tables: dict[str, pd.DataFrame], path: Path) -> None:
     """A single-table source as CSV in its encoding (Windows line ends for legacy code pages)."""
-    (name, frame), = tables.items()
+    ((name, frame),) = tables.items()
     agency = agency_frame(src, name, frame)
     newline = "\n" if src.encoding.lower().replace("-", "") in ("utf8", "utf8sig") else "\r\n"
     agency.to_csv(path, index=False, encoding=src.encoding, lineterminator=newline)
@@ -170,8 +173,11 @@ def _stable_zip(data: bytes) -> bytes:
         for info in zin.infolist():
             content = zin.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                                 rb"\g<1>" + _FIXED_CORE_TIME.encode() + rb"\g<2>", content)
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                    rb"\g<1>" + _FIXED_CORE_TIME.encode() + rb"\g<2>",
+                    content,
+                )
             zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
