@@ -8,6 +8,7 @@ import logging
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -327,3 +328,65 @@ def test_prior_is_floored_for_small_lists() -> None:
     from matchers.scoring import prior_weight
 
     assert prior_weight(0.1, 1000) == pytest.approx(math.log2(1e-4 / (1 - 1e-4)))
+
+
+# --- estimation from the data (m/u) ----------------------------------------------------------
+
+
+def _synthetic(seed: int = 1, n_clients: int = 400, n_records: int = 2400) -> tuple[pd.DataFrame, ...]:
+    """Made-up syllable names; half the rows copy a client (some with one typo), half are strangers."""
+    rng = np.random.default_rng(seed)
+    syllables = ["ka", "lo", "mi", "ra", "ten", "vu", "zor", "bel", "qui", "dan", "mar", "sel", "tov", "nia"]
+
+    def name(k: int) -> str:
+        return "".join(rng.choice(syllables, k)).title()
+
+    def person() -> dict:
+        day = pd.Timestamp("2005-01-01") + pd.Timedelta(days=int(rng.integers(0, 2500)))
+        return dict(first_name=name(2), last_name=name(3), dob=day.strftime("%Y-%m-%d"),
+                    sex=str(rng.choice(["F", "M"])), zip=str(94500 + int(rng.integers(0, 60))))
+
+    clients = [dict(client_id=f"C{i}", **person()) for i in range(n_clients)]
+    records, truth = [], []
+    for i in range(n_records):
+        if i % 2 == 0:
+            c = clients[int(rng.integers(0, n_clients))]
+            row = {k: v for k, v in c.items() if k != "client_id"}
+            if i % 6 == 0:  # one typo in the surname
+                row["last_name"] = row["last_name"][:-1] + "x"
+            truth.append((f"r{i}", c["client_id"]))
+        else:
+            row = person()
+        records.append(dict(record_id=f"r{i}", **row))
+    return (_people(clients, "client_id"), _people(records, "record_id"),
+            pd.DataFrame(truth, columns=["record_id", "client_id"]))
+
+
+def _estimating(**processing: int) -> FellegiSunterMatcher:
+    raw = yaml.safe_load(DEFAULT_FILE.read_text())
+    raw["estimation"] = dict(raw["estimation"], enabled=True, min_rows=1000, u_random_pairs=50_000)
+    raw["processing"] = dict(raw["processing"], **processing)
+    return FellegiSunterMatcher(from_dict(raw))
+
+
+def test_estimated_weights_are_sane_and_precise() -> None:
+    clients, records, truth = _synthetic()
+    m = _estimating()
+    out = m.link(clients, records)
+    fitted = m.fitted_config.fields
+    assert fitted["dob"].m[fitted["dob"].levels.index("exact")] > 0.7
+    assert all(math.isfinite(w) for f in fitted.values() for w in f.weights)
+    matches = set(zip(out.loc[out["decision"] == "match", "record_id"],
+                      out.loc[out["decision"] == "match", "client_id"], strict=True))
+    true = set(zip(truth["record_id"], truth["client_id"], strict=True))
+    assert matches <= true  # no false match
+    assert len(matches) >= 0.95 * len(true)
+
+
+def test_estimation_does_not_depend_on_chunk_size() -> None:
+    clients, records, _ = _synthetic(seed=2)
+    a = _estimating(chunk_size=100_000).link(clients, records)
+    b = _estimating(chunk_size=700).link(clients, records)
+    key = ["record_id", "client_id"]
+    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                  b.sort_values(key).reset_index(drop=True))
