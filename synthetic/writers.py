@@ -163,10 +163,10 @@ def write_xlsx(src: SourceConfig, tables: dict[str, pd.DataFrame], path: Path, a
     wb.properties.creator = src.agency
     buf = io.BytesIO()
     wb.save(buf)
-    path.write_bytes(_stable_zip(buf.getvalue()))
+    path.write_bytes(stable_zip(buf.getvalue()))
 
 
-def _stable_zip(data: bytes) -> bytes:
+def stable_zip(data: bytes) -> bytes:
     """Re-zip with fixed entry times and fixed document-property times (byte-identical reruns)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
