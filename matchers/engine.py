@@ -5,8 +5,9 @@ protocol, so a better model (EM-estimated m/u, term frequencies...) can take its
 change outside ``matchers/``.
 
 Memory is bounded: the client list is standardised and indexed once; extract rows go through in
-chunks of ``chunk_size`` and only that chunk's candidate pairs exist at a time. Every pair of one
-row lives in that row's chunk, so chunking never changes a decision.
+chunks of ``chunk_size`` record_ids and only that chunk's candidate pairs exist at a time. Every
+pair of one record_id lives in that record's chunk, and m/u are estimated on a seeded sample of
+the whole extract, so chunking never changes a decision.
 """
 
 from __future__ import annotations
@@ -88,14 +89,24 @@ class FellegiSunterMatcher:
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size)
         self.fitted_config = self._fit(cl, index, records)
         weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
+        # One decision per record_id and per client_id even if an id repeats: rows sharing a
+        # record_id are kept in one chunk and decided together; a repeated client_id counts once.
+        rec_codes, _ = pd.factorize(records["record_id"])
+        client_codes, _ = pd.factorize(pd.Series(cl.ids))
+        order = np.argsort(rec_codes, kind="stable")
+        order = order[rec_codes[order] >= 0]  # a row without a record_id cannot be linked
+        sorted_codes = rec_codes[order]
+        n_ids = int(sorted_codes.max()) + 1 if len(sorted_codes) else 0
         stats = LinkStats(records=len(records), clients=len(cl), skipped_block_keys=index.skipped_keys)
         parts: list[pd.DataFrame] = []
-        for start in range(0, len(records), cfg.chunk_size):
-            chunk = records.iloc[start:start + cfg.chunk_size]
-            parts.append(self._link_chunk(cl, index, weights, chunk, stats))
+        for first_id in range(0, n_ids, cfg.chunk_size):
+            lo, hi = np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
+            rows = order[lo:hi]
+            parts.append(self._link_chunk(cl, client_codes, index, weights, records.iloc[rows],
+                                          rec_codes[rows], stats))
             stats.chunks += 1
             log.info("matcher: %d of %d rows done, %d candidate pairs so far",
-                     min(start + cfg.chunk_size, len(records)), len(records), stats.candidate_pairs)
+                     hi, len(order), stats.candidate_pairs)
         result = pd.concat(parts, ignore_index=True) if parts else _empty_result()
         if result.empty:
             result = _empty_result()
@@ -120,8 +131,8 @@ class FellegiSunterMatcher:
         fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
         return estimate_m(rs, cl, index, fitted, cfg.em_iterations, cfg.pseudo_count)
 
-    def _link_chunk(self, cl: PersonTable, index: ClientIndex, weights: Weights, chunk: pd.DataFrame,
-                    stats: LinkStats) -> pd.DataFrame:
+    def _link_chunk(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex, weights: Weights,
+                    chunk: pd.DataFrame, rec_codes: np.ndarray, stats: LinkStats) -> pd.DataFrame:
         cfg = self.config
         rs = standardise(chunk, id_column="record_id")
         pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record)
@@ -130,14 +141,17 @@ class FellegiSunterMatcher:
             return _empty_result()
         ri, ci = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
         scored = score(compare(rs, cl, ri, ci), weights)
-        scored["rec"], scored["cli"] = ri, ci
-        # Order by client position only to break ties deterministically.
+        scored["row"], scored["client_row"] = ri, ci
+        # decide() works on id codes: the best pair per (record_id, client_id) stands for the id.
+        scored["rec"], scored["cli"] = rec_codes[ri], client_codes[ci]
+        scored = scored.sort_values(["rec", "cli", "total"], ascending=[True, True, False], kind="stable")
+        scored = scored.drop_duplicates(["rec", "cli"])
         scored["decision"] = decide(scored, cfg)
         kept = scored[(scored["score"] >= cfg.keep_threshold) | (scored["decision"] != "nonmatch")]
-        kept = kept.sort_values(["rec", "score"], ascending=[True, False], kind="stable")
+        kept = kept.sort_values(["rec", "score", "cli"], ascending=[True, False, True], kind="stable")
         return pd.DataFrame({
-            "record_id": rs.ids[kept["rec"].to_numpy()],
-            "client_id": cl.ids[kept["cli"].to_numpy()],
+            "record_id": rs.ids[kept["row"].to_numpy()],
+            "client_id": cl.ids[kept["client_row"].to_numpy()],
             "score": kept["score"].to_numpy(dtype=np.float64),
             "decision": kept["decision"].to_numpy(dtype=object),
             "explanation": kept["explanation"].to_numpy(dtype=object),

@@ -390,3 +390,16 @@ def test_estimation_does_not_depend_on_chunk_size() -> None:
     key = ["record_id", "client_id"]
     pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
                                   b.sort_values(key).reset_index(drop=True))
+
+
+def test_repeated_ids_give_one_decision_per_pair() -> None:
+    # A record_id delivered twice (split across chunks of 1) and a client listed twice: still one
+    # row per (record_id, client_id), at most one match, and no look-alike review against itself.
+    raw = yaml.safe_load(DEFAULT_FILE.read_text())
+    m = FellegiSunterMatcher(from_dict(dict(raw, processing={"chunk_size": 1})))
+    clients = pd.concat([CLIENTS, CLIENTS.iloc[[1]]], ignore_index=True)
+    row = _record("r1", first_name="Elizabeth", last_name="Nguyen", dob="2007-11-02", sex="F")
+    other = _record("r2", first_name="Kevin", last_name="Okafor", dob="2005-09-30")
+    out = _link(row, other, dict(row, first_name="Liz"), matcher=m, clients=clients)
+    assert not out.duplicated(["record_id", "client_id"]).any()
+    assert _decision(out, "r1", "C2") == "match"
