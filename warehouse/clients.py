@@ -6,9 +6,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from integrations.kinds import PERSON_COLUMNS, KindSpec
-from warehouse.frames import chunks, records
+from warehouse.frames import chunks, columns
 from warehouse.models import CLIENT_CHILDREN, Client
-from warehouse.upsert import upsert
+from warehouse.upsert import insert, upsert
 
 #: client-list columns stored on ``clients`` (the list columns go to child tables)
 CLIENT_FIELDS = (
@@ -44,9 +44,10 @@ def write_clients(
     df["client_id"] = df["record_id"]
     df["active"] = True
     clients = Client.__table__
-    rows = records(df, types, {"delivery_id": delivery_id, "updated_at": now})
-    upsert(conn, clients, rows, key=("client_id",))
-    counts = {"clients": len(rows)}
+    upsert(
+        conn, clients, columns(df, types, {"delivery_id": delivery_id, "updated_at": now}), key=("client_id",)
+    )
+    counts = {"clients": len(df)}
 
     listed = list(df["client_id"])
     for column, (child, value_col) in CLIENT_CHILDREN.items():
@@ -54,13 +55,14 @@ def write_clients(
         for batch in chunks(listed):
             conn.execute(sa.delete(child).where(child.c.client_id.in_(batch)))
         child_rows = [
-            {"client_id": cid, "position": pos, value_col: value}
+            (cid, pos, value)
             for cid, text in zip(df["client_id"], df[column].astype(object), strict=True)
             if isinstance(text, str)
             for pos, value in enumerate((v.strip() for v in text.split("|") if v.strip()), start=1)
         ]
+        names = ("client_id", "position", value_col)
         if child_rows:
-            conn.execute(sa.insert(child), child_rows)
+            insert(conn, child, dict(zip(names, map(list, zip(*child_rows, strict=True)), strict=True)))
         counts[child.name] = len(child_rows)
 
     # clients no longer on the list stay (links and decisions point at them) but become inactive

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from integrations.charges import normalise_charge
 from integrations.kinds import KindSpec, TableSpec
-from warehouse.frames import chunks, records
+from warehouse import frames
+from warehouse import upsert as bulk
 from warehouse.models import FACT_TABLES, ArrestCharge, MatchLink, ReviewItem, SourcePerson, fact_columns
-from warehouse.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,9 @@ def write_facts(
     if spec.name == "school_enrollments":
         df["chronic_absence"] = chronic_absence(df["days_enrolled"], df["days_absent"])
         types["chronic_absence"] = "bool"
-    rows = records(df, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
-    upsert(conn, table, rows, key=("source", *spec.key))
-    return len(rows)
+    values = frames.columns(df, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
+    bulk.upsert(conn, table, values, key=("source", *spec.key))
+    return len(df)
 
 
 @lru_cache(maxsize=65536)
@@ -106,7 +106,7 @@ def write_arrest_charges(conn: sa.Connection, *, source: str, kept: set[str]) ->
         existing.setdefault(aid, []).append(text)
 
     stale: list[int] = []
-    new_rows: list[dict] = []
+    new_rows: list[tuple] = []
     total = 0
     for aid, text in stored:
         want = split_charges(text)
@@ -117,19 +117,12 @@ def write_arrest_charges(conn: sa.Connection, *, source: str, kept: set[str]) ->
             stale.append(aid)
         for position, charge in enumerate(want, start=1):
             code, section = _normalised(charge)
-            new_rows.append(
-                {
-                    "arrest_id": aid,
-                    "position": position,
-                    "charge_text": charge,
-                    "code": code,
-                    "section": section,
-                }
-            )
-    for batch in chunks(stale):
+            new_rows.append((aid, position, charge, code, section))
+    for batch in frames.chunks(stale):
         conn.execute(sa.delete(charges).where(charges.c.arrest_id.in_(batch)))
     if new_rows:
-        conn.execute(sa.insert(charges), new_rows)
+        names = ("arrest_id", "position", "charge_text", "code", "section")
+        bulk.insert(conn, charges, dict(zip(names, map(list, zip(*new_rows, strict=True)), strict=True)))
     return total
 
 
@@ -153,10 +146,10 @@ def purge_records(
     tables = [MatchLink.__table__, SourcePerson.__table__]
     tables += [FACT_TABLES[t.name] for t in fact_specs_of(kind)]  # arrest_charges go by ON DELETE CASCADE
     items = ReviewItem.__table__
-    for batch in chunks(sorted(record_ids)):
+    for batch in frames.chunks(sorted(record_ids)):
         for table in tables:
             conn.execute(sa.delete(table).where(table.c.source == source, table.c.record_id.in_(batch)))
-    for batch in chunks(sorted(record_ids - decided)):
+    for batch in frames.chunks(sorted(record_ids - decided)):
         conn.execute(
             sa.delete(items).where(
                 items.c.source == source, items.c.record_id.in_(batch), items.c.status == "open"

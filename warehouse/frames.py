@@ -1,4 +1,4 @@
-"""pandas columns -> plain Python values for executemany (None for every kind of missing).
+"""pandas columns -> plain Python values for bulk writes (None for every kind of missing).
 
 Drivers do not agree on numpy scalars, ``pd.NA``, ``NaT`` or ``Timestamp``; converting once per
 column with a vectorised missing mask keeps a 100,000-row delivery in the low seconds.
@@ -21,39 +21,25 @@ def py_values(series: pd.Series, vtype: ValueType) -> list:
         s = pd.to_datetime(series, errors="coerce")
         missing = s.isna().to_numpy()
         values = s.dt.date.to_numpy() if vtype == "date" else np.asarray(s.dt.to_pydatetime(), dtype=object)
-    elif vtype == "int":
+        return [None if m else v for v, m in zip(values, missing, strict=True)]
+    if vtype in ("int", "float"):
         s = pd.to_numeric(series, errors="coerce")
-        missing = s.isna().to_numpy()
-        values = s.to_numpy(dtype=object, na_value=None)
-        return [None if m else int(v) for v, m in zip(values, missing, strict=True)]
-    elif vtype == "float":
-        s = pd.to_numeric(series, errors="coerce")
-        missing = s.isna().to_numpy()
-        values = s.to_numpy(dtype=object, na_value=None)
-        return [None if m else float(v) for v, m in zip(values, missing, strict=True)]
-    elif vtype == "bool":
-        missing = series.isna().to_numpy()
-        values = series.to_numpy(dtype=object, na_value=None)
-        return [None if m else bool(v) for v, m in zip(values, missing, strict=True)]
+        cast = int if vtype == "int" else float
     else:
-        missing = series.isna().to_numpy()
-        values = series.to_numpy(dtype=object, na_value=None)
-        return [None if m else str(v) for v, m in zip(values, missing, strict=True)]
-    return [None if m else v for v, m in zip(values, missing, strict=True)]
+        s = series
+        cast = bool if vtype == "bool" else str
+    missing = s.isna().to_numpy()
+    values = s.to_numpy(dtype=object, na_value=None)
+    return [None if m else cast(v) for v, m in zip(values, missing, strict=True)]
 
 
-def records(
-    frame: pd.DataFrame, types: Mapping[str, ValueType], constants: Mapping[str, object] = {}
-) -> list[dict]:
-    """One dict per row with ``types``' columns converted, plus the same ``constants`` in every row."""
-    names = list(types)
-    columns = [py_values(frame[name], types[name]) for name in names]
-    const = dict(constants)
-    out = []
-    for row in zip(*columns, strict=True):
-        d = dict(zip(names, row, strict=True))
-        d.update(const)
-        out.append(d)
+def columns(
+    frame: pd.DataFrame, types: Mapping[str, ValueType], constants: Mapping[str, object] | None = None
+) -> dict[str, list]:
+    """Column name -> list of Python values for ``types``' columns, plus each constant repeated."""
+    out = {name: py_values(frame[name], vtype) for name, vtype in types.items()}
+    for name, value in (constants or {}).items():
+        out[name] = [value] * len(frame)
     return out
 
 

@@ -29,7 +29,7 @@ from warehouse.clients import read_clients_frame, write_clients
 from warehouse.db import is_sqlite, make_engine, resolve_url
 from warehouse.decisions import decision_state, final_links
 from warehouse.errors import WarehouseError
-from warehouse.frames import chunks, records
+from warehouse.frames import chunks, columns
 from warehouse.models import (
     Client,
     Delivery,
@@ -359,9 +359,9 @@ class Warehouse:
     ) -> int:
         linked = persons[persons["record_id"].isin(kept)]
         types = {c: ("date" if c == "dob" else "str") for c in PERSON_COLUMNS}
-        rows = records(linked, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
-        upsert(conn, SourcePerson.__table__, rows, key=("source", "record_id"))
-        return len(rows)
+        values = columns(linked, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
+        upsert(conn, SourcePerson.__table__, values, key=("source", "record_id"))
+        return len(linked)
 
     @staticmethod
     def _write_links(
@@ -391,9 +391,9 @@ class Warehouse:
             "decided_by": "str",
             "explanation": "str",
         }
-        rows = records(final, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
-        upsert(conn, ml, rows, key=("source", "record_id", "client_id"))
-        return len(rows)
+        values = columns(final, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
+        upsert(conn, ml, values, key=("source", "record_id", "client_id"))
+        return len(final)
 
     @staticmethod
     def _write_review_items(
