@@ -403,3 +403,17 @@ def test_repeated_ids_give_one_decision_per_pair() -> None:
     out = _link(row, other, dict(row, first_name="Liz"), matcher=m, clients=clients)
     assert not out.duplicated(["record_id", "client_id"]).any()
     assert _decision(out, "r1", "C2") == "match"
+
+
+def test_reader_shaped_input_datetime_dobs_and_missing_columns() -> None:
+    # Readers deliver datetime64 DOBs, the pandas string dtype and may omit optional columns.
+    records = pd.DataFrame({
+        "record_id": pd.array(["b1", "b2"], dtype="string"),
+        "first_name": pd.array(["Elizabeth", None], dtype="string"),
+        "last_name": pd.array(["Nguyen", "Walker"], dtype="string"),
+        "dob": pd.to_datetime(["2007-11-02", None]).astype("datetime64[ns]"),
+    })
+    clients = CLIENTS.assign(dob=pd.to_datetime(CLIENTS["dob"])).drop(columns=["aliases", "race"])
+    out = default_matcher().link(clients, records)
+    assert _decision(out, "b1", "C2") == "match"
+    assert _decision(out, "b2", "C8") != "match"  # surname alone
