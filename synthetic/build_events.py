@@ -108,6 +108,8 @@ def build_school_district(ctx: Context, src: SourceConfig) -> Built:
             "days_absent": pd.array(absent, dtype="Int64"),
         }
     )[keep]
+    # a record whose only year starts after as_of has no row: it is not in the delivery at all
+    records = records[records["record_id"].isin(rows["record_id"])].reset_index(drop=True)
     return Built({"school_enrollments": attach(rows, person_cols)}, records)
 
 

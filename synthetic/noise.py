@@ -193,6 +193,9 @@ def agency_person_fields(
     compound = base["compound"].to_numpy() & (u() < prof.compound)
     for i in np.flatnonzero(compound):
         a, _, b = last[i].replace("-", " ").partition(" ")
+        if not b:
+            compound[i] = False
+            continue
         variants = [v for v in (a, a, a, f"{a}-{b}", f"{a} {b}", b) if v != last[i]]
         last[i] = variants[int(rng.integers(len(variants)))]
     tag(compound, "compound_surname", "last_name")

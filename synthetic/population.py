@@ -176,6 +176,7 @@ def _add_lookalikes(rng: np.random.Generator, p: NamePools, people: pd.DataFrame
         pairs = pools.COMMON_GIRL_NAMES[people.at[i, "race"]]
         first, last = pairs[int(rng.integers(len(pairs)))]
         people.at[i, "first_name"], people.at[i, "last_name"] = first, last
+        people.at[i, "compound"] = False
     look = people.iloc[src].copy()
     look["is_client"] = False
     look["relation"] = "lookalike"
