@@ -46,6 +46,10 @@ _lock = threading.RLock()
 _batch_definitions: dict[str, Any] = {}
 
 
+class ValidationRunError(RuntimeError):
+    """GX failed as a whole on a table; the message names the suite and the error type only."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One expectation's verdict, with nothing from the data but counts and row numbers."""
@@ -111,9 +115,15 @@ def run_suite(name: str, suite: Any, frame: pd.DataFrame) -> dict[str, Outcome]:
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
         frame = frame.reset_index(drop=True)
     row_numbers = frame[ROW_NUMBER].to_numpy()
-    with _lock:
-        batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(suite, result_format=RESULT_FORMAT)
+    try:
+        with _lock:
+            batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": frame})
+            result = batch.validate(suite, result_format=RESULT_FORMAT)
+    except Exception as exc:
+        # re-raised without GX's message or traceback chain: either could quote a cell value
+        raise ValidationRunError(
+            f"Great Expectations could not run suite {name} ({type(exc).__name__})"
+        ) from None
     outcomes: dict[str, Outcome] = {}
     for r in result.results:
         rule_id = (r.expectation_config.meta or {}).get("rule_id")

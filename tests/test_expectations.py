@@ -31,175 +31,205 @@ SOURCES = load_sources()
 
 
 def _probation() -> dict[str, pd.DataFrame]:
-    return {"probation_referrals": pd.DataFrame({
-        "YOUTH_ID": ["Y500123", "Y500124", "Y500125", "Y500123"],
-        "FIRST_NM": ["Marisol", "Keisha", "Thuy", "Marisol"],
-        "MIDDLE_NM": ["Esperanza", "", "Linh", "Esperanza"],
-        "LAST_NM": ["Quintanilla", "Washburn", "Nguyen-Tran", "Quintanilla"],
-        "AKA": ["Mari;Sol Q", "", "", "Mari"],
-        "BIRTH_DT": ["03/14/2010", "07/02/2009", "11/30/2011", "03/14/2010"],
-        "GENDER": ["FEMALE", "FEMALE", "NONBINARY", "FEMALE"],
-        "ETHNICITY": ["HISPANIC", "BLACK", "ASIAN", "HISPANIC"],
-        "ADDR": ["4417 Alder Creek Rd", "88 Tamarack Way", "", "4417 Alder Creek Rd"],
-        "CITY": ["Oakland", "Hayward", "Fremont", "Oakland"],
-        "ZIP": ["94601", "94541", "94536", "94601"],
-        "REFERRAL_NO": ["R2024-0001", "R2024-0002", "R2025-0003", "R2025-0004"],
-        "REFERRAL_DT": ["02/11/2024", "05/20/2024", "01/09/2025", "08/01/2025"],
-        "SUPV_STATUS": ["WARD 602", "INFORMAL", "PENDING", "PROBATION"],
-        "PO_NAME": ["Officer Dunleavy", "Officer Abernathy", "", "Officer Dunleavy"],
-        "COURT": ["Girls' Court", "", "", "Girls' Court"],
-        "PLCMT_TYPE": ["STRTP", "", "", "RELATIVE"],
-        "FACILITY": ["Sycamore Ridge Center", "", "", ""],
-        "PLCMT_START": ["03/01/2024", "", "", "08/15/2025"],
-        "PLCMT_END": ["09/30/2024", "", "", ""],
-    })}
+    return {
+        "probation_referrals": pd.DataFrame(
+            {
+                "YOUTH_ID": ["Y500123", "Y500124", "Y500125", "Y500123"],
+                "FIRST_NM": ["Marisol", "Keisha", "Thuy", "Marisol"],
+                "MIDDLE_NM": ["Esperanza", "", "Linh", "Esperanza"],
+                "LAST_NM": ["Quintanilla", "Washburn", "Nguyen-Tran", "Quintanilla"],
+                "AKA": ["Mari;Sol Q", "", "", "Mari"],
+                "BIRTH_DT": ["03/14/2010", "07/02/2009", "11/30/2011", "03/14/2010"],
+                "GENDER": ["FEMALE", "FEMALE", "NONBINARY", "FEMALE"],
+                "ETHNICITY": ["HISPANIC", "BLACK", "ASIAN", "HISPANIC"],
+                "ADDR": ["4417 Alder Creek Rd", "88 Tamarack Way", "", "4417 Alder Creek Rd"],
+                "CITY": ["Oakland", "Hayward", "Fremont", "Oakland"],
+                "ZIP": ["94601", "94541", "94536", "94601"],
+                "REFERRAL_NO": ["R2024-0001", "R2024-0002", "R2025-0003", "R2025-0004"],
+                "REFERRAL_DT": ["02/11/2024", "05/20/2024", "01/09/2025", "08/01/2025"],
+                "SUPV_STATUS": ["WARD 602", "INFORMAL", "PENDING", "PROBATION"],
+                "PO_NAME": ["Officer Dunleavy", "Officer Abernathy", "", "Officer Dunleavy"],
+                "COURT": ["Girls' Court", "", "", "Girls' Court"],
+                "PLCMT_TYPE": ["STRTP", "", "", "RELATIVE"],
+                "FACILITY": ["Sycamore Ridge Center", "", "", ""],
+                "PLCMT_START": ["03/01/2024", "", "", "08/15/2025"],
+                "PLCMT_END": ["09/30/2024", "", "", ""],
+            }
+        )
+    }
 
 
 def _social_services() -> dict[str, pd.DataFrame]:
     # XLSX cells arrive as Python datetimes (openpyxl), and row numbers are Excel rows (title rows above)
     return {
-        "welfare_clients": pd.DataFrame({
-            "Client ID": ["C-77001", "C-77002", "C-77003"],
-            "First Name": ["Yesenia", "Latonya", "Brianna"],
-            "Middle Name": ["", "Rae", ""],
-            "Last Name": ["Villalobos", "Fairweather", "Okonkwo"],
-            "Also Known As": ["Yesi, Nena", "", ""],
-            "Date of Birth": [datetime(2011, 5, 4), datetime(2008, 12, 24), datetime(2013, 2, 2)],
-            "Sex": ["Female", "Female", "Intersex"],
-            "Primary Ethnicity": ["Hispanic", "Black", "Multiracial"],
-            "Street Address": ["2901 Mandana Blvd", "", "17 Quarry Lane"],
-            "City": ["Oakland", "San Leandro", "Union City"],
-            "Zip Code": ["94610", "94577", "94587"],
-            "row_number": [4, 5, 6],
-        }),
-        "welfare_referrals": pd.DataFrame({
-            "Referral ID": ["REF-9001", "REF-9002", "REF-9003"],
-            "Client ID": ["C-77001", "C-77002", "C-77001"],
-            "Received Date": [datetime(2023, 3, 3), datetime(2024, 6, 6), datetime(2025, 1, 17)],
-            "Allegation": ["Sexual exploitation", "General neglect", "Caretaker absence"],
-            "Disposition": ["Substantiated", "Inconclusive", "Evaluated Out"],
-            "row_number": [2, 3, 4],
-        }),
-        "welfare_placements": pd.DataFrame({
-            "Episode ID": ["EP-501", "EP-502"],
-            "Client ID": ["C-77001", "C-77003"],
-            "Placement Type": ["Foster Family Home", "Relative/NREFM"],
-            "Start Date": [datetime(2023, 4, 1), datetime(2024, 9, 9)],
-            "End Date": [datetime(2024, 1, 31), None],
-            "row_number": [2, 3],
-        }),
+        "welfare_clients": pd.DataFrame(
+            {
+                "Client ID": ["C-77001", "C-77002", "C-77003"],
+                "First Name": ["Yesenia", "Latonya", "Brianna"],
+                "Middle Name": ["", "Rae", ""],
+                "Last Name": ["Villalobos", "Fairweather", "Okonkwo"],
+                "Also Known As": ["Yesi, Nena", "", ""],
+                "Date of Birth": [datetime(2011, 5, 4), datetime(2008, 12, 24), datetime(2013, 2, 2)],
+                "Sex": ["Female", "Female", "Intersex"],
+                "Primary Ethnicity": ["Hispanic", "Black", "Multiracial"],
+                "Street Address": ["2901 Mandana Blvd", "", "17 Quarry Lane"],
+                "City": ["Oakland", "San Leandro", "Union City"],
+                "Zip Code": ["94610", "94577", "94587"],
+                "row_number": [4, 5, 6],
+            }
+        ),
+        "welfare_referrals": pd.DataFrame(
+            {
+                "Referral ID": ["REF-9001", "REF-9002", "REF-9003"],
+                "Client ID": ["C-77001", "C-77002", "C-77001"],
+                "Received Date": [datetime(2023, 3, 3), datetime(2024, 6, 6), datetime(2025, 1, 17)],
+                "Allegation": ["Sexual exploitation", "General neglect", "Caretaker absence"],
+                "Disposition": ["Substantiated", "Inconclusive", "Evaluated Out"],
+                "row_number": [2, 3, 4],
+            }
+        ),
+        "welfare_placements": pd.DataFrame(
+            {
+                "Episode ID": ["EP-501", "EP-502"],
+                "Client ID": ["C-77001", "C-77003"],
+                "Placement Type": ["Foster Family Home", "Relative/NREFM"],
+                "Start Date": [datetime(2023, 4, 1), datetime(2024, 9, 9)],
+                "End Date": [datetime(2024, 1, 31), None],
+                "row_number": [2, 3],
+            }
+        ),
     }
 
 
 def _oakland_usd() -> dict[str, pd.DataFrame]:
-    return {"school_enrollments": pd.DataFrame({
-        "StudentID": ["S3300101", "S3300102", "S3300101"],
-        "SSID": ["9876543210", "", "9876543210"],
-        "StudentFirstName": ["Anaya", "Jazmine", "Anaya"],
-        "StudentMiddleName": ["", "", ""],
-        "StudentLastName": ["Castellanos", "Pettiford", "Castellanos"],
-        "BirthDate": ["2010-09-09", "2009-04-18", "2010-09-09"],
-        "Gender": ["F", "N", "F"],
-        "Ethnicity": ["Hispanic", "Black", "Hispanic"],
-        "HomeAddress": ["6120 Outlook Ave", "", "6120 Outlook Ave"],
-        "HomeCity": ["Oakland", "Oakland", "Oakland"],
-        "HomeZip": ["94605", "94621", "94605"],
-        "SchoolName": ["Fremont High", "Castlemont High", "Skyline High"],
-        "Grade": ["10", "11", "10"],
-        "SchoolYear": ["2025-2026", "2025-2026", "2025-2026"],
-        "EntryDate": ["2025-08-12", "2025-08-12", "2025-10-01"],
-        "LeaveDate": ["2025-09-30", "", ""],
-        "DaysEnrolled": ["34", "64", "33"],
-        "DaysAbsent": ["4", "0", "33"],
-    })}
+    return {
+        "school_enrollments": pd.DataFrame(
+            {
+                "StudentID": ["S3300101", "S3300102", "S3300101"],
+                "SSID": ["9876543210", "", "9876543210"],
+                "StudentFirstName": ["Anaya", "Jazmine", "Anaya"],
+                "StudentMiddleName": ["", "", ""],
+                "StudentLastName": ["Castellanos", "Pettiford", "Castellanos"],
+                "BirthDate": ["2010-09-09", "2009-04-18", "2010-09-09"],
+                "Gender": ["F", "N", "F"],
+                "Ethnicity": ["Hispanic", "Black", "Hispanic"],
+                "HomeAddress": ["6120 Outlook Ave", "", "6120 Outlook Ave"],
+                "HomeCity": ["Oakland", "Oakland", "Oakland"],
+                "HomeZip": ["94605", "94621", "94605"],
+                "SchoolName": ["Fremont High", "Castlemont High", "Skyline High"],
+                "Grade": ["10", "11", "10"],
+                "SchoolYear": ["2025-2026", "2025-2026", "2025-2026"],
+                "EntryDate": ["2025-08-12", "2025-08-12", "2025-10-01"],
+                "LeaveDate": ["2025-09-30", "", ""],
+                "DaysEnrolled": ["34", "64", "33"],
+                "DaysAbsent": ["4", "0", "33"],
+            }
+        )
+    }
 
 
 def _hayward_usd() -> dict[str, pd.DataFrame]:
-    return {"school_enrollments": pd.DataFrame({
-        "Perm ID": [40011, 40012],  # Excel numbers
-        "State Student ID": ["1122334455", ""],
-        "First": ["Destiny", "Guadalupe"],
-        "Middle": ["", "Inez"],
-        "Last": ["Holloway", "Barragan"],
-        "DOB": [datetime(2011, 1, 15), datetime(2012, 6, 30)],
-        "Sex": ["Female", "Non-Binary"],
-        "Race/Ethnicity": ["Black", "Hispanic"],
-        "Address": ["", "300 Tennyson Rd"],
-        "City": ["Hayward", "Hayward"],
-        "ZIP": ["94544", "94544"],
-        "School": ["Tennyson High", "Bret Harte Middle"],
-        "Gr": ["9", "8"],
-        "Year": ["2025-2026", "2025-2026"],
-        "Enter Date": [datetime(2025, 8, 13), datetime(2025, 8, 13)],
-        "Exit Date": [None, None],
-        "Days Enrolled": [65, 65],
-        "Days Absent": [12, 3],
-        "row_number": [3, 4],
-    })}
+    return {
+        "school_enrollments": pd.DataFrame(
+            {
+                "Perm ID": [40011, 40012],  # Excel numbers
+                "State Student ID": ["1122334455", ""],
+                "First": ["Destiny", "Guadalupe"],
+                "Middle": ["", "Inez"],
+                "Last": ["Holloway", "Barragan"],
+                "DOB": [datetime(2011, 1, 15), datetime(2012, 6, 30)],
+                "Sex": ["Female", "Non-Binary"],
+                "Race/Ethnicity": ["Black", "Hispanic"],
+                "Address": ["", "300 Tennyson Rd"],
+                "City": ["Hayward", "Hayward"],
+                "ZIP": ["94544", "94544"],
+                "School": ["Tennyson High", "Bret Harte Middle"],
+                "Gr": ["9", "8"],
+                "Year": ["2025-2026", "2025-2026"],
+                "Enter Date": [datetime(2025, 8, 13), datetime(2025, 8, 13)],
+                "Exit Date": [None, None],
+                "Days Enrolled": [65, 65],
+                "Days Absent": [12, 3],
+                "row_number": [3, 4],
+            }
+        )
+    }
 
 
 def _oakland_pd() -> dict[str, pd.DataFrame]:
-    return {"arrests": pd.DataFrame({
-        "BookingNumber": ["OPD-25-004411", "OPD-25-004412", "OPD-25-004413"],
-        "ORI": ["CA0010900", "CA0010900", "CA0010900"],
-        "ArrestDateTime": ["03/15/2025 22:40", "06/02/2025 01:15", "10/30/2025 17:05"],
-        "FirstName": ["Shantel", "Rosalind", "Ximena"],
-        "MiddleName": ["", "Joy", ""],
-        "LastName": ["Birdsong", "Ekwueme", "Arellano"],
-        "AKA": ["Tel;Lady T", "", ""],
-        "DOB": ["02/02/2005", "12/12/1998", "07/07/2008"],
-        "Sex": ["F", "F", "F"],
-        "Race": ["B", "B", "H"],
-        "Address": ["", "1550 Fruitvale Ave", ""],
-        "City": ["Oakland", "Oakland", ""],
-        "Zip": ["", "94601", ""],
-        "Charges": ["647(b) PC", "PC 148(a)(1);HS 11350", "PC 459"],
-    })}
+    return {
+        "arrests": pd.DataFrame(
+            {
+                "BookingNumber": ["OPD-25-004411", "OPD-25-004412", "OPD-25-004413"],
+                "ORI": ["CA0010900", "CA0010900", "CA0010900"],
+                "ArrestDateTime": ["03/15/2025 22:40", "06/02/2025 01:15", "10/30/2025 17:05"],
+                "FirstName": ["Shantel", "Rosalind", "Ximena"],
+                "MiddleName": ["", "Joy", ""],
+                "LastName": ["Birdsong", "Ekwueme", "Arellano"],
+                "AKA": ["Tel;Lady T", "", ""],
+                "DOB": ["02/02/2005", "12/12/1998", "07/07/2008"],
+                "Sex": ["F", "F", "F"],
+                "Race": ["B", "B", "H"],
+                "Address": ["", "1550 Fruitvale Ave", ""],
+                "City": ["Oakland", "Oakland", ""],
+                "Zip": ["", "94601", ""],
+                "Charges": ["647(b) PC", "PC 148(a)(1);HS 11350", "PC 459"],
+            }
+        )
+    }
 
 
 def _alameda_so() -> dict[str, pd.DataFrame]:
-    return {"arrests": pd.DataFrame({
-        "BOOKING_NO": ["ACSO2025117", "ACSO2025118"],
-        "ARREST_AGENCY_ORI": ["CA0010000", "CA0010000"],
-        "ARREST_DATE": ["20250404", "20250909"],
-        "ARREST_TIME": ["2310", "0045"],
-        "SUBJ_FIRST": ["Kiana", "Lourdes"],
-        "SUBJ_MIDDLE": ["", ""],
-        "SUBJ_LAST": ["Thibodeaux", "Zamudio"],
-        "SUBJ_ALIAS": ["Kiki/K-Money", ""],
-        "SUBJ_DOB": ["19990321", "19970101"],
-        "SUBJ_SEX": ["FEMALE", "FEMALE"],
-        "SUBJ_RACE": ["BLACK", "HISPANIC"],
-        "SUBJ_ADDR": ["", ""],
-        "SUBJ_CITY": ["Hayward", ""],
-        "SUBJ_ZIP": ["", ""],
-        "CHARGE_1": ["236.1(c) PC", "PC647B"],
-        "CHARGE_2": ["PC 148", ""],
-        "CHARGE_3": ["", ""],
-    })}
+    return {
+        "arrests": pd.DataFrame(
+            {
+                "BOOKING_NO": ["ACSO2025117", "ACSO2025118"],
+                "ARREST_AGENCY_ORI": ["CA0010000", "CA0010000"],
+                "ARREST_DATE": ["20250404", "20250909"],
+                "ARREST_TIME": ["2310", "0045"],
+                "SUBJ_FIRST": ["Kiana", "Lourdes"],
+                "SUBJ_MIDDLE": ["", ""],
+                "SUBJ_LAST": ["Thibodeaux", "Zamudio"],
+                "SUBJ_ALIAS": ["Kiki/K-Money", ""],
+                "SUBJ_DOB": ["19990321", "19970101"],
+                "SUBJ_SEX": ["FEMALE", "FEMALE"],
+                "SUBJ_RACE": ["BLACK", "HISPANIC"],
+                "SUBJ_ADDR": ["", ""],
+                "SUBJ_CITY": ["Hayward", ""],
+                "SUBJ_ZIP": ["", ""],
+                "CHARGE_1": ["236.1(c) PC", "PC647B"],
+                "CHARGE_2": ["PC 148", ""],
+                "CHARGE_3": ["", ""],
+            }
+        )
+    }
 
 
 def _clients() -> dict[str, pd.DataFrame]:
-    return {"clients": pd.DataFrame({
-        "client_id": ["SN-0101", "SN-0102"],
-        "first_name": ["Marisol", "Shantel"],
-        "middle_name": ["Esperanza", ""],
-        "last_name": ["Quintanilla", "Birdsong"],
-        "aliases": ["Mari|Sol Q", "Lady T"],
-        "dob": ["2010-03-14", "2005-02-02"],
-        "sex": ["F", "F"],
-        "gender_identity": ["", "transgender girl"],
-        "race_ethnicity": ["Hispanic", "Black"],
-        "address": ["4417 Alder Creek Rd", ""],
-        "city": ["Oakland", "Oakland"],
-        "county": ["Alameda", "Alameda"],
-        "zip": ["94601", ""],
-        "referral_date": ["2024-03-01", "2025-04-01"],
-        "csec_status": ["identified", "at_risk"],
-        "risk_factors": ["runaway|school truancy", ""],
-        "services": ["mentor", "housing|therapy"],
-        "next_meeting": ["2026-12-02", ""],  # a future meeting date is fine
-    })}
+    return {
+        "clients": pd.DataFrame(
+            {
+                "client_id": ["SN-0101", "SN-0102"],
+                "first_name": ["Marisol", "Shantel"],
+                "middle_name": ["Esperanza", ""],
+                "last_name": ["Quintanilla", "Birdsong"],
+                "aliases": ["Mari|Sol Q", "Lady T"],
+                "dob": ["2010-03-14", "2005-02-02"],
+                "sex": ["F", "F"],
+                "gender_identity": ["", "transgender girl"],
+                "race_ethnicity": ["Hispanic", "Black"],
+                "address": ["4417 Alder Creek Rd", ""],
+                "city": ["Oakland", "Oakland"],
+                "county": ["Alameda", "Alameda"],
+                "zip": ["94601", ""],
+                "referral_date": ["2024-03-01", "2025-04-01"],
+                "csec_status": ["identified", "at_risk"],
+                "risk_factors": ["runaway|school truancy", ""],
+                "services": ["mentor", "housing|therapy"],
+                "next_meeting": ["2026-12-02", ""],  # a future meeting date is fine
+            }
+        )
+    }
 
 
 GOOD: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {
@@ -222,8 +252,14 @@ def extract_of(source: str, frames: dict[str, pd.DataFrame], delivered_on: date 
         if "row_number" not in frame.columns:
             frame["row_number"] = range(2, len(frame) + 2)
         tables[name] = map_table(frame, cfg.tables[name], cfg.spec.table(name), f"{source}.{cfg.format}")
-    return Extract(source=source, kind=cfg.kind, file=Path(f"{source}_20261116.{cfg.format}"),
-                   sha256="0" * 64, tables=tables, delivered_on=delivered_on)
+    return Extract(
+        source=source,
+        kind=cfg.kind,
+        file=Path(f"{source}_20261116.{cfg.format}"),
+        sha256="0" * 64,
+        tables=tables,
+        delivered_on=delivered_on,
+    )
 
 
 def run(source: str, frames: dict[str, pd.DataFrame], **kw) -> ValidationReport:
@@ -242,8 +278,11 @@ def result(report: ValidationReport, rule_id: str):
 @pytest.mark.parametrize("source", sorted(GOOD))
 def test_good_delivery_passes_every_rule(source: str) -> None:
     report = run(source, GOOD[source](), recent_row_counts=[10, 8, 12])
-    failed = [(r.rule_id, r.unexpected_count, r.row_numbers) for r in report.failures if
-              r.rule_id != "delivery.row_count.in_recent_range"]
+    failed = [
+        (r.rule_id, r.unexpected_count, r.row_numbers)
+        for r in report.failures
+        if r.rule_id != "delivery.row_count.in_recent_range"
+    ]
     assert failed == []
     assert not report.quarantined
     # every rule of the kind was checked, each exactly once
@@ -276,6 +315,7 @@ Frames = dict[str, pd.DataFrame]
 def setv(table: str, col: str, i: int, value) -> Callable[[Frames], None]:
     def mutate(frames: Frames) -> None:
         frames[table].loc[i, col] = value
+
     return mutate
 
 
@@ -283,6 +323,7 @@ def both(*mutations: Callable[[Frames], None]) -> Callable[[Frames], None]:
     def mutate(frames: Frames) -> None:
         for m in mutations:
             m(frames)
+
     return mutate
 
 
@@ -297,60 +338,168 @@ BROKEN = [
     ("probation", setv(P, "REFERRAL_DT", 3, ""), f"{P}.referral_date.not_null", "blocking", (5,)),
     ("probation", setv(P, "GENDER", 0, "FEMME"), f"{P}.sex.in_code_set", "blocking", (2,)),
     ("probation", setv(P, "ETHNICITY", 2, "VIETNAMESE"), f"{P}.race.in_code_set", "blocking", (4,)),
-    ("probation", setv(P, "SUPV_STATUS", 1, "DIVERSION"), f"{P}.supervision_status.in_code_set", "blocking", (3,)),
+    (
+        "probation",
+        setv(P, "SUPV_STATUS", 1, "DIVERSION"),
+        f"{P}.supervision_status.in_code_set",
+        "blocking",
+        (3,),
+    ),
     ("probation", setv(P, "PLCMT_TYPE", 0, "RANCH"), f"{P}.placement_type.in_code_set", "blocking", (2,)),
-    ("probation", setv(P, "REFERRAL_DT", 2, "01/09/2027"), f"{P}.referral_date.not_in_future", "blocking", (4,)),
+    (
+        "probation",
+        setv(P, "REFERRAL_DT", 2, "01/09/2027"),
+        f"{P}.referral_date.not_in_future",
+        "blocking",
+        (4,),
+    ),
     ("probation", setv(P, "PLCMT_END", 3, "12/31/2026"), f"{P}.placement_end.not_in_future", "warning", (5,)),
-    ("probation", setv(P, "PLCMT_END", 0, "02/01/2024"), f"{P}.placement_end.not_before_placement_start",
-     "warning", (2,)),
+    (
+        "probation",
+        setv(P, "PLCMT_END", 0, "02/01/2024"),
+        f"{P}.placement_end.not_before_placement_start",
+        "warning",
+        (2,),
+    ),
     ("probation", setv(P, "BIRTH_DT", 2, "01/01/1900"), f"{P}.dob.placeholder", "warning", (4,)),
     ("probation", setv(P, "BIRTH_DT", 2, "05/05/1961"), f"{P}.dob.plausible_age", "warning", (4,)),
     ("probation", setv(P, "BIRTH_DT", 2, "05/05/2027"), f"{P}.dob.plausible_age", "warning", (4,)),
-    ("social_services", setv(W, "Client ID", 1, "C-99999"), f"{W}.record_id.on_clients_sheet", "blocking", (3,)),
-    ("social_services", setv("welfare_placements", "Client ID", 0, "C-12345"),
-     "welfare_placements.record_id.on_clients_sheet", "blocking", (2,)),
-    ("social_services", setv(W, "Disposition", 2, "Pending"), f"{W}.disposition.in_code_set", "blocking", (4,)),
-    ("social_services", setv("welfare_placements", "Placement Type", 1, "Kinship Hotel"),
-     "welfare_placements.placement_type.in_code_set", "blocking", (3,)),
-    ("social_services", both(setv("welfare_clients", "Client ID", 2, "C-77001"),
-                             setv("welfare_placements", "Client ID", 1, "C-77001")),
-     "welfare_clients.record_id.unique", "blocking", (4, 6)),
-    ("social_services", setv("welfare_clients", "Date of Birth", 0, datetime(1990, 1, 1)),
-     "welfare_clients.dob.plausible_age", "warning", (4,)),
-    ("oakland_usd", setv(S, "DaysAbsent", 1, "65"), f"{S}.days_absent.not_above_days_enrolled", "blocking", (3,)),
+    (
+        "social_services",
+        setv(W, "Client ID", 1, "C-99999"),
+        f"{W}.record_id.on_clients_sheet",
+        "blocking",
+        (3,),
+    ),
+    (
+        "social_services",
+        setv("welfare_placements", "Client ID", 0, "C-12345"),
+        "welfare_placements.record_id.on_clients_sheet",
+        "blocking",
+        (2,),
+    ),
+    (
+        "social_services",
+        setv(W, "Disposition", 2, "Pending"),
+        f"{W}.disposition.in_code_set",
+        "blocking",
+        (4,),
+    ),
+    (
+        "social_services",
+        setv("welfare_placements", "Placement Type", 1, "Kinship Hotel"),
+        "welfare_placements.placement_type.in_code_set",
+        "blocking",
+        (3,),
+    ),
+    (
+        "social_services",
+        both(
+            setv("welfare_clients", "Client ID", 2, "C-77001"),
+            setv("welfare_placements", "Client ID", 1, "C-77001"),
+        ),
+        "welfare_clients.record_id.unique",
+        "blocking",
+        (4, 6),
+    ),
+    (
+        "social_services",
+        setv("welfare_clients", "Date of Birth", 0, datetime(1990, 1, 1)),
+        "welfare_clients.dob.plausible_age",
+        "warning",
+        (4,),
+    ),
+    (
+        "oakland_usd",
+        setv(S, "DaysAbsent", 1, "65"),
+        f"{S}.days_absent.not_above_days_enrolled",
+        "blocking",
+        (3,),
+    ),
     ("oakland_usd", setv(S, "DaysAbsent", 0, "-2"), f"{S}.days_absent.not_negative", "blocking", (2,)),
     ("oakland_usd", setv(S, "DaysEnrolled", 2, "thirty"), f"{S}.days_enrolled.parses", "blocking", (4,)),
-    ("oakland_usd", setv(S, "SchoolName", 2, "Fremont High"), f"{S}.key.unique", "blocking", ()),  # rows differ
-    ("oakland_usd", both(setv(S, "SchoolName", 2, "Fremont High"), setv(S, "EntryDate", 2, "2025-08-12")),
-     f"{S}.key.unique", "blocking", (2, 4)),
-    ("oakland_usd", setv(S, "EntryDate", 1, "2026-12-01"), f"{S}.enroll_start.not_in_future", "blocking", (3,)),
+    (
+        "oakland_usd",
+        setv(S, "SchoolName", 2, "Fremont High"),
+        f"{S}.key.unique",
+        "blocking",
+        (),
+    ),  # rows differ
+    (
+        "oakland_usd",
+        both(setv(S, "SchoolName", 2, "Fremont High"), setv(S, "EntryDate", 2, "2025-08-12")),
+        f"{S}.key.unique",
+        "blocking",
+        (2, 4),
+    ),
+    (
+        "oakland_usd",
+        setv(S, "EntryDate", 1, "2026-12-01"),
+        f"{S}.enroll_start.not_in_future",
+        "blocking",
+        (3,),
+    ),
     ("hayward_usd", setv(S, "Sex", 0, "Woman"), f"{S}.sex.in_code_set", "blocking", (3,)),
-    ("hayward_usd", setv(S, "Days Absent", 1, 66), f"{S}.days_absent.not_above_days_enrolled", "blocking", (4,)),
+    (
+        "hayward_usd",
+        setv(S, "Days Absent", 1, 66),
+        f"{S}.days_absent.not_above_days_enrolled",
+        "blocking",
+        (4,),
+    ),
     ("oakland_pd", setv(A, "Charges", 2, "loitering"), f"{A}.charges.normalises", "warning", (4,)),
-    ("oakland_pd", setv(A, "ArrestDateTime", 1, "06/02/2025 25:15"), f"{A}.arrest_datetime.parses", "blocking",
-     (3,)),
-    ("oakland_pd", setv(A, "ArrestDateTime", 1, "06/02/2027 01:15"), f"{A}.arrest_datetime.not_in_future",
-     "blocking", (3,)),
+    (
+        "oakland_pd",
+        setv(A, "ArrestDateTime", 1, "06/02/2025 25:15"),
+        f"{A}.arrest_datetime.parses",
+        "blocking",
+        (3,),
+    ),
+    (
+        "oakland_pd",
+        setv(A, "ArrestDateTime", 1, "06/02/2027 01:15"),
+        f"{A}.arrest_datetime.not_in_future",
+        "blocking",
+        (3,),
+    ),
     ("oakland_pd", setv(A, "BookingNumber", 1, ""), f"{A}.record_id.not_null", "blocking", (3,)),
     ("oakland_pd", setv(A, "DOB", 1, "02/02/2019"), f"{A}.dob.plausible_age", "warning", (3,)),
     # a 17-year-old (DOB 2008-07-07, arrested 2025-10-30) charged under 647(b): SB 1322 flag
     ("oakland_pd", setv(A, "Charges", 2, "647(b) PC"), f"{A}.charges.sb1322_minor", "warning", (4,)),
-    ("oakland_pd", both(setv(A, "Charges", 2, "P.C. 653.22(a)"), setv(A, "ArrestDateTime", 2, "10/30/2022 17:05")),
-     f"{A}.charges.sb1322_minor", "warning", (4,)),
+    (
+        "oakland_pd",
+        both(setv(A, "Charges", 2, "P.C. 653.22(a)"), setv(A, "ArrestDateTime", 2, "10/30/2022 17:05")),
+        f"{A}.charges.sb1322_minor",
+        "warning",
+        (4,),
+    ),
     # an adult charged under 653.22 in 2025: SB 357
     ("oakland_pd", setv(A, "Charges", 1, "PC 653.22"), f"{A}.charges.sb357_repealed", "warning", (3,)),
     ("alameda_so", setv(A, "CHARGE_3", 1, "???"), f"{A}.charges.normalises", "warning", (3,)),
     ("alameda_so", setv(A, "SUBJ_SEX", 0, "WOMAN"), f"{A}.sex.in_code_set", "blocking", (2,)),
     ("alameda_so", setv(A, "ARREST_TIME", 0, "2399"), f"{A}.arrest_datetime.parses", "blocking", (2,)),
-    ("safetynet_clients", setv("clients", "csec_status", 0, "suspected"), "clients.csec_status.in_code_set",
-     "blocking", (2,)),
-    ("safetynet_clients", setv("clients", "referral_date", 1, "2027-01-01"), "clients.referral_date.not_in_future",
-     "blocking", (3,)),
+    (
+        "safetynet_clients",
+        setv("clients", "csec_status", 0, "suspected"),
+        "clients.csec_status.in_code_set",
+        "blocking",
+        (2,),
+    ),
+    (
+        "safetynet_clients",
+        setv("clients", "referral_date", 1, "2027-01-01"),
+        "clients.referral_date.not_in_future",
+        "blocking",
+        (3,),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("source", "mutate", "rule_id", "severity", "rows"), BROKEN,
-                         ids=[f"{b[2]}-{i}" for i, b in enumerate(BROKEN)])
+@pytest.mark.parametrize(
+    ("source", "mutate", "rule_id", "severity", "rows"),
+    BROKEN,
+    ids=[f"{b[2]}-{i}" for i, b in enumerate(BROKEN)],
+)
 def test_broken_delivery_fails_the_right_rule(source, mutate, rule_id, severity, rows) -> None:
     frames = GOOD[source]()
     mutate(frames)
@@ -387,13 +536,16 @@ def test_children_of_placeholder_dob_are_not_flagged_for_age_or_sb1322() -> None
     assert result(report, f"{A}.charges.sb1322_minor").success  # age unknown: no flag
 
 
-@pytest.mark.parametrize(("dob", "when", "charge", "flag"), [
-    ("07/07/2008", "10/30/2025 17:05", "647(b) PC", True),   # 17 in 2025
-    ("07/07/2008", "07/07/2026 09:00", "647(b) PC", False),  # 18th birthday: adult
-    ("07/07/2000", "12/31/2016 23:00", "647(b) PC", False),  # minor, but before SB 1322
-    ("07/07/2000", "01/01/2017 00:30", "PC647B", True),      # first day of SB 1322
-    ("07/07/2008", "10/30/2025 17:05", "VC 647", False),      # not the Penal Code
-])
+@pytest.mark.parametrize(
+    ("dob", "when", "charge", "flag"),
+    [
+        ("07/07/2008", "10/30/2025 17:05", "647(b) PC", True),  # 17 in 2025
+        ("07/07/2008", "07/07/2026 09:00", "647(b) PC", False),  # 18th birthday: adult
+        ("07/07/2000", "12/31/2016 23:00", "647(b) PC", False),  # minor, but before SB 1322
+        ("07/07/2000", "01/01/2017 00:30", "PC647B", True),  # first day of SB 1322
+        ("07/07/2008", "10/30/2025 17:05", "VC 647", False),  # not the Penal Code
+    ],
+)
 def test_sb1322_flag_boundaries(dob: str, when: str, charge: str, flag: bool) -> None:
     frames = _oakland_pd()
     frames[A].loc[2, ["DOB", "ArrestDateTime", "Charges"]] = [dob, when, charge]
@@ -444,12 +596,15 @@ def test_empty_person_table_blocks_but_empty_side_sheet_warns() -> None:
     assert not r.success and r.severity == "warning" and not report.quarantined
 
 
-@pytest.mark.parametrize(("recent", "ok"), [
-    ([4, 4, 5], True),            # 4 rows, median 4
-    ([8, 8, 9], True),            # exactly 50% of the median
-    ([10, 9, 12], False),         # fewer than half
-    ([1, 1, 2], False),           # more than 3x
-])
+@pytest.mark.parametrize(
+    ("recent", "ok"),
+    [
+        ([4, 4, 5], True),  # 4 rows, median 4
+        ([8, 8, 9], True),  # exactly 50% of the median
+        ([10, 9, 12], False),  # fewer than half
+        ([1, 1, 2], False),  # more than 3x
+    ],
+)
 def test_row_count_band(recent: list[int], ok: bool) -> None:
     report = run("probation", _probation(), recent_row_counts=recent)
     r = result(report, "delivery.row_count.in_recent_range")
@@ -487,8 +642,12 @@ def test_quarantine_only_on_blocking_failures() -> None:
 
 
 def test_reader_error_report_is_one_blocking_rule() -> None:
-    err = ExtractError("probation_youth_20261116.csv", "schema.missing_columns",
-                       "column(s) missing: BIRTH_DT.", "Deliver every column of the agreed layout.")
+    err = ExtractError(
+        "probation_youth_20261116.csv",
+        "schema.missing_columns",
+        "column(s) missing: BIRTH_DT.",
+        "Deliver every column of the agreed layout.",
+    )
     report = reader_error_report("probation", "probation_youth_20261116.csv", err)
     assert report.quarantined
     (r,) = report.results
@@ -554,8 +713,11 @@ def _cell_texts(frames: Frames, extract: Extract) -> set[str]:
                     texts |= {p for p in str(v).split("|")}
     vocab = _config_vocabulary()
     # short or small-number strings ("F", "10") cannot be told apart from counts and codes
-    return {t for t in texts
-            if len(t) >= 3 and t not in vocab and t not in CATALOGUE and not (t.isdigit() and len(t) <= 3)}
+    return {
+        t
+        for t in texts
+        if len(t) >= 3 and t not in vocab and t not in CATALOGUE and not (t.isdigit() and len(t) <= 3)
+    }
 
 
 def _break_everything(source: str) -> Frames:
@@ -579,8 +741,17 @@ def test_report_never_contains_a_cell_value(source: str) -> None:
     row_numbers = {int(n) for t in extract.tables.values() for n in t["row_number"]}
     for r in out["results"]:
         assert set(r["row_numbers"]) <= row_numbers
-        assert set(r) == {"rule_id", "description", "severity", "success", "table", "column",
-                          "unexpected_count", "row_numbers", "how_to_fix"}
+        assert set(r) == {
+            "rule_id",
+            "description",
+            "severity",
+            "success",
+            "table",
+            "column",
+            "unexpected_count",
+            "row_numbers",
+            "how_to_fix",
+        }
 
 
 def test_gx_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
@@ -593,8 +764,13 @@ def test_gx_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
 
 def test_importing_expectations_does_not_import_gx() -> None:
     code = "import sys, expectations; print('great_expectations' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert out.stdout.strip() == "False"
 
 
