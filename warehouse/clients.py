@@ -6,7 +6,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from integrations.kinds import PERSON_COLUMNS, KindSpec
-from warehouse.frames import chunks, columns
+from warehouse.frames import chunks, columns, ids
 from warehouse.models import CLIENT_CHILDREN, Client
 from warehouse.upsert import insert, upsert
 
@@ -37,8 +37,8 @@ def write_clients(
     Returns row counts per table written.
     """
     table_spec = spec.table("clients")
-    df = frame[frame["record_id"].notna()].copy()
-    df["record_id"] = df["record_id"].astype(object).map(str)
+    df = frame.assign(record_id=ids(frame["record_id"]))
+    df = df[df["record_id"].notna()]
     df = df.drop_duplicates("record_id", keep="last")
     types = {"client_id": "str", **{c: table_spec.column(c).type for c in CLIENT_FIELDS}, "active": "bool"}
     df["client_id"] = df["record_id"]

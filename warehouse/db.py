@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,6 +12,8 @@ from sqlalchemy import event
 
 DEFAULT_URL = "sqlite:///var/warehouse.db"
 URL_ENV = "SAFETYNET_WAREHOUSE_URL"
+#: key in a connection's ``info`` naming the BEGIN statement of its next SQLite transaction
+SQLITE_BEGIN = "safetynet_sqlite_begin"
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -44,10 +48,29 @@ def make_engine(url: str | None = None) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # writers ask for BEGIN IMMEDIATE (see ``write_transaction``); readers get a deferred BEGIN
+        conn.exec_driver_sql(conn.info.pop(SQLITE_BEGIN, "BEGIN"))
 
     return engine
 
 
 def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that will write: committed at the end, rolled back on any exception.
+
+    On SQLite it starts with BEGIN IMMEDIATE: a deferred transaction that reads first and then
+    writes fails at once with "database is locked" when another writer (the review app) got in
+    between, whereas IMMEDIATE takes the write lock up front and waits up to the busy timeout.
+    """
+    with engine.connect() as conn:
+        if is_sqlite(engine):
+            conn.info[SQLITE_BEGIN] = "BEGIN IMMEDIATE"
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.info.pop(SQLITE_BEGIN, None)

@@ -9,19 +9,23 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from warehouse.frames import ids
+
 LINK_COLUMNS = ("record_id", "client_id", "score", "decision", "decided_by", "explanation")
 KEPT_DECISIONS = ("match", "review")
 
 
 def _model_links(links: pd.DataFrame) -> pd.DataFrame:
     """The matcher's output, normalised: str ids, known decisions only, at most one match per record."""
+    if links.empty:  # "no candidates at all" may come without columns
+        return pd.DataFrame(columns=[*LINK_COLUMNS]).astype(object)
     missing = {"record_id", "client_id", "score", "decision"} - set(links.columns)
     if missing:
         raise ValueError(f"links lack column(s): {', '.join(sorted(missing))}")
     out = pd.DataFrame(
         {
-            "record_id": links["record_id"].astype(object).map(str),
-            "client_id": links["client_id"].astype(object).map(str),
+            "record_id": ids(links["record_id"]),
+            "client_id": ids(links["client_id"]),
             "score": pd.to_numeric(links["score"], errors="coerce").astype(float),
             "decision": links["decision"].astype(object),
             "explanation": links["explanation"].astype(object) if "explanation" in links else None,
@@ -30,6 +34,8 @@ def _model_links(links: pd.DataFrame) -> pd.DataFrame:
     unknown = ~out["decision"].isin((*KEPT_DECISIONS, "nonmatch"))
     if unknown.any():
         raise ValueError(f"{int(unknown.sum())} links have a decision other than match/review/nonmatch")
+    if out["record_id"].isna().any() or out["client_id"].isna().any():
+        raise ValueError("links have missing record or client ids")
     out = out.drop_duplicates(["record_id", "client_id"], keep="last")
     # The contract says at most one match per record. Should a matcher break it, the weaker matches
     # become review pairs: a person then looks, instead of a record silently joining two clients.

@@ -50,8 +50,8 @@ def write_facts(
     """Upsert the rows of ``frame`` whose record is linked; returns how many rows were kept."""
     table = FACT_TABLES[spec.name]
     columns = fact_columns(spec)
-    df = frame.loc[frame["record_id"].astype(object).map(str).isin(kept), ["record_id", *columns]].copy()
-    df["record_id"] = df["record_id"].astype(object).map(str)
+    df = frame.assign(record_id=frames.ids(frame["record_id"]))
+    df = df.loc[df["record_id"].isin(kept), ["record_id", *columns]]
     no_key = df[list(spec.key)].isna().any(axis=1)
     if no_key.any():
         log.warning(

@@ -33,6 +33,12 @@ def py_values(series: pd.Series, vtype: ValueType) -> list:
     return [None if m else cast(v) for v, m in zip(values, missing, strict=True)]
 
 
+def ids(series: pd.Series) -> pd.Series:
+    """Record / client ids as ``str`` (object dtype), missing ones None (never the text "None"/"nan")."""
+    values = series.astype(object)
+    return values.where(values.isna(), values.map(str, na_action="ignore")).where(values.notna(), None)
+
+
 def columns(
     frame: pd.DataFrame, types: Mapping[str, ValueType], constants: Mapping[str, object] | None = None
 ) -> dict[str, list]:

@@ -26,10 +26,10 @@ from integrations.extract import Extract
 from integrations.kinds import PERSON_COLUMNS
 from warehouse import facts
 from warehouse.clients import read_clients_frame, write_clients
-from warehouse.db import is_sqlite, make_engine, resolve_url
+from warehouse.db import SQLITE_BEGIN, is_sqlite, make_engine, resolve_url, write_transaction
 from warehouse.decisions import decision_state, final_links
 from warehouse.errors import WarehouseError
-from warehouse.frames import chunks, columns
+from warehouse.frames import chunks, columns, ids
 from warehouse.models import (
     Client,
     Delivery,
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _HERE = Path(__file__).resolve().parent
+#: PostgreSQL advisory lock key held while migrating ("SNWH" in ASCII)
+MIGRATION_LOCK = 0x534E5748
 
 
 def utcnow() -> datetime:
@@ -106,20 +108,26 @@ class Warehouse:
                 # SQLite's documented procedure for table rebuilds (batch migrations): foreign keys
                 # off outside the transaction, checked again before they come back on.
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+                conn.info[SQLITE_BEGIN] = "BEGIN IMMEDIATE"  # one migrator at a time
             try:
                 with conn.begin():
+                    if not sqlite:
+                        # several processes may start at once (Dagster daemon, webserver, CLI): the
+                        # first migrates, the others wait here and then find the schema at head
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, revision)
                     if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
                         raise WarehouseError("migration left rows violating foreign keys; rolled back")
             finally:
                 if sqlite:
+                    conn.info.pop(SQLITE_BEGIN, None)
                     conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
     # --- runs and deliveries ---------------------------------------------------------------------
 
     def start_run(self, trigger: str) -> int:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return conn.execute(
                 sa.insert(Run.__table__)
                 .values(trigger=trigger, started_at=utcnow(), status="running")
@@ -129,7 +137,7 @@ class Warehouse:
     def finish_run(self, run_id: int, status: str, summary: dict | None = None) -> None:
         # round-trip through JSON so a date or Path in the summary cannot fail the run at the very end
         safe = json.loads(json.dumps(summary or {}, default=str))
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             runs = Run.__table__
             done = conn.execute(
                 sa.update(runs)
@@ -175,7 +183,7 @@ class Warehouse:
             return existing.id
         d = Delivery.__table__
         quarantined = report.quarantined
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             delivery_id = conn.execute(
                 sa.insert(d)
                 .values(
@@ -250,7 +258,7 @@ class Warehouse:
         self, delivery_id: int, extract: Extract, work: Callable[[sa.Connection, sa.RowMapping], LoadResult]
     ) -> LoadResult:
         with self._failures_rolled_back(f"loading delivery {delivery_id}"):
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 row = self._delivery_row(conn, delivery_id, for_update=True)
                 if row["status"] == "loaded":
                     log.info("delivery %s already loaded: skipped", delivery_id)
@@ -278,7 +286,7 @@ class Warehouse:
         source, kind = extract.source, extract.spec
         now = utcnow()
         persons = extract.persons()
-        persons["record_id"] = persons["record_id"].astype(object).map(str)
+        persons["record_id"] = ids(persons["record_id"])
         persons = persons[persons["record_id"].notna()]
         record_ids = set(persons["record_id"])
 
@@ -301,6 +309,9 @@ class Warehouse:
         counts["source_persons"] = self._write_persons(conn, source, persons, kept, delivery_id, now)
         counts["match_links"] = self._write_links(conn, source, final, record_ids, delivery_id, now)
         for spec in facts.fact_specs_of(kind):
+            if spec.name not in extract.tables:  # a reader that left out an empty sheet
+                counts[spec.name] = 0
+                continue
             counts[spec.name] = facts.write_facts(
                 conn,
                 source=source,
@@ -475,7 +486,7 @@ class Warehouse:
         ]
         for batch in chunks(obsolete):
             conn.execute(sa.delete(ri).where(ri.c.id.in_(batch)))
-        return len(to_open), len(best)
+        return len(to_open), len(to_open) + len(still_open)
 
     @staticmethod
     def _mark_loaded(
