@@ -52,6 +52,10 @@ class MatchingConfig:
     pseudo_count: float = 200.0
     u_pseudo_count: float = 2000.0
     seed: int = 0
+    tf_fields: tuple[str, ...] = ()
+    tf_max_bonus_bits: float = 3.0
+    tf_max_penalty_bits: float = 5.0
+    tf_pseudo_count: float = 1000.0
 
     def __post_init__(self) -> None:
         # Fail at start-up, not in the middle of a nightly run.
@@ -82,6 +86,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
     blk = raw.get("blocking", {})
     proc = raw.get("processing", {})
     est = raw.get("estimation", {})
+    tf = raw.get("term_frequency", {})
     return MatchingConfig(
         match_threshold=float(th.get("match", 0.99)),
         review_threshold=float(th.get("review", 0.60)),
@@ -105,6 +110,10 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         pseudo_count=float(est.get("pseudo_count", 200.0)),
         u_pseudo_count=float(est.get("u_pseudo_count", 2000.0)),
         seed=int(est.get("seed", 0)),
+        tf_fields=tuple(tf.get("fields", ())) if tf.get("enabled", False) else (),
+        tf_max_bonus_bits=float(tf.get("max_bonus_bits", 3.0)),
+        tf_max_penalty_bits=float(tf.get("max_penalty_bits", 5.0)),
+        tf_pseudo_count=float(tf.get("pseudo_count", 1000.0)),
     )
 
 

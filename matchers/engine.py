@@ -24,6 +24,7 @@ from matchers.compare import compare
 from matchers.config import MatchingConfig
 from matchers.decide import decide
 from matchers.estimate import estimate_m, estimate_u
+from matchers.frequencies import NameFrequencies
 from matchers.scoring import Weights, score
 from matchers.standardise import PersonTable, standardise
 
@@ -89,6 +90,7 @@ class FellegiSunterMatcher:
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size)
         self.fitted_config = self._fit(cl, index, records)
         weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
+        freq = NameFrequencies.from_frames(clients, records) if cfg.tf_fields else None
         # One decision per record_id and per client_id even if an id repeats: rows sharing a
         # record_id are kept in one chunk and decided together; a repeated client_id counts once.
         rec_codes, _ = pd.factorize(records["record_id"])
@@ -102,7 +104,7 @@ class FellegiSunterMatcher:
         for first_id in range(0, n_ids, cfg.chunk_size):
             lo, hi = np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
             rows = order[lo:hi]
-            parts.append(self._link_chunk(cl, client_codes, index, weights, records.iloc[rows],
+            parts.append(self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[rows],
                                           rec_codes[rows], stats))
             stats.chunks += 1
             log.info("matcher: %d of %d rows done, %d candidate pairs so far",
@@ -131,8 +133,25 @@ class FellegiSunterMatcher:
         fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
         return estimate_m(rs, cl, index, fitted, cfg.em_iterations, cfg.pseudo_count)
 
+    def _tf_bits(self, freq: NameFrequencies | None, cl: PersonTable,
+                 ci: np.ndarray) -> dict[str, np.ndarray]:
+        """Term-frequency adjustments per pair, keyed on the client's primary name (the value an
+        exact agreement agrees on, in either name reading)."""
+        if freq is None:
+            return {}
+        cfg = self.fitted_config
+        out = {}
+        for f in self.config.tf_fields:
+            names = (cl.first if f == "first_name" else cl.last)[ci, 0]
+            model = cfg.fields[f]
+            u_exact = model.u[model.levels.index("exact")]
+            out[f] = freq.adjustment(f, names, u_exact, cfg.tf_max_bonus_bits, cfg.tf_max_penalty_bits,
+                                     cfg.tf_pseudo_count)
+        return out
+
     def _link_chunk(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex, weights: Weights,
-                    chunk: pd.DataFrame, rec_codes: np.ndarray, stats: LinkStats) -> pd.DataFrame:
+                    freq: NameFrequencies | None, chunk: pd.DataFrame, rec_codes: np.ndarray,
+                    stats: LinkStats) -> pd.DataFrame:
         cfg = self.config
         rs = standardise(chunk, id_column="record_id")
         pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record)
@@ -140,7 +159,7 @@ class FellegiSunterMatcher:
         if pairs.empty:
             return _empty_result()
         ri, ci = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
-        scored = score(compare(rs, cl, ri, ci), weights)
+        scored = score(compare(rs, cl, ri, ci), weights, self._tf_bits(freq, cl, ci))
         scored["row"], scored["client_row"] = ri, ci
         # decide() works on id codes: the best pair per (record_id, client_id) stands for the id.
         scored["rec"], scored["cli"] = rec_codes[ri], client_codes[ci]

@@ -59,9 +59,14 @@ def prior_weight(match_rate: float, n_clients: int) -> float:
     return math.log2(lam / (1 - lam))
 
 
-def score(levels: pd.DataFrame, weights: Weights) -> pd.DataFrame:
+def score(levels: pd.DataFrame, weights: Weights,
+          tf_bits: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Columns: score, total (bits), swapped (bool), <field>_level (level code of each explained
-    field in the chosen name reading, for decide.py), explanation (JSON); aligned with ``levels``."""
+    field in the chosen name reading, for decide.py), explanation (JSON); aligned with ``levels``.
+
+    ``tf_bits``: optional per-pair term-frequency adjustment of a field's "exact" level (bits,
+    see frequencies.py); it is folded into that field's weight in the explanation.
+    """
     w = weights.by_field
     lv = {c: levels[c].to_numpy().astype(np.int64) for c in levels.columns}
     straight = w["first_name"][lv["first_name"]] + w["last_name"][lv["last_name"]]
@@ -75,7 +80,10 @@ def score(levels: pd.DataFrame, weights: Weights) -> pd.DataFrame:
         "name_order": swapped.astype(np.int64),
         **{f: lv[f] for f in ("dob", "sex", "race", "address", "city", "zip")},
     }
-    field_w = {f: w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty
+    adjust = {f: np.zeros(len(levels)) for f in EXPLAINED}
+    for f, bits in (tf_bits or {}).items():
+        adjust[f] = np.where(codes[f] == LEVELS[f].index("exact"), bits, 0.0)
+    field_w = {f: (w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty) + adjust[f]
                for f in EXPLAINED}
     total = weights.prior + np.sum([field_w[f] for f in EXPLAINED], axis=0)
     prob = 1.0 / (1.0 + np.exp2(-total))
@@ -84,20 +92,21 @@ def score(levels: pd.DataFrame, weights: Weights) -> pd.DataFrame:
         "total": total,
         "swapped": swapped,
         **{f"{f}_level": codes[f] for f in EXPLAINED if f != "name_order"},
-        "explanation": _explanations(codes, weights),
+        "explanation": _explanations(codes, adjust, weights),
     }, index=levels.index)
 
 
-def _explanations(codes: dict[str, np.ndarray], weights: Weights) -> np.ndarray:
-    """JSON explanation per pair, rendered once per distinct combination of levels (there are few)."""
+def _explanations(codes: dict[str, np.ndarray], adjust: dict[str, np.ndarray],
+                  weights: Weights) -> np.ndarray:
+    """JSON explanation per pair, rendered once per distinct combination of levels and term-frequency
+    adjustments (there are few: adjustments are rounded to 0.01 bit)."""
     n = len(codes["first_name"])
     if n == 0:
         return np.zeros(0, dtype=object)
-    # Pack the level codes of all fields into one integer per pair (each code < 16).
-    packed = np.zeros(n, dtype=np.int64)
-    for f in EXPLAINED:
-        packed = packed * 16 + codes[f]
-    uniq, first_idx, inverse = np.unique(packed, return_index=True, return_inverse=True)
+    key = np.column_stack([codes[f] for f in EXPLAINED]
+                          + [np.round(adjust[f] * 100).astype(np.int64) for f in EXPLAINED])
+    uniq, first_idx, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
     rendered = np.empty(len(uniq), dtype=object)
     for k, i in enumerate(first_idx):
         fields = []
@@ -107,7 +116,7 @@ def _explanations(codes: dict[str, np.ndarray], weights: Weights) -> np.ndarray:
             if f == "name_order":
                 level, wt = ("swapped", weights.swap_penalty) if c else ("straight", 0.0)
             else:
-                level, wt = LEVELS[f][c], float(weights.by_field[f][c])
+                level, wt = LEVELS[f][c], float(weights.by_field[f][c]) + float(adjust[f][i])
             total += wt
             fields.append({"field": f, "level": level, "weight": round(wt, 3)})
         rendered[k] = json.dumps(

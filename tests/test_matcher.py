@@ -239,7 +239,7 @@ def test_missing_fields_do_not_crash() -> None:
             _record("r3", first_name="Elizabeth", last_name="Nguyen")]
     out = _link(*rows)
     assert set(out["record_id"]) <= {"r1", "r2", "r3"}
-    assert _decision(out, "r3", "C2") in {"review", "match"}  # name only: not enough to be sure
+    assert _decision(out, "r3", "C2") != "match"  # a name alone is not enough to be sure
 
 
 # --- contract --------------------------------------------------------------------------------
@@ -417,3 +417,18 @@ def test_reader_shaped_input_datetime_dobs_and_missing_columns() -> None:
     out = default_matcher().link(clients, records)
     assert _decision(out, "b1", "C2") == "match"
     assert _decision(out, "b2", "C8") != "match"  # surname alone
+
+
+def test_common_names_weigh_less_than_rare_names() -> None:
+    from matchers.frequencies import NameFrequencies
+
+    people = pd.DataFrame({"first_name": ["Maria"] * 300 + [f"Name{i}" for i in range(3000)] + ["Xiomara"],
+                           "last_name": ["Soto"] * 3301})
+    freq = NameFrequencies.from_frames(people)
+    common, rare = freq.adjustment("first_name", np.array(["maria", "xiomara"], dtype=object),
+                                   u_exact=0.005, max_bonus=3.0, max_penalty=5.0, pseudo_count=1000)
+    assert common < 0 < rare <= 3.0
+    # Three rows, all "Maria": the pseudo-count keeps a tiny sample from moving the weight much.
+    tiny = NameFrequencies.from_frames(people.head(3))
+    maria = np.array(["maria"], dtype=object)
+    assert abs(tiny.adjustment("first_name", maria, 0.005, 3.0, 5.0, 1000)[0]) < 1.0
