@@ -827,3 +827,91 @@ def test_synthetic_deliveries_load(generated, warehouse_url: str) -> None:
         assert stored == linked
         assert len(stored) < ex.persons()["record_id"].nunique()  # non-clients left with the run
     wh.dispose()
+
+
+def test_decision_reaches_records_missing_from_later_deliveries(with_clients: Warehouse) -> None:
+    """A ruled-out record leaves at once (apply_decisions) or with the next load, whatever that file holds."""
+    wh = with_clients
+    rows_ = [*ARRESTS[:2], dict(ARRESTS[1], record_id="B5", first_name="Mari")]
+    model = [("B1", "C1", 0.99, "match"), ("B2", "C2", 0.6, "review"), ("B5", "C2", 0.55, "review")]
+    ex = arrests(rows_)
+    wh.load_delivery(record(wh, ex), ex, links(*model))
+
+    # B2 ruled out, then the next file carries only B1: B2 must still leave
+    add_decision(wh, "B2", "C2", "not_this_person")
+    ex2 = arrests(ARRESTS[:1], tag="2")
+    wh.load_delivery(record(wh, ex2), ex2, links(("B1", "C1", 0.99, "match")))
+    for table in ("arrests", "source_persons", "match_links"):
+        assert "B2" not in {r["record_id"] for r in rows(wh, table)}, table
+    assert {r["record_id"]: r["status"] for r in rows(wh, "review_items")} == {"B2": "decided", "B5": "open"}
+
+    # B5: decided between deliveries; the review app applies it at once
+    add_decision(wh, "B5", "C3", "link_other_client")
+    assert wh.apply_decisions("oakland_pd") == 1
+    (b5,) = rows(wh, "match_links", "WHERE record_id = 'B5'")
+    assert (b5["client_id"], b5["decision"], b5["decided_by"], b5["score"]) == ("C3", "match", "human", None)
+    assert rows(wh, "review_items", "WHERE status = 'open'") == []
+    assert {r["record_id"] for r in rows(wh, "arrests")} == {"B1", "B5"}
+    before = dump(wh)
+    assert wh.apply_decisions() == 1  # idempotent
+    assert dump(wh) == before
+
+
+def test_model_changing_its_mind_removes_the_record(with_clients: Warehouse) -> None:
+    wh = with_clients
+    ex = arrests()
+    wh.load_delivery(record(wh, ex), ex, links(*ARREST_LINKS))
+    ex2 = arrests(tag="2")
+    result = wh.load_delivery(
+        record(wh, ex2), ex2, links(("B1", "C1", 0.99, "match"), ("B2", "C2", 0.1, "nonmatch"))
+    )
+    assert result.review_items_open == 0
+    assert {r["record_id"] for r in rows(wh, "arrests")} == {"B1"}
+    assert rows(wh, "review_items") == []  # never decided: the item goes with the record
+    assert "Marie" not in json.dumps(dump(wh))
+
+
+def test_later_delivery_updates_facts(with_clients: Warehouse) -> None:
+    wh = with_clients
+    ex = arrests()
+    first = record(wh, ex)
+    wh.load_delivery(first, ex, links(*ARREST_LINKS))
+    ex2 = arrests([dict(ARRESTS[0], agency_ori="CA0019999"), ARRESTS[1]], tag="2")
+    second = record(wh, ex2)
+    wh.load_delivery(second, ex2, links(*ARREST_LINKS[:2]))
+    got = {r["record_id"]: (r["agency_ori"], r["delivery_id"]) for r in rows(wh, "arrests")}
+    assert got == {
+        "B1": ("CA0019999", second),
+        "B2": ("CA0010900", first),
+    }  # unchanged rows keep their delivery
+
+
+def test_load_refuses_wrong_inputs(with_clients: Warehouse) -> None:
+    wh = with_clients
+    ex = arrests()
+    with pytest.raises(WarehouseError, match="unknown delivery 999"):
+        wh.load_delivery(999, ex, links(*ARREST_LINKS))
+    other = extract("alameda_so", "arrest_log", {"arrests": ARRESTS})
+    with pytest.raises(WarehouseError, match="another source"):
+        wh.load_delivery(record(wh, other), ex, links(*ARREST_LINKS))
+    with pytest.raises(WarehouseError, match="client list"):
+        wh.load_delivery(
+            record(wh, ex), extract("safetynet_clients", "safetynet_clients", {"clients": CLIENTS}), links()
+        )
+    bad = links(("B1", "C1", 0.9, "maybe"))
+    with pytest.raises(WarehouseError):
+        wh.load_delivery(record(wh, ex), ex, bad)
+    # no candidates at all (an empty frame, even without columns) is a valid load
+    result = wh.load_delivery(record(wh, ex), ex, pd.DataFrame())
+    assert result.records_matched == 0 and result.facts["arrests"] == 0
+
+
+def test_default_url_is_sqlite_under_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SAFETYNET_WAREHOUSE_URL", raising=False)
+    wh = Warehouse()
+    wh.migrate()
+    assert (tmp_path / "var" / "warehouse.db").is_file()
+    wh.dispose()
+    monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    assert Warehouse().url.endswith("other.db")

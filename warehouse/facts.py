@@ -135,7 +135,12 @@ def stored_record_ids(conn: sa.Connection, source: str) -> set[str]:
 
 
 def purge_records(
-    conn: sa.Connection, *, source: str, kind: KindSpec, record_ids: set[str], decided: set[str] = frozenset()
+    conn: sa.Connection,
+    *,
+    source: str,
+    record_ids: set[str],
+    kind: KindSpec | None = None,
+    decided: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Remove everything about records that no longer have any link (privacy rule 1).
 
@@ -144,7 +149,8 @@ def purge_records(
     ``review_decisions`` is append-only and never touched.
     """
     tables = [MatchLink.__table__, SourcePerson.__table__]
-    tables += [FACT_TABLES[t.name] for t in fact_specs_of(kind)]  # arrest_charges go by ON DELETE CASCADE
+    # every fact table when the kind is not known; arrest_charges go by ON DELETE CASCADE
+    tables += [FACT_TABLES[t.name] for t in fact_specs_of(kind)] if kind else list(FACT_TABLES.values())
     items = ReviewItem.__table__
     for batch in frames.chunks(sorted(record_ids)):
         for table in tables:

@@ -323,6 +323,9 @@ class Warehouse:
             )
         if "arrests" in counts:
             counts["arrest_charges"] = facts.write_arrest_charges(conn, source=source, kept=kept)
+        # decisions also reach records this delivery does not carry: a record a person ruled out
+        # must not wait for its agency's next file to leave the warehouse
+        self._reapply_decisions(conn, source, decisions, skip=record_ids, now=now)
         opened, open_now = self._write_review_items(
             conn, source, final, decisions, record_ids, delivery_id, now
         )
@@ -331,7 +334,85 @@ class Warehouse:
         self._mark_loaded(conn, delivery_id, extract.kind, matched, opened, now)
         return LoadResult(delivery_id, False, extract.rows_read, matched, open_now, counts)
 
+    def apply_decisions(self, source: str | None = None) -> int:
+        """Apply the review decisions to what is stored, now, without waiting for a delivery.
+
+        For the review app after a decision (and for a nightly sweep): "not this person" drops the
+        pair and, if nothing is left, everything about the record (privacy rule 1); "same person"
+        makes the single human match. Returns the number of records looked at.
+        """
+        rd = ReviewDecision.__table__
+        with self._failures_rolled_back("applying review decisions"):
+            with write_transaction(self.engine) as conn:
+                sources = (
+                    [source] if source else list(conn.execute(sa.select(rd.c.source).distinct()).scalars())
+                )
+                now = utcnow()
+                seen = 0
+                for src in sources:
+                    decisions = self._decisions(conn, src)
+                    seen += self._reapply_decisions(conn, src, decisions, skip=set(), now=now)
+                    self._close_decided_items(conn, src, decision_state(decisions)[2])
+        log.info("review decisions applied to %d stored records", seen)
+        return seen
+
     # --- load steps ------------------------------------------------------------------------------
+
+    def _reapply_decisions(
+        self, conn: sa.Connection, source: str, decisions: pd.DataFrame, skip: set[str], now: datetime
+    ) -> int:
+        """Decisions over the stored links of decided records not in ``skip``; returns how many records."""
+        _, _, decided_at = decision_state(decisions)
+        targets = sorted(set(decided_at) - skip)
+        if not targets:
+            return 0
+        ml = MatchLink.__table__
+        cols = ["record_id", "client_id", "score", "decision", "explanation", "delivery_id"]
+        stored_rows: list[tuple] = []
+        for batch in chunks(targets):
+            stored_rows += [
+                tuple(r)
+                for r in conn.execute(
+                    sa.select(*[ml.c[c] for c in cols]).where(
+                        ml.c.source == source, ml.c.record_id.in_(batch)
+                    )
+                )
+            ]
+        stored = pd.DataFrame(stored_rows, columns=cols, dtype=object)
+        if stored.empty:
+            return 0
+        record_ids = set(stored["record_id"])
+        final = final_links(stored, decisions, record_ids)
+        # rows keep the delivery that brought them; a new human link takes its record's latest one
+        by_pair = {
+            (r, c): d
+            for r, c, d in zip(stored["record_id"], stored["client_id"], stored["delivery_id"], strict=True)
+        }
+        by_record = stored.groupby("record_id")["delivery_id"].max().to_dict()
+        final["delivery_id"] = [
+            by_pair.get((r, c), by_record[r])
+            for r, c in zip(final["record_id"], final["client_id"], strict=True)
+        ]
+        facts.purge_records(
+            conn, source=source, record_ids=record_ids - set(final["record_id"]), decided=set(decided_at)
+        )
+        self._write_links(conn, source, final, record_ids, None, now)
+        return len(record_ids)
+
+    @staticmethod
+    def _close_decided_items(conn: sa.Connection, source: str, decided_at: dict) -> None:
+        ri = ReviewItem.__table__
+        open_items = conn.execute(
+            sa.select(ri.c.id, ri.c.record_id).where(ri.c.source == source, ri.c.status == "open")
+        ).all()
+        closed = [{"item_id": i, "at": decided_at[r]} for i, r in open_items if r in decided_at]
+        if closed:
+            conn.execute(
+                sa.update(ri)
+                .where(ri.c.id == sa.bindparam("item_id"))
+                .values(status="decided", decided_at=sa.bindparam("at")),
+                closed,
+            )
 
     @staticmethod
     def _decisions(conn: sa.Connection, source: str) -> pd.DataFrame:
@@ -380,7 +461,7 @@ class Warehouse:
         source: str,
         final: pd.DataFrame,
         record_ids: set[str],
-        delivery_id: int,
+        delivery_id: int | None,
         now: datetime,
     ) -> int:
         ml = MatchLink.__table__
@@ -402,7 +483,12 @@ class Warehouse:
             "decided_by": "str",
             "explanation": "str",
         }
-        values = columns(final, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
+        constants: dict[str, object] = {"source": source, "updated_at": now}
+        if delivery_id is None:  # per-row delivery ids (re-applied decisions keep each row's own)
+            types["delivery_id"] = "int"
+        else:
+            constants["delivery_id"] = delivery_id
+        values = columns(final, types, constants)
         upsert(conn, ml, values, key=("source", "record_id", "client_id"))
         return len(final)
 
@@ -465,19 +551,8 @@ class Warehouse:
                 .values(best_score=sa.bindparam("score"), delivery_id=delivery_id),
                 still_open,
             )
-        # open items of this delivery's records that a person has decided: closed, not deleted
-        closed = [
-            {"item_id": item_id, "at": decided_at[rec]}
-            for rec, (item_id, status) in existing.items()
-            if status == "open" and rec in decided_at
-        ]
-        if closed:
-            conn.execute(
-                sa.update(ri)
-                .where(ri.c.id == sa.bindparam("item_id"))
-                .values(status="decided", decided_at=sa.bindparam("at")),
-                closed,
-            )
+        # open items a person has decided (of any record of the source): closed, not deleted
+        Warehouse._close_decided_items(conn, source, decided_at)
         # open items no longer needed (the record now has a match, or no review link at all)
         obsolete = [
             item_id
