@@ -49,7 +49,7 @@ def _shrink(counts: dict[str, float], prior: FieldModel, which: str, strength: f
 
 def _chosen_levels(levels: pd.DataFrame, config: MatchingConfig) -> dict[str, np.ndarray]:
     """Level codes per explained field in the name reading scoring picks (straight or swapped)."""
-    scored = score(levels, Weights.from_config(config, n_clients=1))
+    scored = score(levels, Weights.from_config(config, n_clients=1), explain=False)
     return {f: scored[f"{f}_level"].to_numpy() for f in FIELDS}
 
 
@@ -87,7 +87,7 @@ def estimate_m(records: PersonTable, clients: PersonTable, index: ClientIndex, c
     base = config
     for _ in range(iterations):
         weights = Weights.from_config(config, n_clients=len(clients))
-        scored = score(levels, weights)
+        scored = score(levels, weights, explain=False)
         total = scored["total"].to_numpy()
         fields = dict(config.fields)
         for f in FIELDS:
