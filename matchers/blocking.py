@@ -107,14 +107,19 @@ class ClientIndex:
         skipped = int(keys.loc[too_big, "key"].nunique())
         return cls(keys=keys.loc[~too_big, ["key", "row"]], skipped_keys=skipped)
 
-    def candidates(self, records: PersonTable, rules: tuple[str, ...],
-                   max_pairs_per_record: int) -> pd.DataFrame:
+    def candidates(self, records: PersonTable, rules: tuple[str, ...], max_pairs_per_record: int,
+                   rule_counts: dict[str, int] | None = None) -> pd.DataFrame:
         """Candidate pairs of a chunk: columns rec (record position), cli (client position), n_keys.
 
         Pairs found by more keys come first; a row with more candidates than the cap keeps those.
+        ``rule_counts``, when given, is incremented with the pairs each rule found (before the
+        union and the cap): the numbers to watch when a rule starts to produce too many pairs.
         """
         rk = person_keys(records, rules)
         joined = rk.merge(self.keys, on="key", suffixes=("_rec", "_cli"))
+        if rule_counts is not None:
+            for rule, count in joined["rule"].value_counts().items():
+                rule_counts[str(rule)] = rule_counts.get(str(rule), 0) + int(count)
         if joined.empty:
             return pd.DataFrame({"rec": np.zeros(0, np.int64), "cli": np.zeros(0, np.int64),
                                  "n_keys": np.zeros(0, np.int64)})

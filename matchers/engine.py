@@ -56,6 +56,8 @@ class LinkStats:
     chunks: int = 0
     skipped_block_keys: int = 0
     decisions: dict[str, int] = field(default_factory=dict)
+    #: pairs each blocking rule found (a pair found by several rules counts for each)
+    pairs_by_rule: dict[str, int] = field(default_factory=dict)
 
     @property
     def pairs_per_record(self) -> float:
@@ -154,7 +156,7 @@ class FellegiSunterMatcher:
                     stats: LinkStats) -> pd.DataFrame:
         cfg = self.config
         rs = standardise(chunk, id_column="record_id")
-        pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record)
+        pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record, stats.pairs_by_rule)
         stats.candidate_pairs += len(pairs)
         if pairs.empty:
             return _empty_result()
