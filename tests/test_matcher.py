@@ -434,3 +434,8 @@ def test_common_names_weigh_less_than_rare_names() -> None:
     tiny = NameFrequencies.from_frames(people.head(3))
     maria = np.array(["maria"], dtype=object)
     assert abs(tiny.adjustment("first_name", maria, 0.005, 3.0, 5.0, 1000)[0]) < 1.0
+
+
+def test_empty_client_list_links_nothing() -> None:
+    out = _link(*ALL_CASES, clients=CLIENTS.iloc[0:0])
+    assert out.empty and list(out.columns) == ["record_id", "client_id", "score", "decision", "explanation"]
