@@ -137,7 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from matchers.cli import run_match
+    from safetynet.match_files import run_match
 
     try:
         n = run_match(args.clients, args.records, args.out)

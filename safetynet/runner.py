@@ -36,7 +36,12 @@ def run_nightly_sync(defs: dg.Definitions | None = None, instance: dg.DagsterIns
 
         defs = build_definitions()
     job = defs.resolve_job_def("nightly_sync")
-    result = job.execute_in_process(instance=instance or dagster_instance(), raise_on_error=False)
+    result = job.execute_in_process(
+        instance=instance or dagster_instance(),
+        raise_on_error=False,
+        # step-by-step DEBUG lines drown the summary; warnings and failures still show
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
     failed = tuple(
         e.step_key.replace("__", "/") for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.step_key
     )

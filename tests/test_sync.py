@@ -101,7 +101,7 @@ def test_broken_delivery_is_quarantined_and_the_rest_still_load(monkeypatch, war
     sources = load_sources()
     good_probation = delivery_files(sources["probation"], landing_copy)[-1]
     bad = landing_copy / "probation" / "probation_youth_20261123.csv"
-    broken.renamed_column(good_probation, bad, sources["probation"])
+    broken.csv_renamed_column(good_probation, bad, column="BIRTH_DT", new_name="DOB")
     police = delivery_files(sources["oakland_pd"], landing_copy)[-1]
     newer_police = landing_copy / "oakland_pd" / "opd_arrests_20261123.csv"
     shutil.copy(police, newer_police)
