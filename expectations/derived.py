@@ -18,6 +18,7 @@ import pandas as pd
 
 from expectations import rules
 from integrations.charges import normalise_charge
+from integrations.kinds import ROW_NUMBER, TableSpec
 
 AGE = "_chk_age"
 CHARGES_UNPARSED = "_chk_charges_unparsed"
@@ -126,8 +127,9 @@ def on_clients_sheet(frame: pd.DataFrame, ctx: RunContext, clients_table: str) -
     clients = ctx.tables.get(clients_table)
     known = clients["record_id"].dropna().astype(str).unique() if clients is not None else []
     ids = frame["record_id"]
-    ok = ids.astype("string").isin(known)
-    return ok.astype(object).where(ids.notna(), None)
+    ok = pd.array(ids.astype(object).isin(known), dtype="boolean")
+    ok[ids.isna().to_numpy()] = pd.NA
+    return pd.Series(ok, index=frame.index)
 
 
 def add_helpers(
@@ -152,3 +154,35 @@ def add_helpers(
     if not new:
         return frame
     return pd.concat([frame, pd.DataFrame(new, index=frame.index)], axis=1)
+
+
+def encode_for_gx(frame: pd.DataFrame, table: TableSpec) -> pd.DataFrame:
+    """The GX frame with no identifying text in it, in cheap dtypes.
+
+    GX only ever asks of a text column whether it is empty (not_null, parses), whether it repeats
+    (natural keys) or whether it is a known code. So: coded columns become categoricals (the values
+    are agreed codes), key columns become integer codes of their values (duplicates stay duplicates)
+    and every other text column becomes 1.0 / NaN (present / empty). Integer columns become float.
+    Names and ids never reach GX, and GX's batch fingerprint (a hash of the whole frame) and its
+    null checks run on numbers instead of Python strings: several seconds on 500,000 rows.
+    """
+    coded = {c.name for c in table.columns if c.codes}
+    key = set(table.key)
+    out: dict[str, pd.Series] = {}
+    for name in frame.columns:
+        col = frame[name]
+        if name.startswith("_chk_") or name == ROW_NUMBER:
+            out[name] = col
+        elif isinstance(col.dtype, pd.Int64Dtype):
+            out[name] = col.astype("float64")
+        elif pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype):
+            if name in coded:
+                out[name] = col.astype("category")
+            elif name in key:
+                codes, _ = pd.factorize(col, use_na_sentinel=True)
+                out[name] = pd.Series(np.where(codes < 0, np.nan, codes), index=col.index)
+            else:
+                out[name] = pd.Series(np.where(col.isna().to_numpy(), np.nan, 1.0), index=col.index)
+        else:
+            out[name] = col
+    return pd.DataFrame(out, index=frame.index)

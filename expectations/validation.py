@@ -72,7 +72,7 @@ def _validate_table(
     ts = table_suite(extract.kind, table.name)
     work = derived.add_helpers(_work_frame(frame, table), ts.helpers, ctx, ts.clients_table)
     # GX gets only the columns its expectations read: less to hash and copy, and no names or addresses
-    work = work[list(ts.columns)]
+    work = derived.encode_for_gx(work[list(ts.columns)], table)
     outcomes = run_suite(f"{extract.kind}.{table.name}", ts.suite, work)
     for check in ts.checks:
         rule = check.rule
