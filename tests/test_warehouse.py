@@ -789,7 +789,7 @@ def test_status(with_clients: Warehouse) -> None:
     assert opd["last_delivery"]["file_name"] == "oakland_pd_1.csv"
     aso = status["alameda_so"]
     assert aso["last_delivery"]["status"] == "quarantined" and aso["rows_quarantined"] == 1
-    assert aso["matches"] == 0
+    assert aso["matches"] == 0 and aso["kind"] == "arrest_log"  # from config/sources.yaml
 
 
 def test_no_person_data_in_logs(with_clients: Warehouse, caplog: pytest.LogCaptureFixture) -> None:

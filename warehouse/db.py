@@ -34,7 +34,8 @@ def make_engine(url: str | None = None) -> sa.Engine:
     if u.get_backend_name() != "sqlite":
         return sa.create_engine(u, pool_pre_ping=True)
 
-    if u.database and u.database != ":memory:":
+    file_db = bool(u.database) and u.database != ":memory:" and not u.database.startswith("file::memory:")
+    if file_db:
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     # timeout: wait for a concurrent writer (e.g. the review app) instead of failing at once
     engine = sa.create_engine(u, connect_args={"timeout": 30})
@@ -44,6 +45,9 @@ def make_engine(url: str | None = None) -> sa.Engine:
         dbapi_connection.isolation_level = None  # pysqlite: never emit BEGIN on its own
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        if file_db:
+            # WAL: the review app and `safetynet status` keep reading while a nightly load writes
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -181,6 +181,7 @@ class Warehouse:
         existing = self.find_delivery(source, sha256)
         if existing is not None:
             return existing.id
+        kind = kind or _configured_kind(source)
         d = Delivery.__table__
         quarantined = report.quarantined
         with write_transaction(self.engine) as conn:
@@ -649,6 +650,16 @@ class Warehouse:
     def status(self) -> list[dict]:
         with self.engine.connect() as conn:
             return source_status(conn)
+
+
+def _configured_kind(source: str) -> str | None:
+    """The source's kind from config/sources.yaml, so even a quarantined delivery shows its kind."""
+    try:
+        from integrations.config import load_sources
+
+        return load_sources()[source].kind
+    except Exception:  # no such source or no config here: the kind is filled in at load time
+        return None
 
 
 def _delivery_info(row: sa.RowMapping) -> DeliveryInfo:
