@@ -22,10 +22,11 @@ BLOCKING: Severity = "blocking"
 WARNING: Severity = "warning"
 
 #: dates that record something that already happened: one in the future is a wrong date (blocking)
-EVENT_DATES: tuple[str, ...] = (
-    "referral_date", "placement_start", "start_date", "enroll_start", "arrest_datetime",
-)
-#: end dates and the start they close; a future end date may be a planned end, so only a warning
+EVENT_DATES: tuple[str, ...] = ("referral_date", "placement_start", "start_date", "arrest_datetime")
+#: dates that may legitimately be planned: districts pre-enrol students for the coming school year
+#: in their summer extracts, and an end date can be a planned end. A future value is only a warning.
+PLANNED_DATES: tuple[str, ...] = ("enroll_start", "placement_end", "end_date", "enroll_end")
+#: end dates and the start they close
 END_DATES: dict[str, str] = {
     "placement_end": "placement_start", "end_date": "start_date", "enroll_end": "enroll_start",
 }

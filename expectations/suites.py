@@ -114,7 +114,7 @@ def table_checks(kind_name: str, table_name: str) -> tuple[Check, ...]:
             )
     for c in table.columns:
         future_severity = (
-            BLOCKING if c.name in rules.EVENT_DATES else WARNING if c.name in rules.END_DATES else None
+            BLOCKING if c.name in rules.EVENT_DATES else WARNING if c.name in rules.PLANNED_DATES else None
         )
         if future_severity is not None:
             h = derived.days_ahead(c.name)

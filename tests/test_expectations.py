@@ -436,7 +436,7 @@ BROKEN = [
         "oakland_usd",
         setv(S, "EntryDate", 1, "2026-12-01"),
         f"{S}.enroll_start.not_in_future",
-        "blocking",
+        "warning",
         (3,),
     ),
     ("hayward_usd", setv(S, "Sex", 0, "Woman"), f"{S}.sex.in_code_set", "blocking", (3,)),
