@@ -19,6 +19,8 @@ from matchers.config import MatchingConfig
 
 #: fields in explanation order; name_order says whether the names were read swapped
 EXPLAINED = ("first_name", "last_name", "name_order", "dob", "sex", "race", "address", "city", "zip")
+#: fields implied by an agreeing street address (see score())
+LOCATION_IMPLIED = ("city", "zip")
 #: levels compare.py can never produce for a field, so the config need not weigh them
 _UNREACHABLE = {("last_name", "nickname")}
 
@@ -84,6 +86,14 @@ def score(levels: pd.DataFrame, weights: Weights,
     adjust = {f: np.zeros(len(levels)) for f in EXPLAINED}
     for f, bits in (tf_bits or {}).items():
         adjust[f] = np.where(codes[f] == LEVELS[f].index("exact"), bits, 0.0)
+    # One household, counted once: an identical street address already implies the city and zip, so
+    # their agreement adds nothing on top (independence would triple-count it and let a sibling at
+    # the same address reach review on the address alone). Their disagreement still counts, and
+    # after a merely similar address they still count: they confirm the misspelt one is the same.
+    address_agrees = codes["address"] == LEVELS["address"].index("exact")
+    for f in LOCATION_IMPLIED:
+        base = w[f][codes[f]]
+        adjust[f] = np.where(address_agrees & (base > 0), -base, adjust[f])
     field_w = {f: (w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty) + adjust[f]
                for f in EXPLAINED}
     total = weights.prior + np.sum([field_w[f] for f in EXPLAINED], axis=0)

@@ -202,6 +202,12 @@ def test_twin_who_is_not_a_client_is_not_auto_matched() -> None:
     assert _decision(out, "r2", "C6") == "match"
 
 
+def test_sibling_at_the_same_address_is_not_matched() -> None:
+    out = _link(_record("r1", first_name="Luis", last_name="Delgado", dob="2011-05-03", sex="M",
+                        race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"))
+    assert _decision(out, "r1", "C6") in {"nonmatch", "absent"}
+
+
 def test_common_name_girls_with_close_dobs_go_to_review() -> None:
     out = _link(_record("r1", first_name="Maria", last_name="Garcia", dob="2008-06-10", sex="F"))
     assert _decision(out, "r1", "C4") == "review"
