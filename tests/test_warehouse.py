@@ -375,6 +375,11 @@ def test_load_clients_then_clients_frame(wh: Warehouse) -> None:
     c3 = rows(wh, "clients", "WHERE client_id = 'C3'")[0]
     assert c3["gender_identity"] == "trans female"
 
+    empty = extract("safetynet_clients", "safetynet_clients", {"clients": []}, tag="empty")
+    with pytest.raises(WarehouseError, match="no clients"):
+        wh.load_clients(record(wh, empty), empty)
+    assert len(wh.clients_frame()) == 2
+
     # the same list again: skipped; the same content in a new file: nothing changes
     before = dump(wh)
     assert wh.load_clients(record(wh, ex2), ex2).skipped

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -9,6 +11,8 @@ from integrations.kinds import PERSON_COLUMNS, KindSpec
 from warehouse.frames import chunks, columns, ids
 from warehouse.models import CLIENT_CHILDREN, Client
 from warehouse.upsert import insert, upsert
+
+log = logging.getLogger(__name__)
 
 #: client-list columns stored on ``clients`` (the list columns go to child tables)
 CLIENT_FIELDS = (
@@ -34,7 +38,7 @@ def write_clients(
 ) -> dict[str, int]:
     """Upsert the whole client list; replace each listed client's child rows; inactivate the others.
 
-    Returns row counts per table written.
+    Returns the rows written per table.
     """
     table_spec = spec.table("clients")
     df = frame.assign(record_id=ids(frame["record_id"]))
@@ -72,7 +76,8 @@ def write_clients(
         conn.execute(
             sa.update(clients).where(clients.c.client_id.in_(batch)).values(active=False, updated_at=now)
         )
-    counts["clients_inactivated"] = len(gone)
+    if gone:
+        log.info("delivery %s: %d clients no longer on the list, now inactive", delivery_id, len(gone))
     return counts
 
 

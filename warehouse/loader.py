@@ -236,6 +236,9 @@ class Warehouse:
             raise WarehouseError(f"delivery {delivery_id} is not a client list; use load_delivery")
 
         def work(conn: sa.Connection, row: sa.RowMapping) -> LoadResult:
+            if extract.tables["clients"]["record_id"].notna().sum() == 0:
+                # an empty list would make every client inactive: surely a bad export, not the truth
+                raise WarehouseError(f"delivery {delivery_id}: the client list has no clients; not loaded")
             now = utcnow()
             counts = write_clients(
                 conn, spec=extract.spec, frame=extract.tables["clients"], delivery_id=delivery_id, now=now
