@@ -789,3 +789,29 @@ def test_generated_deliveries_pass_blocking_rules(request: pytest.FixtureRequest
         report = validate(extract, SOURCES[name], today=generated.as_of)
         blocking = [(r.rule_id, r.unexpected_count, r.row_numbers[:5]) for r in report.blocking_failures]
         assert blocking == [], f"{name}: {blocking}"
+
+
+def test_gx_never_receives_names_or_ids() -> None:
+    """What GX is handed: codes, flags and numbers, no text of the delivery (see derived.encode_for_gx)."""
+    from expectations import derived
+    from expectations.suites import table_suite
+    from expectations.validation import _work_frame
+    from integrations.kinds import kind
+
+    frames = _probation()
+    extract = extract_of("probation", frames)
+    table = kind("probation").table(P)
+    ts = table_suite("probation", P)
+    ctx = derived.RunContext(today=TODAY, as_of=TODAY, kind="probation", tables=extract.tables)
+    work = derived.add_helpers(_work_frame(extract.tables[P], table), ts.helpers, ctx)
+    gx_frame = derived.encode_for_gx(work[list(ts.columns)], table)
+    assert "address" not in gx_frame.columns and "aliases" not in gx_frame.columns
+    coded = {c.name for c in table.columns if c.codes}
+    for name in gx_frame.columns:
+        col = gx_frame[name]
+        if name in coded:
+            assert isinstance(col.dtype, pd.CategoricalDtype)
+            assert set(col.cat.categories) <= set(table.column(name).codes)
+        else:
+            assert not pd.api.types.is_object_dtype(col.dtype), name
+            assert not pd.api.types.is_string_dtype(col.dtype), name
