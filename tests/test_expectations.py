@@ -815,3 +815,13 @@ def test_gx_never_receives_names_or_ids() -> None:
         else:
             assert not pd.api.types.is_object_dtype(col.dtype), name
             assert not pd.api.types.is_string_dtype(col.dtype), name
+
+
+def test_warm_up_builds_every_suite() -> None:
+    from expectations import warm_up
+    from expectations.suites import table_suite
+
+    warm_up()
+    for name, spec in KINDS.items():
+        for t in spec.tables:
+            assert table_suite(name, t.name).suite.expectations
