@@ -166,6 +166,13 @@ def _address(values: pd.Series) -> np.ndarray:
     return normalised.fillna("").to_numpy(dtype=object)
 
 
+def _zip(values: pd.Series) -> np.ndarray:
+    """Zip codes as digits: a column read as numbers ("94601.0") or as ZIP+4 ("94601-1234") keeps
+    its 5-digit code."""
+    text = _text(values).str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    return fold(text).str.replace(" ", "", regex=False).str[:5].to_numpy(dtype=object)
+
+
 @dataclass
 class PersonTable:
     """Standardised persons, one row per input row, as aligned numpy arrays."""
@@ -237,5 +244,5 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
         race=_code(_column(frame, "race"), frozenset({"unknown", "other", "declined", ""})),
         address=_address(_column(frame, "address")),
         city=fold(_column(frame, "city")).to_numpy(dtype=object),
-        zip=fold(_column(frame, "zip")).str.replace(" ", "", regex=False).to_numpy(dtype=object),
+        zip=_zip(_column(frame, "zip")),
     )

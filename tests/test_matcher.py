@@ -445,3 +445,9 @@ def test_common_names_weigh_less_than_rare_names() -> None:
 def test_empty_client_list_links_nothing() -> None:
     out = _link(*ALL_CASES, clients=CLIENTS.iloc[0:0])
     assert out.empty and list(out.columns) == ["record_id", "client_id", "score", "decision", "explanation"]
+
+
+def test_zip_codes_read_as_numbers_or_zip4_compare_equal() -> None:
+    t = standardise(_people([_record("r1", zip=94601.0), _record("r2", zip="94601-1234"),
+                             _record("r3", zip=" 94601 ")], "record_id"))
+    assert list(t.zip) == ["94601", "94601", "94601"]
