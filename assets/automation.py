@@ -1,7 +1,5 @@
 """When the sync runs: every night at 02:00 Pacific, and soon after a new file lands."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets.resources import LandingZoneResource, SourcesResource, WarehouseResource
@@ -30,7 +28,9 @@ nightly_schedule = dg.ScheduleDefinition(
 def _source_selection(source: SourceConfig, client_source: str) -> list[dg.AssetKey]:
     keys = [delivery_key(source.name), warehouse_key(source.name)]
     if source.name != client_source:
-        keys.append(warehouse_key(client_source))  # the agency assets wait on it; it no-ops when nothing is new
+        keys.append(
+            warehouse_key(client_source)
+        )  # the agency assets wait on it; it no-ops when nothing is new
         keys.append(delivery_key(client_source))
     return keys
 

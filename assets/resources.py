@@ -4,8 +4,6 @@ Secrets (a PostgreSQL URL with a password) come in through ``EnvVar`` so Dagster
 their values; without the variable the embedded default (SQLite, folders under var/) is used.
 """
 
-from __future__ import annotations
-
 import os
 from functools import cached_property
 from pathlib import Path

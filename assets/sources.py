@@ -12,8 +12,6 @@ The client list's check is not blocking on purpose: when a new list is quarantin
 the last good one and the agencies' deliveries still match against it instead of all stopping.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets.resources import LandingZoneResource, MatcherResource, SourcesResource, WarehouseResource
@@ -48,15 +46,17 @@ def check_result(outcome: DeliveryOutcome) -> dg.AssetCheckResult:
     for r in failed:
         rows = ", ".join(str(n) for n in r["row_numbers"][:ROWS_IN_METADATA])
         more = " ..." if len(r["row_numbers"]) > ROWS_IN_METADATA else ""
-        metadata[r["rule_id"]] = (
-            f"{r['severity']}: {r['unexpected_count']} row(s) failed" + (f" (rows {rows}{more})" if rows else "")
+        metadata[r["rule_id"]] = f"{r['severity']}: {r['unexpected_count']} row(s) failed" + (
+            f" (rows {rows}{more})" if rows else ""
         )
     if outcome.quarantined:
-        return dg.AssetCheckResult(check_name=CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                                   metadata=metadata)
+        return dg.AssetCheckResult(
+            check_name=CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+        )
     if failed:
-        return dg.AssetCheckResult(check_name=CHECK, passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata=metadata)
+        return dg.AssetCheckResult(
+            check_name=CHECK, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
+        )
     return dg.AssetCheckResult(check_name=CHECK, passed=True, metadata=metadata)
 
 

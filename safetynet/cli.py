@@ -40,7 +40,9 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="safetynet", description="SafetyNet Sync: nightly agency extracts -> warehouse")
+    parser = argparse.ArgumentParser(
+        prog="safetynet", description="SafetyNet Sync: nightly agency extracts -> warehouse"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     gen = sub.add_parser("generate", help="write seeded synthetic agency extracts and their ground truth")
@@ -48,16 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--clients", type=_positive, default=200, help="SafetyNet clients on the list")
     gen.add_argument("--scale", type=_positive, default=10, help="youth in the population per client")
-    gen.add_argument("--as-of", type=_date, default=None, help="delivery date stamped on the files (default today)")
+    gen.add_argument(
+        "--as-of", type=_date, default=None, help="delivery date stamped on the files (default today)"
+    )
 
-    demo = sub.add_parser("demo", help="generate synthetic extracts, run the whole nightly sync, print a summary")
+    demo = sub.add_parser(
+        "demo", help="generate synthetic extracts, run the whole nightly sync, print a summary"
+    )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--clients", type=_positive, default=200)
     demo.add_argument("--scale", type=_positive, default=10)
 
     sub.add_parser("sync", help="run the nightly sync once now, in this process")
 
-    status = sub.add_parser("status", help="per source: last delivery, rows read and quarantined, matches, review")
+    status = sub.add_parser(
+        "status", help="per source: last delivery, rows read and quarantined, matches, review"
+    )
     status.add_argument("--json", action="store_true", help="machine-readable output (keys in README)")
 
     match = sub.add_parser("match", help="link a records CSV to a clients CSV (canonical person schema)")

@@ -94,8 +94,11 @@ def link_accuracy(warehouse: Warehouse, truth_links: pd.DataFrame) -> dict[str, 
         "correct": correct,
         "precision": correct / len(made_pairs) if made_pairs else 1.0,
         "recall": correct / len(true_pairs) if true_pairs else 1.0,
-        "review_items": int((links["decision"] == "review").groupby([links["source"], links["record_id"]]).any().sum())
-        if len(links) else 0,
+        "review_items": int(
+            (links["decision"] == "review").groupby([links["source"], links["record_id"]]).any().sum()
+        )
+        if len(links)
+        else 0,
     }
 
 
@@ -105,8 +108,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     var = settings.var_dir()
     var.mkdir(parents=True, exist_ok=True)
     today = date.today()
-    print(f"1/3 generating synthetic extracts (seed {args.seed}, {args.clients} clients, scale {args.scale}) ...")
-    generated = generate(var / "synthetic", seed=args.seed, clients=args.clients, scale=args.scale, as_of=today)
+    print(
+        f"1/3 generating synthetic extracts "
+        f"(seed {args.seed}, {args.clients} clients, scale {args.scale}) ..."
+    )
+    generated = generate(
+        var / "synthetic", seed=args.seed, clients=args.clients, scale=args.scale, as_of=today
+    )
     _stage_landing(generated.landing_dir, settings.landing_dir())
     print(f"2/3 running the nightly sync on {settings.warehouse_url().split(':', 1)[0]} ...")
     runs = sync_until_idle()
@@ -114,8 +122,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     status = source_status(load_sources(), warehouse, today=today)
     print("3/3 summary\n")
     print(render_table(status))
-    loaded = sorted({s["kind"] for s in status["sources"]
-                     if s["last_delivery"] and s["last_delivery"]["status"] == "loaded"})
+    loaded = sorted(
+        {
+            s["kind"]
+            for s in status["sources"]
+            if s["last_delivery"] and s["last_delivery"]["status"] == "loaded"
+        }
+    )
     missing = [k for k in AGENCY_KINDS if k not in loaded]
     acc = link_accuracy(warehouse, generated.truth_links)
     print(
@@ -129,7 +142,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     failed = [step for run in runs for step in run.failed_steps]
     if failed:
         print(f"steps that failed (quarantined deliveries): {', '.join(failed)}")
-    print(f"\nwarehouse: {settings.warehouse_url()}\nDagster UI: make dev  (DAGSTER_HOME={settings.dagster_home()})")
+    print(
+        f"\nwarehouse: {settings.warehouse_url()}"
+        f"\nDagster UI: make dev  (DAGSTER_HOME={settings.dagster_home()})"
+    )
     if missing:
         print("demo: not every agency kind loaded", file=sys.stderr)
         return 1

@@ -68,8 +68,11 @@ def delivery_sha256(path: Path) -> str:
 
 def pending_files(source: SourceConfig, landing_root: Path, warehouse: Warehouse) -> list[Path]:
     """Delivery files whose bytes the warehouse has not seen yet (loaded or quarantined)."""
-    return [p for p in delivery_files(source, landing_root)
-            if warehouse.find_delivery(source.name, delivery_sha256(p)) is None]
+    return [
+        p
+        for p in delivery_files(source, landing_root)
+        if warehouse.find_delivery(source.name, delivery_sha256(p)) is None
+    ]
 
 
 def ingest_next(
@@ -96,8 +99,9 @@ def ingest_next(
         report = reader_error_report(source.name, path.name, err)
     else:
         rows_read = extract.rows_read
-        report = validate(extract, source, recent_row_counts=warehouse.recent_row_counts(source.name),
-                          today=today)
+        report = validate(
+            extract, source, recent_row_counts=warehouse.recent_row_counts(source.name), today=today
+        )
     delivery_id = warehouse.record_validation(
         source=source.name,
         file_name=path.name,
@@ -132,12 +136,21 @@ def link_and_load(outcome: DeliveryOutcome, source: SourceConfig, warehouse: War
         return None
     extract = read_extract(outcome.path, source)
     if extract.sha256 != outcome.sha256:
-        raise RuntimeError(f"source {source.name}: delivery {outcome.delivery_id} changed on disk after its checks")
+        raise RuntimeError(
+            f"source {source.name}: delivery {outcome.delivery_id} changed on disk after its checks"
+        )
     if source.kind == "safetynet_clients":
         return warehouse.load_clients(outcome.delivery_id, extract)
     links = matcher.link(warehouse.clients_frame(), extract.persons())
     return warehouse.load_delivery(outcome.delivery_id, extract, links)
 
 
-__all__ = ["DeliveryOutcome", "Extract", "delivery_files", "delivery_sha256", "pending_files", "ingest_next",
-           "link_and_load"]
+__all__ = [
+    "DeliveryOutcome",
+    "Extract",
+    "delivery_files",
+    "delivery_sha256",
+    "pending_files",
+    "ingest_next",
+    "link_and_load",
+]

@@ -29,7 +29,9 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_nightly_sync(defs: dg.Definitions | None = None, instance: dg.DagsterInstance | None = None) -> SyncRun:
+def run_nightly_sync(
+    defs: dg.Definitions | None = None, instance: dg.DagsterInstance | None = None
+) -> SyncRun:
     """Execute the ``nightly_sync`` job in-process; a quarantined source fails its step, not the call."""
     if defs is None:
         from assets.definitions import build_definitions
@@ -43,6 +45,8 @@ def run_nightly_sync(defs: dg.Definitions | None = None, instance: dg.DagsterIns
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
     failed = tuple(
-        e.step_key.replace("__", "/") for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.step_key
+        e.step_key.replace("__", "/")
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE" and e.step_key
     )
     return SyncRun(run_id=result.run_id, success=result.success, failed_steps=failed)

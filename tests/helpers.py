@@ -48,7 +48,9 @@ def snapshot(url: str, skip: tuple[str, ...] = ("runs", "alembic_version")) -> d
                 frame = pd.read_sql_table(name, conn)
                 frame = frame.drop(columns=[c for c in frame.columns if c in VOLATILE], errors="ignore")
                 frame = frame.astype(str)  # JSON columns come back as lists; compare their text
-                out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True) if len(frame) else frame
+                out[name] = (
+                    frame.sort_values(list(frame.columns)).reset_index(drop=True) if len(frame) else frame
+                )
     finally:
         engine.dispose()
     return out

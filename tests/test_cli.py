@@ -13,13 +13,16 @@ import pytest
 SAFETYNET = str(Path(sys.executable).with_name("safetynet"))
 
 
-def run(args: list[str], cwd: Path, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], cwd: Path, env: dict | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     for key in ("SAFETYNET_WAREHOUSE_URL", "SAFETYNET_LANDING_DIR", "SAFETYNET_VAR_DIR", "DAGSTER_HOME"):
         if env is None or key not in env:
             full_env.pop(key, None)
-    return subprocess.run([SAFETYNET, *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [SAFETYNET, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.slow
@@ -39,8 +42,18 @@ def test_demo_loads_every_agency_kind_and_status_reports_it(tmp_path):
     kinds = {s["kind"] for s in data["sources"]}
     assert kinds == {"safetynet_clients", "probation", "social_services", "school_district", "arrest_log"}
     for s in data["sources"]:
-        assert set(s) == {"source", "kind", "agency", "cadence_days", "overdue", "last_delivery", "rows_read",
-                          "rows_quarantined", "matches", "review_items_open"}
+        assert set(s) == {
+            "source",
+            "kind",
+            "agency",
+            "cadence_days",
+            "overdue",
+            "last_delivery",
+            "rows_read",
+            "rows_quarantined",
+            "matches",
+            "review_items_open",
+        }
         assert s["last_delivery"]["status"] == "loaded"
         assert s["rows_read"] > 0
         assert s["overdue"] is False
@@ -54,8 +67,22 @@ def test_demo_loads_every_agency_kind_and_status_reports_it(tmp_path):
 
 
 def test_generate_writes_deliveries_truth_and_canonical_files(tmp_path):
-    proc = run(["generate", "--out", str(tmp_path / "out"), "--seed", "3", "--clients", "20", "--scale", "4",
-                "--as-of", "2026-11-16"], cwd=tmp_path)
+    proc = run(
+        [
+            "generate",
+            "--out",
+            str(tmp_path / "out"),
+            "--seed",
+            "3",
+            "--clients",
+            "20",
+            "--scale",
+            "4",
+            "--as-of",
+            "2026-11-16",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     assert (out / "truth" / "links.csv").is_file()

@@ -58,19 +58,31 @@ def test_no_record_of_a_non_client_stays_unless_waiting_for_review(synced, gener
     non_clients = truth[truth["client_id"].isna() | (truth["client_id"].astype(str).isin(["", "nan"]))]
     non_client_keys = set(zip(non_clients["source"], non_clients["record_id"], strict=True))
     links = table(url, "match_links")
-    in_review = set(zip(links.loc[links["decision"] == "review", "source"],
-                        links.loc[links["decision"] == "review", "record_id"].astype(str), strict=True))
+    in_review = set(
+        zip(
+            links.loc[links["decision"] == "review", "source"],
+            links.loc[links["decision"] == "review", "record_id"].astype(str),
+            strict=True,
+        )
+    )
     persons = table(url, "source_persons")
     kept = set(zip(persons["source"], persons["record_id"].astype(str), strict=True))
     leaked = (kept & non_client_keys) - in_review
-    wrongly_matched = {k for k in leaked if k in set(zip(links["source"], links["record_id"].astype(str),
-                                                          strict=True))}
+    wrongly_matched = {
+        k for k in leaked if k in set(zip(links["source"], links["record_id"].astype(str), strict=True))
+    }
     # every kept non-client row must be a pending review candidate or a (rare) false auto-match
     assert leaked == wrongly_matched
     assert len(leaked) <= 0.02 * max(1, len(kept))
     # fact tables hold only records that have a link
     linked = set(zip(links["source"], links["record_id"].astype(str), strict=True))
-    for fact in ("probation_referrals", "school_enrollments", "arrests", "welfare_referrals", "welfare_placements"):
+    for fact in (
+        "probation_referrals",
+        "school_enrollments",
+        "arrests",
+        "welfare_referrals",
+        "welfare_placements",
+    ):
         facts = table(url, fact)
         keys = set(zip(facts["source"], facts["record_id"].astype(str), strict=True))
         assert keys <= linked, fact
@@ -87,8 +99,9 @@ def test_second_run_with_same_files_changes_nothing(synced):
         pd.testing.assert_frame_equal(before[name], after[name], check_dtype=False, obj=name)
 
 
-def test_broken_delivery_is_quarantined_and_the_rest_still_load(monkeypatch, warehouse_url, landing_copy,
-                                                                  tmp_path, generated):
+def test_broken_delivery_is_quarantined_and_the_rest_still_load(
+    monkeypatch, warehouse_url, landing_copy, tmp_path, generated
+):
     from synthetic import broken
 
     configure(monkeypatch, warehouse_url, landing_copy, tmp_path / "var")
@@ -158,7 +171,11 @@ def test_dagster_definitions_validate(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "SAFETYNET_VAR_DIR": str(tmp_path / "var")}
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
@@ -185,15 +202,21 @@ def test_facts_of_every_matched_record_are_loaded_in_full(synced, generated):
             facts = table(url, table_name)
             facts = facts[facts["source"] == name]
             got = facts[facts["record_id"].astype(str).isin(ids)].groupby("record_id").size()
-            pd.testing.assert_series_equal(expected.sort_index(), got.sort_index(), check_names=False,
-                                           check_index_type=False, obj=f"{name}.{table_name}")
+            pd.testing.assert_series_equal(
+                expected.sort_index(),
+                got.sort_index(),
+                check_names=False,
+                check_index_type=False,
+                obj=f"{name}.{table_name}",
+            )
             checked += len(expected)
     assert checked > 50
 
 
 @pytest.mark.postgres
-def test_the_same_load_gives_the_same_warehouse_on_sqlite_and_postgresql(monkeypatch, sqlite_url, postgres_url,
-                                                                          landing_copy, tmp_path):
+def test_the_same_load_gives_the_same_warehouse_on_sqlite_and_postgresql(
+    monkeypatch, sqlite_url, postgres_url, landing_copy, tmp_path
+):
     contents = {}
     for label, url in (("sqlite", sqlite_url), ("postgresql", postgres_url)):
         configure(monkeypatch, url, landing_copy, tmp_path / f"var-{label}")
