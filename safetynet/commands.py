@@ -143,7 +143,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if failed:
         print(f"steps that failed (quarantined deliveries): {', '.join(failed)}")
     print(
-        f"\nwarehouse: {settings.warehouse_url()}"
+        f"\nwarehouse: {settings.warehouse_display_url()}"
         f"\nDagster UI: make dev  (DAGSTER_HOME={settings.dagster_home()})"
     )
     if missing:

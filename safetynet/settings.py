@@ -30,3 +30,10 @@ def warehouse_url() -> str:
 
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or (var_dir() / "dagster_home")).resolve()
+
+
+def warehouse_display_url() -> str:
+    """The warehouse URL with any password masked, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(warehouse_url()).render_as_string(hide_password=True)
