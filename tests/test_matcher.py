@@ -164,6 +164,13 @@ def test_full_alias_with_dob_matches() -> None:
     assert fields["first_name"] == "alias_or_part" and fields["last_name"] == "alias_or_part"
 
 
+def test_aka_on_the_extract_row_matches_client_name() -> None:
+    # Arrest logs carry AKAs too: the row's alias equal to the client's own name counts the same way.
+    out = _link(_record("r1", first_name="Kiki", last_name="Reyes", aliases="Jasmine Torres",
+                        dob="2008-03-14", sex="F"))
+    assert _decision(out, "r1", "C1") == "match"
+
+
 def test_street_name_alone_goes_to_review() -> None:
     # Decision: a street name with no surname, even with the DOB, is a lead, not an identity:
     # many youths share a street name, so a person confirms it (review, never match).
