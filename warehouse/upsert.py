@@ -135,5 +135,10 @@ def _sqlite_executemany(conn: sa.Connection, table: sa.Table, stmt: sa.Executabl
     for name in order:
         values = columns[name]
         convert = _sqlite_converter(table.c[name].type)
-        ready.append(values if convert is None else [None if v is None else convert(v) for v in values])
+        if convert is None:
+            ready.append(values)
+        elif values and all(v is values[0] for v in values):  # a constant (updated_at): convert once
+            ready.append([None if values[0] is None else convert(values[0])] * len(values))
+        else:
+            ready.append([None if v is None else convert(v) for v in values])
     conn.exec_driver_sql(str(compiled), list(zip(*ready, strict=True)))
