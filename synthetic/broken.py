@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthetic.writers import stable_zip
+from synthetic.writers import excel_like
 
 _HTML = (
     "<!DOCTYPE html>\n<html><head><title>Session expired</title></head>\n"
@@ -136,7 +136,7 @@ def _xlsx_edit(src: Path, dest: Path, edit: Callable) -> Path:
     buf = io.BytesIO()
     wb.save(buf)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(stable_zip(buf.getvalue()))
+    dest.write_bytes(excel_like(buf.getvalue()))
     return dest
 
 

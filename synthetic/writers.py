@@ -163,22 +163,111 @@ def write_xlsx(src: SourceConfig, tables: dict[str, pd.DataFrame], path: Path, a
     wb.properties.creator = src.agency
     buf = io.BytesIO()
     wb.save(buf)
-    path.write_bytes(stable_zip(buf.getvalue()))
+    path.write_bytes(excel_like(buf.getvalue()))
 
 
-def stable_zip(data: bytes) -> bytes:
-    """Re-zip with fixed entry times and fixed document-property times (byte-identical reruns)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+_INLINE = re.compile(
+    rb'<c r="([A-Z]+)(\d+)"((?: s="\d+")?) t="inlineStr"><is><t(?: xml:space="preserve")?>(.*?)</t></is></c>',
+    re.S,
+)
+_CELL_REF = re.compile(rb'<c r="([A-Z]+)(\d+)"')
+_SST_TYPE = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+_SST_CT = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _shared(sheet: bytes, table: dict[bytes, int]) -> bytes:
+    """Inline strings -> shared-string references, and a ``<dimension>`` as Excel writes them."""
+
+    def repl(m: re.Match) -> bytes:
+        idx = table.setdefault(m.group(4), len(table))
+        return (
+            b'<c r="'
+            + m.group(1)
+            + m.group(2)
+            + b'"'
+            + m.group(3)
+            + b' t="s"><v>'
+            + str(idx).encode()
+            + b"</v></c>"
+        )
+
+    sheet = _INLINE.sub(repl, sheet)
+    refs = _CELL_REF.findall(sheet)
+    if refs:
+        cols = max(_col_number(c) for c, _ in refs)
+        rows = max(int(r) for _, r in refs)
+        dim = f'<dimension ref="A1:{_col_letters(cols)}{rows}"/>'.encode()
+        at = sheet.find(b"</sheetPr>")
+        at = at + len(b"</sheetPr>") if at >= 0 else sheet.find(b">", sheet.find(b"<worksheet")) + 1
+        sheet = sheet[:at] + dim + sheet[at:]
+    return sheet
+
+
+def excel_like(data: bytes) -> bytes:
+    """An openpyxl workbook made to look like Excel's own output, with stable bytes.
+
+    openpyxl writes inline strings and no used range; Excel writes a shared-string table and a
+    ``<dimension>``, which readers rely on (and which read several times faster). Entry and
+    document-property times are fixed so reruns give byte-identical files.
+    """
+    parts: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
         for info in zin.infolist():
-            content = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(
-                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                    rb"\g<1>" + _FIXED_CORE_TIME.encode() + rb"\g<2>",
-                    content,
-                )
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            parts[info.filename] = zin.read(info.filename)
+    table: dict[bytes, int] = {}
+    for name in sorted(n for n in parts if n.startswith("xl/worksheets/sheet")):
+        parts[name] = _shared(parts[name], table)
+    if table and "xl/sharedStrings.xml" not in parts:
+        items = b"".join(b'<si><t xml:space="preserve">' + t + b"</t></si>" for t in table)
+        parts["xl/sharedStrings.xml"] = (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="'
+            + _MAIN_NS
+            + b'" count="'
+            + str(len(table)).encode()
+            + b'" uniqueCount="'
+            + str(len(table)).encode()
+            + b'">'
+            + items
+            + b"</sst>"
+        )
+        rels = parts["xl/_rels/workbook.xml.rels"]
+        parts["xl/_rels/workbook.xml.rels"] = rels.replace(
+            b"</Relationships>",
+            b'<Relationship Type="'
+            + _SST_TYPE
+            + b'" Target="sharedStrings.xml" Id="rIdSst" /></Relationships>',
+        )
+        ct = parts["[Content_Types].xml"]
+        parts["[Content_Types].xml"] = ct.replace(
+            b"</Types>",
+            b'<Override PartName="/xl/sharedStrings.xml" ContentType="' + _SST_CT + b'" /></Types>',
+        )
+    if "docProps/core.xml" in parts:
+        parts["docProps/core.xml"] = re.sub(
+            rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+            rb"\g<1>" + _FIXED_CORE_TIME.encode() + rb"\g<2>",
+            parts["docProps/core.xml"],
+        )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, content in parts.items():
+            zi = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
             zout.writestr(zi, content)
