@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -44,7 +43,6 @@ from warehouse.status import source_status
 from warehouse.upsert import upsert
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 _HERE = Path(__file__).resolve().parent
 #: PostgreSQL advisory lock key held while migrating ("SNWH" in ASCII)
@@ -516,7 +514,7 @@ class Warehouse:
         review = final[
             (final["decision"] == "review")
             & ~final["record_id"].isin(has_match)
-            & ~final["record_id"].isin(decided_at)
+            & ~final["record_id"].isin(list(decided_at))
         ]
         best = review.groupby("record_id")["score"].max()
         existing = {
