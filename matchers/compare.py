@@ -54,11 +54,15 @@ def _any_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return hit
 
 
-def _best_jw(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Best Jaro-Winkler similarity over all non-empty alternative pairs of each row."""
+def _best_jw(a: np.ndarray, b: np.ndarray, alt_vs_alt: bool = True) -> np.ndarray:
+    """Best Jaro-Winkler similarity over the non-empty alternative pairs of each row; without
+    ``alt_vs_alt`` (given names) primary vs primary only: a short word of a double name scores high
+    against any name it prefixes ("mary" vs "marybeth"), which would hide a twin's other name."""
     best = np.zeros(len(a), dtype=np.float64)
     for i in range(a.shape[1]):
         for j in range(b.shape[1]):
+            if not alt_vs_alt and (i > 0 or j > 0):
+                continue
             ok = np.flatnonzero((a[:, i] != "") & (b[:, j] != ""))
             if ok.size:
                 sim = _pairwise(a[ok, i], b[ok, j], JaroWinkler.normalized_similarity)
@@ -67,12 +71,17 @@ def _best_jw(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = None,
-                  roots_b: np.ndarray | None = None) -> np.ndarray:
+                  roots_b: np.ndarray | None = None, middle_a: np.ndarray | None = None,
+                  middle_b: np.ndarray | None = None, alt_vs_alt: bool = True) -> np.ndarray:
     """Levels of NAME_LEVELS for aligned alternative arrays a (P, Wa) and b (P, Wb).
 
     exact: primary names equal; nickname: nickname roots shared (given names only);
-    alias_or_part: any alternative equal (alias, street name, surname part, middle name);
-    jw_92 / jw_85: best Jaro-Winkler over the alternatives; else; missing: a side has no name.
+    alias_or_part: a primary equals an alternative of the other side (alias, street name, surname
+    part, word of a double given name) or the other side's middle name; with ``alt_vs_alt`` also two
+    alternatives equal (surname parts: "Olvera Ramirez" vs "Ramirez-Olvera"). Given names use
+    ``alt_vs_alt=False``: twins "Mary Ann" and "Mary Beth" share the word "mary", siblings share
+    a middle name, and neither may count as the same given name.
+    jw_92 / jw_85: best Jaro-Winkler (see _best_jw); else; missing: no name.
     """
     code = np.full(len(a), _code("first_name", "else"), dtype=np.int8)
     missing = ~(a != "").any(axis=1) | ~(b != "").any(axis=1)
@@ -80,10 +89,16 @@ def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = Non
     nickname = np.zeros(len(a), dtype=bool)
     if roots_a is not None and roots_b is not None:
         nickname = _any_equal(roots_a, roots_b)
-    alias = _any_equal(a, b)
+    if alt_vs_alt:
+        alias = _any_equal(a, b)
+    else:
+        alias = _any_equal(a[:, :1], b) | _any_equal(a, b[:, :1])
+    if middle_a is not None and middle_b is not None:
+        alias |= (a[:, 0] != "") & (a[:, 0] == middle_b)
+        alias |= (middle_a != "") & (middle_a == b[:, 0])
     undecided = np.flatnonzero(~(missing | exact | nickname | alias))
     jw = np.zeros(len(a), dtype=np.float64)
-    jw[undecided] = _best_jw(a[undecided], b[undecided])
+    jw[undecided] = _best_jw(a[undecided], b[undecided], alt_vs_alt)
     code[jw >= 0.85] = _code("first_name", "jw_85")
     code[jw >= 0.92] = _code("first_name", "jw_92")
     code[alias] = _code("first_name", "alias_or_part")
@@ -148,10 +163,10 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
     rf, rl, cf, cl = r.first[ri], r.last[ri], c.first[ci], c.last[ci]
     rfr, rlr, cfr = r.first_roots[ri], r.last_roots[ri], c.first_roots[ci]
     return pd.DataFrame({
-        "first_name": compare_names(rf, cf, rfr, cfr),
+        "first_name": compare_names(rf, cf, rfr, cfr, r.middle[ri], c.middle[ci], alt_vs_alt=False),
         "last_name": compare_names(rl, cl),
         # Swapped reading: the row's surname is the client's given name and vice versa.
-        "first_name_swapped": compare_names(rl, cf, rlr, cfr),
+        "first_name_swapped": compare_names(rl, cf, rlr, cfr, alt_vs_alt=False),
         "last_name_swapped": compare_names(rf, cl),
         "dob": compare_dob(r, c, ri, ci),
         "sex": compare_exact("sex", r.sex[ri], c.sex[ci]),

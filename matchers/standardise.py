@@ -2,9 +2,9 @@
 
 Every text field is folded the same way on both sides (clients and extract rows), so that
 comparisons and blocking keys see "Peña-García Jr." and "PENA GARCIA" as the same surname.
-Names become small fixed-width arrays of alternatives (the full name, its parts, middle name,
-aliases / street names) because a child can be recorded under any of them; comparisons take the
-best agreement over the alternatives.
+Names become small fixed-width arrays of alternatives (the full name, its parts, aliases /
+street names; the middle name is kept apart) because a child can be recorded under any of them;
+comparisons take the best agreement over the alternatives.
 """
 
 from __future__ import annotations
@@ -180,6 +180,7 @@ class PersonTable:
     ids: np.ndarray  # record_id / client_id as given
     first: np.ndarray  # (n, FIRST_WIDTH): primary given name run together, then alternatives
     first_roots: np.ndarray  # (n, ROOT_WIDTH): nickname roots of the primary given name
+    middle: np.ndarray  # first word of the middle name, or ""
     last: np.ndarray  # (n, LAST_WIDTH): primary surname run together, then parts / alias surnames
     last_roots: np.ndarray  # (n, ROOT_WIDTH): nickname roots of the surname (for swapped names)
     dob_y: np.ndarray
@@ -213,14 +214,14 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
 
     first_rows: list[list[str]] = []
     last_rows: list[list[str]] = []
-    for f, mid, la, al in zip(first.tolist(), middle.tolist(), last.tolist(), aliases.tolist(), strict=True):
+    for f, la, al in zip(first.tolist(), last.tolist(), aliases.tolist(), strict=True):
         f_tokens = f.split()
         la_parts = surname_parts(la)
         al_first, al_last = _alias_names(al) if al else ([], [])
         # Primary first: run together ("mary ann" = "maryann"); its words are alternatives, so are
-        # the middle name (children go by it) and alias given names / street names.
-        first_rows.append(["".join(f_tokens), *(f_tokens if len(f_tokens) > 1 else []),
-                           *mid.split()[:1], *al_first])
+        # alias given names / street names. The middle name is kept apart (see compare_names):
+        # siblings often share one, so it may only meet the other side's primary given name.
+        first_rows.append(["".join(f_tokens), *(f_tokens if len(f_tokens) > 1 else []), *al_first])
         last_rows.append(["".join(la.split()), *la_parts, *al_last])
     first_arr = _fill(first_rows, FIRST_WIDTH)
     last_arr = _fill(last_rows, LAST_WIDTH)
@@ -234,6 +235,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
         ids=_column(frame, id_column).to_numpy(dtype=object),
         first=first_arr,
         first_roots=_roots(first_arr[:, 0]),
+        middle=middle.str.split(" ").str[0].fillna("").to_numpy(dtype=object),
         last=last_arr,
         last_roots=_roots(last_arr[:, 0]),
         dob_y=y,

@@ -209,6 +209,33 @@ def test_twin_who_is_not_a_client_is_not_auto_matched() -> None:
     assert _decision(out, "r2", "C6") == "match"
 
 
+@pytest.mark.parametrize(
+    ("client_first", "client_middle", "twin_first", "twin_middle"),
+    [("Ana", "Sofia", "Eva", "Sofia"),  # twins sharing a middle name
+     ("Mary Ann", None, "Mary Beth", None),  # double given names sharing a word
+     ("Ana", "Lucia", "Lucia", None)],  # the row's given name is the client's middle name
+)
+def test_twins_sharing_name_words_are_not_auto_matched(client_first: str, client_middle: str | None,
+                                                       twin_first: str, twin_middle: str | None) -> None:
+    household = dict(last_name="Delgado", dob="2009-01-20", sex="F", address="45 Oak Ave", city="Hayward",
+                     zip="94541")
+    clients = _people([dict(client_id="T1", first_name=client_first, middle_name=client_middle, **household)],
+                      "client_id")
+    out = _link(_record("r1", first_name=twin_first, middle_name=twin_middle, **household), clients=clients)
+    if client_middle == twin_first:
+        # A child may go by the middle name: that is a lead for a person, never an auto-match
+        # when the household is shared.
+        assert _decision(out, "r1", "T1") in {"review", "match"}
+    else:
+        assert _decision(out, "r1", "T1") != "match"
+
+
+def test_same_name_sibling_with_another_dob_is_not_auto_matched() -> None:
+    out = _link(_record("r1", first_name="Ana", last_name="Delgado", dob="2011-06-02", sex="F",
+                        race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"))
+    assert _decision(out, "r1", "C6") != "match"
+
+
 def test_sibling_at_the_same_address_is_not_matched() -> None:
     out = _link(_record("r1", first_name="Luis", last_name="Delgado", dob="2011-05-03", sex="M",
                         race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"))
