@@ -114,9 +114,18 @@ def build_school_district(ctx: Context, src: SourceConfig) -> Built:
 
 
 def _charges(
-    rng: np.random.Generator, adult: np.ndarray, female: np.ndarray, client: np.ndarray, when: np.ndarray
+    rng: np.random.Generator,
+    adult: np.ndarray,
+    sex_ok: np.ndarray,
+    female: np.ndarray,
+    client: np.ndarray,
+    when: np.ndarray,
 ) -> list[list[tuple[str, str]]]:
-    """1-3 (code, section) per arrest, with juvenile-only WI sections and adult-only sex-trade charges."""
+    """1-3 (code, section) per arrest, with juvenile-only WI sections and adult-only sex-trade charges.
+
+    ``sex_ok`` marks bookings where PC 647(b) / 653.22 / 236.1(c) may appear: adult by true and by
+    recorded DOB (SB 1322).
+    """
     table = pools.CHARGES
     wm = np.array([c[2] for c in table], float)
     wa = np.array([c[3] for c in table], float)
@@ -127,9 +136,9 @@ def _charges(
         w = wa if adult[i] else wm
         picks = rng.choice(len(table), size=n_ch[i], replace=False, p=w / w.sum())
         charges = [(table[j][0], table[j][1]) for j in picks]
-        if adult[i] and female[i] and rng.random() < (0.2 if client[i] else 0.04):
+        if sex_ok[i] and female[i] and rng.random() < (0.2 if client[i] else 0.04):
             charges.insert(0, ("PC", "653.22") if before_357[i] and rng.random() < 0.3 else ("PC", "647(b)"))
-        elif adult[i] and not female[i] and rng.random() < 0.01:
+        elif sex_ok[i] and not female[i] and rng.random() < 0.01:
             charges.insert(0, ("PC", "236.1(c)"))
         out.append(charges[:3])
     return out
@@ -168,9 +177,12 @@ def build_arrest_log(ctx: Context, src: SourceConfig) -> Built:
     adult = age_years(ctx.dob(person), day) >= 18
     female = ppl["sex"].to_numpy()[person] == "F"
     client = ppl["is_client"].to_numpy()[person]
-    charges = _charges(rng, adult, female, client, day)
+    # adult-only charges also need an adult DOB *as recorded*: a noisy DOB must not fake the SB 1322 flag
+    recorded = person_cols["dob"].reindex(booking).to_numpy().astype("datetime64[D]")
+    recorded_adult = np.isnat(recorded) | (age_years(recorded, day) >= 18)
+    charges = _charges(rng, adult, adult & recorded_adult, female, client, day)
     # the deliberate data-quality signal: a few minors booked for PC 647(b) after SB 1322 (2017)
-    minors = np.flatnonzero(client & ~adult & female & (day >= np.datetime64("2017-01-01")))
+    minors = np.flatnonzero(client & ~adult & ~recorded_adult & female & (day >= np.datetime64("2017-01-01")))
     for i in rng.choice(minors, size=min(len(minors), 3), replace=False) if len(minors) else []:
         charges[i] = [("PC", "647(b)"), *charges[i][:2]]
         records.loc[i, "hard_case"] = "|".join(x for x in (records.at[i, "hard_case"], "minor_647b") if x)
