@@ -831,6 +831,11 @@ def test_synthetic_deliveries_load(generated, warehouse_url: str) -> None:
         stored = {r["record_id"] for r in rows(wh, "source_persons", f"WHERE source = '{name}'")}
         assert stored == linked
         assert len(stored) < ex.persons()["record_id"].nunique()  # non-clients left with the run
+        for table in result.facts:
+            if table in ("source_persons", "match_links", "arrest_charges"):
+                continue
+            kept = {r["record_id"] for r in rows(wh, table, f"WHERE source = '{name}'")}
+            assert kept and kept <= linked, table
     wh.dispose()
 
 
@@ -920,3 +925,17 @@ def test_default_url_is_sqlite_under_var(tmp_path: Path, monkeypatch: pytest.Mon
     wh.dispose()
     monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'other.db'}")
     assert Warehouse().url.endswith("other.db")
+
+
+def test_awkward_text_survives_the_bulk_paths(with_clients: Warehouse) -> None:
+    """Quotes, backslashes, tabs, newlines and non-ASCII letters through COPY (PostgreSQL) and executemany."""
+    wh = with_clients
+    name = 'O\'Brien-Núñez \\N\t"Dee"\nJr'
+    ex = arrests(
+        [dict(ARRESTS[0], first_name=name, address="12 \\ Main St\tApt 3", charges="PC 647(b)|Ñ 1\\2")]
+    )
+    result = wh.load_delivery(record(wh, ex), ex, links(("B1", "C1", 0.99, "match")))
+    assert result.facts["arrest_charges"] == 2
+    (person,) = rows(wh, "source_persons")
+    assert person["first_name"] == name and person["address"] == "12 \\ Main St\tApt 3"
+    assert rows(wh, "arrests")[0]["charges"] == "PC 647(b)|Ñ 1\\2"
