@@ -60,6 +60,8 @@ def generate(
     ``as_of`` (default today) is the delivery date stamped into file names and the end of every
     date range. ``scale`` is population size per client: most agency rows are not clients.
     """
+    if clients < 1 or scale < 1:
+        raise ValueError("clients and scale must be at least 1")
     out_dir = Path(out_dir)
     as_of = as_of or date.today()
     sources = sources if sources is not None else load_sources()

@@ -328,3 +328,21 @@ def test_dates_out_of_range_are_unparsed(generated, tmp_path: Path) -> None:
     dest.write_text(buf.getvalue(), encoding="utf-8")
     t = read_extract(dest, src).tables["clients"]
     assert pd.isna(t["dob"].iloc[0]) and t["_unparsed_dob"].iloc[0] == "0202-05-01"
+
+
+def test_xlsx_text_and_junk_in_date_cells(generated, tmp_path: Path) -> None:
+    src = SOURCES["hayward_usd"]
+    wb = load_workbook(generated.files["hayward_usd"])
+    ws = wb["Enrollment"]
+    header = [c.value for c in ws[3]]
+    col = header.index("Enter Date") + 1
+    ws.cell(row=4, column=col).value = "08/20/2024"  # typed as text by hand: still a date
+    ws.cell(row=6, column=col).value = "TBD"
+    dest = tmp_path / generated.files["hayward_usd"].name
+    wb.save(dest)
+    t = read_extract(dest, src).tables["school_enrollments"]
+    first = t.iloc[0]
+    assert first["row_number"] == 4 and first["enroll_start"] == pd.Timestamp("2024-08-20")
+    bad = t[t["_unparsed_enroll_start"].notna()]
+    assert list(bad["row_number"]) == [6] and bad["_unparsed_enroll_start"].iloc[0] == "TBD"
+    assert pd.isna(bad["enroll_start"].iloc[0])
