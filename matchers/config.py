@@ -29,13 +29,22 @@ class FieldModel:
 
 
 @dataclass(frozen=True)
+class ReviewCap:
+    """A pair with comparison ``name`` at one of ``levels`` is at most ``review``, unless every field
+    in ``unless`` is at one of its listed levels (see config/matching.yaml "review_caps")."""
+
+    name: str
+    levels: tuple[str, ...]
+    unless: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class MatchingConfig:
     match_threshold: float = 0.99
     review_threshold: float = 0.60
     keep_threshold: float = 0.01
     look_alike_margin_bits: float = 10.0
-    veto_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    surname_change_anchors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    review_caps: tuple[ReviewCap, ...] = ()
     match_rate: float = 0.1
     min_clients: int = 1000
     chunk_size: int = 20000
@@ -92,8 +101,11 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         review_threshold=float(th.get("review", 0.60)),
         keep_threshold=float(th.get("keep", 0.01)),
         look_alike_margin_bits=float(dec.get("look_alike_margin_bits", 10.0)),
-        veto_levels={k: tuple(v) for k, v in (dec.get("veto_levels") or {}).items()},
-        surname_change_anchors={k: tuple(v) for k, v in (dec.get("surname_change_anchors") or {}).items()},
+        review_caps=tuple(
+            ReviewCap(name=c["field"], levels=tuple(c["levels"]),
+                      unless={k: tuple(v) for k, v in (c.get("unless") or {}).items()})
+            for c in dec.get("review_caps") or ()
+        ),
         match_rate=float(prior.get("match_rate", 0.1)),
         min_clients=int(prior.get("min_clients", 1000)),
         chunk_size=int(proc.get("chunk_size", 20000)),

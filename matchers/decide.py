@@ -3,10 +3,10 @@
 Precision first. A pair is auto-matched only when all of these hold:
 
 - it is the row's best candidate and its probability reaches the match threshold;
-- neither name *disagrees* (config ``veto_levels``): twins share every household field and differ
-  only in the given name, which the summed weights alone would outvote. A disagreeing surname is
-  let through when the ``surname_change_anchors`` agree (same given name and exact DOB): surnames
-  change, given names and birthdays do not;
+- no review cap applies (config ``review_caps``): a disagreeing given name (twins share every
+  household field and differ only there, which the summed weights alone would outvote), a
+  disagreeing surname unless given name and exact DOB agree (surnames change), a disagreeing DOB
+  (same-named siblings), a missing DOB unless the street address is identical;
 - no look-alike: the runner-up client is not itself plausible (probability below the review
   threshold) or the best beats it by at least ``look_alike_margin_bits``. Otherwise both go to review,
   so the coordinator sees the two candidates side by side.
@@ -49,17 +49,17 @@ def decide(scored: pd.DataFrame, config: MatchingConfig) -> pd.Series:
     second_prob = 1.0 / (1.0 + np.exp2(-second))
     look_alike = (second_prob >= config.review_threshold) & (total - second < config.look_alike_margin_bits)
 
-    vetoed = np.zeros(len(order), dtype=bool)
-    for fname, levels in config.veto_levels.items():
-        hit = _at(order, fname, levels)
-        if fname == "last_name" and config.surname_change_anchors:
-            anchored = np.ones(len(order), dtype=bool)
-            for aname, alevels in config.surname_change_anchors.items():
-                anchored &= _at(order, aname, alevels)
-            hit &= ~anchored
-        vetoed |= hit
+    capped = np.zeros(len(order), dtype=bool)
+    for cap in config.review_caps:
+        hit = _at(order, cap.name, cap.levels)
+        if cap.unless:
+            excused = np.ones(len(order), dtype=bool)
+            for fname, levels in cap.unless.items():
+                excused &= _at(order, fname, levels)
+            hit &= ~excused
+        capped |= hit
 
-    is_match = (rank == 0) & (prob >= config.match_threshold) & ~vetoed & ~look_alike
+    is_match = (rank == 0) & (prob >= config.match_threshold) & ~capped & ~look_alike
     record_matched = pd.Series(is_match).groupby(rec).transform("any").to_numpy()
     is_review = ~record_matched & (prob >= config.review_threshold)
     decision = np.where(is_match, MATCH, np.where(is_review, REVIEW, NONMATCH))

@@ -7,7 +7,7 @@
 
 Both are shrunk towards the config priors with pseudo-counts, so a small extract moves them little
 and a level that never occurs keeps its prior instead of becoming 0 (an infinite weight). The
-returned config is otherwise unchanged; thresholds, vetoes and the scoring prior stay as configured.
+returned config is otherwise unchanged; thresholds, review caps and the scoring prior stay as configured.
 """
 
 from __future__ import annotations

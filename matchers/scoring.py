@@ -90,10 +90,15 @@ def score(levels: pd.DataFrame, weights: Weights,
     # their agreement adds nothing on top (independence would triple-count it and let a sibling at
     # the same address reach review on the address alone). Their disagreement still counts, and
     # after a merely similar address they still count: they confirm the misspelt one is the same.
+    # Likewise a move is one event: after a disagreeing street address, a different city and zip
+    # add no further penalty (youths in care move often; a move must not count three times).
+    # A same city or zip after a move still counts for the pair.
     address_agrees = codes["address"] == LEVELS["address"].index("exact")
+    address_differs = codes["address"] == LEVELS["address"].index("else")
     for f in LOCATION_IMPLIED:
         base = w[f][codes[f]]
-        adjust[f] = np.where(address_agrees & (base > 0), -base, adjust[f])
+        implied = (address_agrees & (base > 0)) | (address_differs & (base < 0))
+        adjust[f] = np.where(implied, -base, adjust[f])
     field_w = {f: (w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty) + adjust[f]
                for f in EXPLAINED}
     total = weights.prior + np.sum([field_w[f] for f in EXPLAINED], axis=0)
