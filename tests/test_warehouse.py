@@ -939,3 +939,36 @@ def test_awkward_text_survives_the_bulk_paths(with_clients: Warehouse) -> None:
     (person,) = rows(wh, "source_persons")
     assert person["first_name"] == name and person["address"] == "12 \\ Main St\tApt 3"
     assert rows(wh, "arrests")[0]["charges"] == "PC 647(b)|Ñ 1\\2"
+
+
+def test_record_decision_appends_and_applies(with_clients: Warehouse) -> None:
+    wh = with_clients
+    ex = arrests()
+    wh.load_delivery(record(wh, ex), ex, links(*ARREST_LINKS))
+    first = wh.record_decision(
+        source="oakland_pd",
+        record_id="B2",
+        client_id="C2",
+        decision="same_person",
+        decided_by="coordinator",
+        note="tattoo matches",
+    )
+    (b2,) = rows(wh, "match_links", "WHERE record_id = 'B2'")
+    assert (b2["decision"], b2["decided_by"]) == ("match", "human")
+    assert [r["status"] for r in rows(wh, "review_items")] == ["decided"]
+    # a person changes their mind later: appended, the latest decision wins, the first stays on record
+    wh.record_decision(
+        source="oakland_pd",
+        record_id="B2",
+        client_id="C2",
+        decision="not_this_person",
+        decided_by="supervisor",
+    )
+    assert [r["id"] for r in rows(wh, "review_decisions")][0] == first and len(
+        rows(wh, "review_decisions")
+    ) == 2
+    assert {r["record_id"] for r in rows(wh, "arrests")} == {"B1"}
+    with pytest.raises(WarehouseError):  # unknown decision word: refused by the CHECK constraint
+        wh.record_decision(
+            source="oakland_pd", record_id="B1", client_id="C1", decision="maybe", decided_by="x"
+        )

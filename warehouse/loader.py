@@ -336,6 +336,41 @@ class Warehouse:
         self._mark_loaded(conn, delivery_id, extract.kind, matched, opened, now)
         return LoadResult(delivery_id, False, extract.rows_read, matched, open_now, counts)
 
+    def record_decision(
+        self,
+        *,
+        source: str,
+        record_id: str,
+        client_id: str | None,
+        decision: str,
+        decided_by: str,
+        note: str | None = None,
+        apply: bool = True,
+    ) -> int:
+        """Append one review decision (never updated or deleted) and, by default, apply it at once.
+
+        For the review app. Returns the decision's id.
+        """
+        rd = ReviewDecision.__table__
+        with self._failures_rolled_back("recording a review decision"):
+            with write_transaction(self.engine) as conn:
+                decision_id = conn.execute(
+                    sa.insert(rd)
+                    .values(
+                        source=source,
+                        record_id=str(record_id),
+                        client_id=None if client_id is None else str(client_id),
+                        decision=decision,
+                        decided_by=decided_by,
+                        decided_at=utcnow(),
+                        note=note,
+                    )
+                    .returning(rd.c.id)
+                ).scalar_one()
+        if apply:
+            self.apply_decisions(source)
+        return decision_id
+
     def apply_decisions(self, source: str | None = None) -> int:
         """Apply the review decisions to what is stored, now, without waiting for a delivery.
 
