@@ -39,9 +39,26 @@ def _sniff(file_name: str, head: bytes) -> None:
         )
 
 
-def _decode(file_name: str, data: bytes, encoding: str) -> str:
-    """The file's text; an Excel "CSV UTF-8" byte-order mark is accepted for UTF-8 sources."""
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+def _is_utf8(enc: str) -> bool:
+    return enc.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
+def _decode(file_name: str, data: bytes, encoding: str, notes: list[str]) -> str:
+    """The file's text in the source's encoding, tolerating two unambiguous deviations.
+
+    An Excel "CSV UTF-8" byte-order mark is accepted. A legacy-code-page source (cp1252) that sent
+    valid UTF-8 with accented letters is read as UTF-8 with a note: real cp1252 text with accents is
+    practically never valid UTF-8, and decoding it as cp1252 would silently garble names.
+    """
+    if not _is_utf8(encoding) and (data.startswith(b"\xef\xbb\xbf") or not data.isascii()):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        else:
+            notes.append(f"the file is UTF-8, not the configured {encoding}; read as UTF-8")
+            return text
+    codec = "utf-8-sig" if _is_utf8(encoding) else encoding
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
@@ -67,7 +84,7 @@ def read_csv_table(path: Path, source: SourceConfig, notes: list[str]) -> dict[s
     ((table_name, mapping),) = source.tables.items()
     data = path.read_bytes()
     _sniff(path.name, data[:4096])
-    text = _decode(path.name, data, source.encoding)
+    text = _decode(path.name, data, source.encoding, notes)
     if not text.strip():
         raise ExtractError(
             path.name,

@@ -346,3 +346,27 @@ def test_xlsx_text_and_junk_in_date_cells(generated, tmp_path: Path) -> None:
     bad = t[t["_unparsed_enroll_start"].notna()]
     assert list(bad["row_number"]) == [6] and bad["_unparsed_enroll_start"].iloc[0] == "TBD"
     assert pd.isna(bad["enroll_start"].iloc[0])
+
+
+def test_utf8_delivered_to_a_cp1252_source_is_read_with_a_note(generated, tmp_path: Path) -> None:
+    src = SOURCES["alameda_so"]
+    good = generated.files["alameda_so"]
+    text = good.read_bytes().decode("cp1252")
+    dest = tmp_path / good.name
+    dest.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    ex = read_extract(dest, src)
+    assert ex.notes and "UTF-8" in ex.notes[0]
+    want = read_extract(good, src).tables["arrests"]
+    pd.testing.assert_frame_equal(ex.tables["arrests"], want)
+
+
+def test_cp1252_bytes_undefined_in_the_code_page_are_an_encoding_error(generated, tmp_path: Path) -> None:
+    good = generated.files["alameda_so"]
+    data = bytearray(good.read_bytes())
+    second_line = data.index(b"\n") + 1
+    data[second_line + 3] = 0x81  # undefined in cp1252 and invalid as UTF-8
+    dest = tmp_path / good.name
+    dest.write_bytes(bytes(data))
+    with pytest.raises(ExtractError) as info:
+        read_extract(dest, SOURCES["alameda_so"])
+    assert info.value.rule_id == "file.encoding" and info.value.row == 2
