@@ -257,6 +257,24 @@ def test_common_name_with_address_is_still_matched() -> None:
     assert _decision(out, "r1", "C5") in {"nonmatch", "absent"}
 
 
+def test_client_who_moved_still_matches() -> None:
+    # Youths in care move often: a new address, city and zip is one event, not three disagreements.
+    out = _link(_record("r1", first_name="Guadalupe", last_name="Morales", dob="2007-07-23", sex="F",
+                        race="Hispanic", address="12 Lake Dr", city="Fremont", zip="94536"))
+    assert _decision(out, "r1", "C7") == "match"
+    fields = {f["field"]: f for f in json.loads(out["explanation"].iloc[0])["fields"]}
+    assert fields["address"]["level"] == "else" and fields["city"]["weight"] == 0.0
+
+
+def test_no_dob_needs_the_exact_address_to_match() -> None:
+    # Same name and same city but no DOB: a same-named relative is possible, a person decides.
+    no_dob = dict(first_name="Guadalupe", last_name="Morales", sex="F", race="Hispanic")
+    out = _link(_record("r1", **no_dob, dob="1900-01-01", city="Oakland", zip="94621"),
+                _record("r2", **no_dob, address="310 Walnut Street", city="Oakland", zip="94621"))
+    assert _decision(out, "r1", "C7") == "review"
+    assert _decision(out, "r2", "C7") == "match"
+
+
 def test_unrelated_person_is_not_matched() -> None:
     out = _link(_record("r1", first_name="Kevin", last_name="Okafor", dob="2005-09-30", sex="M",
                         address="1 Harbor Rd", city="Alameda", zip="94501"))
