@@ -179,7 +179,36 @@ class Warehouse:
         existing = self.find_delivery(source, sha256)
         if existing is not None:
             return existing.id
-        kind = kind or _configured_kind(source)
+        try:
+            with self._failures_rolled_back("recording a delivery"):
+                return self._insert_delivery(
+                    source,
+                    file_name,
+                    sha256,
+                    delivered_on,
+                    rows_read,
+                    report,
+                    run_id,
+                    kind or _configured_kind(source),
+                )
+        except WarehouseError as err:
+            # two runs recorded the same bytes at once: the other one won, and that is the delivery
+            again = self.find_delivery(source, sha256) if err.original_type == "IntegrityError" else None
+            if again is None:
+                raise
+            return again.id
+
+    def _insert_delivery(
+        self,
+        source: str,
+        file_name: str,
+        sha256: str,
+        delivered_on: date | None,
+        rows_read: int,
+        report: ValidationReport,
+        run_id: int | None,
+        kind: str | None,
+    ) -> int:
         d = Delivery.__table__
         quarantined = report.quarantined
         with write_transaction(self.engine) as conn:
