@@ -213,7 +213,8 @@ def test_twin_who_is_not_a_client_is_not_auto_matched() -> None:
     ("client_first", "client_middle", "twin_first", "twin_middle"),
     [("Ana", "Sofia", "Eva", "Sofia"),  # twins sharing a middle name
      ("Mary Ann", None, "Mary Beth", None),  # double given names sharing a word
-     ("Ana", "Lucia", "Lucia", None)],  # the row's given name is the client's middle name
+     ("Ana", "Lucia", "Lucia", None),  # the row's given name is the client's middle name
+     ("Adrian", None, "Adan", None)],  # twins with similar names
 )
 def test_twins_sharing_name_words_are_not_auto_matched(client_first: str, client_middle: str | None,
                                                        twin_first: str, twin_middle: str | None) -> None:
