@@ -56,8 +56,8 @@ class MatchingConfig:
     estimate: bool = False
     estimate_min_rows: int = 2000
     u_random_pairs: int = 200_000
-    em_sample_rows: int = 20_000
-    em_iterations: int = 10
+    sample_rows: int = 20_000
+    m_iterations: int = 3
     pseudo_count: float = 200.0
     u_pseudo_count: float = 2000.0
     seed: int = 0
@@ -117,8 +117,8 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         estimate=bool(est.get("enabled", False)),
         estimate_min_rows=int(est.get("min_rows", 2000)),
         u_random_pairs=int(est.get("u_random_pairs", 200_000)),
-        em_sample_rows=int(est.get("em_sample_rows", 20_000)),
-        em_iterations=int(est.get("em_iterations", 10)),
+        sample_rows=int(est.get("sample_rows", 20_000)),
+        m_iterations=int(est.get("m_iterations", 3)),
         pseudo_count=float(est.get("pseudo_count", 200.0)),
         u_pseudo_count=float(est.get("u_pseudo_count", 2000.0)),
         seed=int(est.get("seed", 0)),

@@ -130,10 +130,10 @@ class FellegiSunterMatcher:
         cfg = self.config
         if not cfg.estimate or len(records) < cfg.estimate_min_rows or len(cl) == 0:
             return cfg
-        sample = records.sample(n=min(cfg.em_sample_rows, len(records)), random_state=cfg.seed)
+        sample = records.sample(n=min(cfg.sample_rows, len(records)), random_state=cfg.seed)
         rs = standardise(sample, id_column="record_id")
         fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
-        return estimate_m(rs, cl, index, fitted, cfg.em_iterations, cfg.pseudo_count)
+        return estimate_m(rs, cl, index, fitted, cfg.m_iterations, cfg.pseudo_count)
 
     def _tf_bits(self, freq: NameFrequencies | None, cl: PersonTable,
                  ci: np.ndarray) -> dict[str, np.ndarray]:
