@@ -266,6 +266,8 @@ def agency_person_fields(
         last = np.array([v.upper() if isinstance(v, str) else v for v in last], dtype=object)
         middle = np.array([v.upper() if isinstance(v, str) else v for v in middle], dtype=object)
         aliases = [[a.upper() for a in al] for al in aliases]
+        address = np.array([v.upper() if isinstance(v, str) else v for v in address], dtype=object)
+        city = np.array([v.upper() if isinstance(v, str) else v for v in city], dtype=object)
     return pd.DataFrame(
         {
             "first_name": first,

@@ -318,3 +318,28 @@ def test_speed_at_the_default_size(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - start
     assert elapsed < 10, elapsed
     assert sum(sum(t.values()) for t in g.row_counts.values()) > 3000
+
+
+def test_hard_case_tags_describe_the_records(generated) -> None:
+    canon = generated.out_dir / "canonical"
+    records = pd.read_csv(canon / "records.csv", dtype=str, keep_default_na=False).set_index("record_id")
+    clients = pd.read_csv(canon / "clients.csv", dtype=str, keep_default_na=False).set_index("client_id")
+    p = generated.truth_persons.assign(key=lambda d: d["source"] + ":" + d["record_id"])
+    tags = p["hard_case"].fillna("").str.split("|")
+    for key, tag in zip(p["key"], tags, strict=True):
+        dob = records.at[key, "dob"]
+        assert ("placeholder_dob" in tag) == (dob == "1900-01-01"), key
+        if "missing_dob" in tag:
+            assert dob == ""
+    only = {"name_swap", "missing_middle", "address_change", ""}
+    swaps = p[tags.map(lambda t: "name_swap" in t and set(t) <= only) & p["client_id"].notna()]
+    assert len(swaps)
+    for r in swaps.itertuples():
+        rec, cli = records.loc[r.key], clients.loc[r.client_id]
+        assert rec["first_name"].lower() == cli["last_name"].lower()
+    dm = p[
+        tags.map(lambda t: set(t) <= {"dob_swap", "missing_middle", "address_change", ""} and "dob_swap" in t)
+    ]
+    for r in dm[dm["client_id"].notna()].itertuples():
+        y, m, d = records.at[r.key, "dob"].split("-")
+        assert f"{y}-{d}-{m}" == clients.at[r.client_id, "dob"]
