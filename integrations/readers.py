@@ -1,8 +1,9 @@
 """Read one delivery file (CSV or XLSX) into the canonical tables of its source's kind.
 
-One reader per file format, both driven by the source's mapping in ``config/sources.yaml``:
-raw agency cells come in as text (or Excel-typed values), ``mapping.map_table`` turns them into
-canonical typed columns. Errors are ``ExtractError`` naming file, sheet and columns only.
+One reader per file format (``csv_reader``, ``xlsx_reader``), both driven by the source's mapping in
+``config/sources.yaml``: raw agency cells come in as text (or Excel-typed values), ``mapping.map_table``
+turns them into canonical typed columns. Errors are ``ExtractError`` naming file, line/sheet and
+columns only; their rule ids are listed in ``errors.READER_RULE_IDS``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _STAMP_RE = re.compile(r"(20\d{2})-?([01]\d)-?([0-3]\d)")
 
 
 def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the file's bytes (the warehouse recognises a re-sent delivery by it)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
