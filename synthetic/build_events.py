@@ -47,7 +47,7 @@ def build_school_district(ctx: Context, src: SourceConfig) -> Built:
     dob = ppl["dob"].to_numpy().astype("datetime64[D]")
     grade = np.floor(age_years(dob[:, None], sept[None, :])).astype(int) - 5  # age on Sep 1 minus 5
     in_grades = (grade >= 6) & (grade <= 12)
-    students = select(ctx, in_grades.any(axis=1), 0.6, 0.7, city=city, p_client_out=0.12, p_other_out=0.03)
+    students = select(ctx, in_grades.any(axis=1), 0.6, 0.7, city=city, p_client_out=0.2, p_other_out=0.03)
     take = in_grades[students] & (rng.random((len(students), len(sy))) < 0.9)
     s_idx, y_idx = np.nonzero(take)
     person = students[s_idx]
