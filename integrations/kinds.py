@@ -33,6 +33,9 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "zip",
 )
 
+#: the person fields without the id (the id column is record_id or client_id by context)
+PERSON_FIELDS: tuple[str, ...] = PERSON_COLUMNS[1:]
+
 ROW_NUMBER = "row_number"
 
 SEX_CODES = ("F", "M", "X", "U")  # X = non-binary / other, U = unknown

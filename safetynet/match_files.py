@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from integrations.kinds import PERSON_COLUMNS
+from integrations.kinds import PERSON_FIELDS
 
-#: the person fields the files must carry (the id column is client_id or record_id)
-FIELDS = tuple(c for c in PERSON_COLUMNS if c != "record_id")
 OUTPUT_COLUMNS = ["record_id", "client_id", "score", "decision"]
 
 
@@ -22,10 +20,10 @@ def read_persons(path: Path, id_column: str) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ValueError(f"{path}: not a readable UTF-8 CSV file ({type(exc).__name__})") from None
-    missing = [c for c in (id_column, *FIELDS) if c not in frame.columns]
+    missing = [c for c in (id_column, *PERSON_FIELDS) if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    frame = frame[[id_column, *FIELDS]].apply(lambda s: s.str.strip())
+    frame = frame[[id_column, *PERSON_FIELDS]].apply(lambda s: s.str.strip())
     if frame[id_column].eq("").any():
         rows = (frame.index[frame[id_column].eq("")] + 2).tolist()[:10]
         raise ValueError(f"{path}: {id_column} is blank on line(s) {rows}")

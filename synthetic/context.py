@@ -11,24 +11,11 @@ import numpy as np
 import pandas as pd
 
 from integrations.config import SourceConfig
+from integrations.kinds import PERSON_FIELDS
 from synthetic import pools
 from synthetic.noise import agency_person_fields
 from synthetic.pools import NamePools
 from synthetic.population import DAY, YEAR_DAYS
-
-#: canonical person columns a builder fills from the noisy agency copy
-PERSON_FIELDS = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "aliases",
-    "dob",
-    "sex",
-    "race",
-    "address",
-    "city",
-    "zip",
-)
 
 
 @dataclass
