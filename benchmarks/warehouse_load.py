@@ -1,4 +1,4 @@
-"""Load timing for a large delivery: ``python -m warehouse.bench [URL] [--rows N] [--linked F]``.
+"""Load timing for a large delivery: ``python benchmarks/warehouse_load.py [URL] [--rows N] [--linked F]``.
 
 Builds a synthetic canonical arrest log in memory (no files, no real data), a client list and
 matcher-shaped links, then times ``load_clients`` and ``load_delivery`` (first load, then the same

@@ -1,6 +1,6 @@
 """Time ``validate()`` on a large table of made-up rows (no real data).
 
-    .venv/bin/python -m expectations.benchmark --rows 500000 --kind arrest_log [--via-file]
+    .venv/bin/python benchmarks/validation_speed.py --rows 500000 --kind arrest_log [--via-file]
 
 Builds the agency frame in the source's own layout, maps it with ``integrations.mapping.map_table``
 (or, with ``--via-file``, writes a CSV and reads it with the real reader; timed as a stand-in
