@@ -22,10 +22,15 @@ class WarehouseResource(dg.ConfigurableResource):
 
     url: str
 
-    def get(self) -> Warehouse:
+    @cached_property
+    def _warehouse(self) -> Warehouse:
+        # one engine per resource instance (per run), migrated once, not per asset step
         warehouse = Warehouse(self.url)
         warehouse.migrate()
         return warehouse
+
+    def get(self) -> Warehouse:
+        return self._warehouse
 
 
 class LandingZoneResource(dg.ConfigurableResource):
