@@ -230,3 +230,57 @@ def test_the_same_load_gives_the_same_warehouse_on_sqlite_and_postgresql(
         a = frame[keep].sort_values(keep).reset_index(drop=True)
         b = other[keep].sort_values(keep).reset_index(drop=True)
         pd.testing.assert_frame_equal(a, b, obj=name)
+
+
+def test_quarantined_client_list_keeps_the_last_good_list_and_agencies_still_load(
+    monkeypatch, sqlite_url, landing_copy, tmp_path
+):
+    from synthetic import broken
+
+    configure(monkeypatch, sqlite_url, landing_copy, tmp_path / "var")
+    assert sync_once().success
+    clients_before = table(sqlite_url, "clients")
+
+    sources = load_sources()
+    client_list = delivery_files(sources["safetynet_clients"], landing_copy)[-1]
+    broken.csv_duplicate_ids(client_list, client_list.with_name("safetynet_clients_20261123.csv"))
+    police = delivery_files(sources["oakland_pd"], landing_copy)[-1]
+    shutil.copy(police, police.with_name("opd_arrests_20261123.csv"))
+    with open(police.with_name("opd_arrests_20261123.csv"), "a", encoding="utf-8") as fh:
+        fh.write("\n")
+
+    run = sync_once()
+    # the client list's check is not blocking: the run goes on with the last good list
+    assert run.success, run.failed_steps
+    deliveries = table(sqlite_url, "deliveries").set_index("file_name")
+    assert deliveries.loc["safetynet_clients_20261123.csv", "status"] == "quarantined"
+    assert deliveries.loc["opd_arrests_20261123.csv", "status"] == "loaded"
+    pd.testing.assert_frame_equal(
+        clients_before.drop(columns=["updated_at"], errors="ignore"),
+        table(sqlite_url, "clients").drop(columns=["updated_at"], errors="ignore"),
+    )
+
+
+def test_a_backlog_of_deliveries_loads_oldest_first_one_per_run(
+    monkeypatch, sqlite_url, landing_copy, tmp_path
+):
+    from safetynet.commands import sync_until_idle
+
+    configure(monkeypatch, sqlite_url, landing_copy, tmp_path / "var")
+    sources = load_sources()
+    first = delivery_files(sources["probation"], landing_copy)[-1]
+    for blank_lines, stamp in enumerate(("20261130", "20261123"), start=1):  # written out of order on purpose
+        later = first.with_name(f"probation_youth_{stamp}.csv")
+        shutil.copy(first, later)
+        with open(later, "a", encoding="utf-8") as fh:
+            fh.write("\n" * blank_lines)  # new bytes, same rows
+
+    runs = sync_until_idle()
+    assert len(runs) == 3 and all(r.success for r in runs)
+    probation = table(sqlite_url, "deliveries").query("source == 'probation'").sort_values("id")
+    assert list(probation["file_name"]) == [
+        first.name,
+        "probation_youth_20261123.csv",
+        "probation_youth_20261130.csv",
+    ]
+    assert set(probation["status"]) == {"loaded"}
