@@ -153,7 +153,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
+    import logging
+
     from safetynet.match_files import run_match
+
+    # the matcher reports progress (counts only) through logging; long runs show it on stderr
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
     try:
         n = run_match(args.clients, args.records, args.out)
