@@ -86,7 +86,9 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
         landing: LandingZoneResource,
         warehouse: WarehouseResource,
     ):
-        outcome = ingest_next(sources.get(name), landing.path, warehouse.get())
+        outcome = ingest_next(
+            sources.get(name), landing.path, warehouse.get(), trigger=f"dagster:{context.run_id}"
+        )
         context.log.info(f"{name}: {outcome.status} {outcome.file_name or ''} ({outcome.rows_read} rows)")
         yield dg.Output(
             outcome,

@@ -79,14 +79,32 @@ def ingest_next(
     source: SourceConfig,
     landing_root: Path,
     warehouse: Warehouse,
-    run_id: int | None = None,
+    trigger: str = "manual",
     today: date | None = None,
 ) -> DeliveryOutcome:
     """Read and check the oldest pending delivery of ``source`` and record the result.
 
     One delivery per run keeps the blocking check exact: the check speaks of this file only.
-    Later files wait for the next run (the landing sensor asks for one at once).
+    Later files wait for the next run (the landing sensor asks for one at once). The warehouse's
+    ``runs`` table records every attempt, ``trigger`` saying what started it (e.g. a Dagster run id).
     """
+    run_id = warehouse.start_run(f"{trigger}:{source.name}")
+    try:
+        outcome = _ingest(source, landing_root, warehouse, run_id, today)
+    except BaseException as exc:
+        warehouse.finish_run(run_id, "failure", {"source": source.name, "error": type(exc).__name__})
+        raise
+    warehouse.finish_run(
+        run_id,
+        outcome.status,
+        {"source": source.name, "file_name": outcome.file_name, "rows_read": outcome.rows_read},
+    )
+    return outcome
+
+
+def _ingest(
+    source: SourceConfig, landing_root: Path, warehouse: Warehouse, run_id: int, today: date | None
+) -> DeliveryOutcome:
     pending = pending_files(source, landing_root, warehouse)
     if not pending:
         return DeliveryOutcome(source=source.name, status="no_delivery")
@@ -110,6 +128,7 @@ def ingest_next(
         rows_read=rows_read,
         report=report,
         run_id=run_id,
+        kind=source.kind,
     )
     status: Status = "quarantined" if report.quarantined else "validated"
     log.info("source %s: delivery %s %s (%d rows)", source.name, delivery_id, status, rows_read)

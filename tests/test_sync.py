@@ -34,6 +34,9 @@ def test_full_sync_loads_every_source_and_matches_ground_truth(synced, generated
     assert set(deliveries["source"]) == set(sources)
     assert set(deliveries["status"]) == {"loaded"}
     assert {sources[s].kind for s in deliveries["source"]} >= AGENCY_KINDS
+    runs = table(url, "runs")  # one recorded attempt per source, named after the Dagster run
+    assert len(runs) == len(sources) and set(runs["status"]) == {"validated"}
+    assert runs["trigger"].str.fullmatch(rf"dagster:{run.run_id}:\w+").all()
 
     links = table(url, "match_links")
     made = _pairs(links[links["decision"] == "match"])
