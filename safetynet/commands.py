@@ -94,11 +94,9 @@ def link_accuracy(warehouse: Warehouse, truth_links: pd.DataFrame) -> dict[str, 
         "correct": correct,
         "precision": correct / len(made_pairs) if made_pairs else 1.0,
         "recall": correct / len(true_pairs) if true_pairs else 1.0,
-        "review_items": int(
-            (links["decision"] == "review").groupby([links["source"], links["record_id"]]).any().sum()
-        )
-        if len(links)
-        else 0,
+        "review_items": len(
+            links.loc[links["decision"] == "review", ["source", "record_id"]].drop_duplicates()
+        ),
     }
 
 

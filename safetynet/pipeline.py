@@ -16,7 +16,6 @@ from typing import Literal
 from expectations import reader_error_report, validate
 from integrations.config import SourceConfig
 from integrations.errors import ExtractError
-from integrations.extract import Extract
 from integrations.readers import delivery_date, file_sha256, read_extract
 from matchers import Matcher
 from warehouse import Warehouse
@@ -110,6 +109,7 @@ def _ingest(
         return DeliveryOutcome(source=source.name, status="no_delivery")
     path = pending[0]
     sha = delivery_sha256(path)
+    delivered_on = delivery_date(path)
     rows_read = 0
     try:
         extract = read_extract(path, source)
@@ -124,7 +124,7 @@ def _ingest(
         source=source.name,
         file_name=path.name,
         sha256=sha,
-        delivered_on=delivery_date(path),
+        delivered_on=delivered_on,
         rows_read=rows_read,
         report=report,
         run_id=run_id,
@@ -138,7 +138,7 @@ def _ingest(
         file_name=path.name,
         path=str(path),
         sha256=sha,
-        delivered_on=delivery_date(path),
+        delivered_on=delivered_on,
         delivery_id=delivery_id,
         rows_read=rows_read,
         report=report.to_dict(),
@@ -162,14 +162,3 @@ def link_and_load(outcome: DeliveryOutcome, source: SourceConfig, warehouse: War
         return warehouse.load_clients(outcome.delivery_id, extract)
     links = matcher.link(warehouse.clients_frame(), extract.persons())
     return warehouse.load_delivery(outcome.delivery_id, extract, links)
-
-
-__all__ = [
-    "DeliveryOutcome",
-    "Extract",
-    "delivery_files",
-    "delivery_sha256",
-    "pending_files",
-    "ingest_next",
-    "link_and_load",
-]

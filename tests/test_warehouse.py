@@ -19,7 +19,7 @@ from alembic.migration import MigrationContext
 
 from expectations.report import RuleResult, ValidationReport
 from integrations.extract import Extract
-from integrations.kinds import ROW_NUMBER, kind
+from integrations.kinds import PERSON_FIELDS, ROW_NUMBER, kind
 from warehouse import Warehouse, WarehouseError
 from warehouse import facts as facts_module
 from warehouse.models import Base
@@ -343,19 +343,7 @@ def test_load_clients_then_clients_frame(wh: Warehouse) -> None:
     assert result.facts["client_aliases"] == 2 and result.facts["client_risk_factors"] == 2
 
     frame = wh.clients_frame()
-    assert list(frame.columns) == [
-        "client_id",
-        "first_name",
-        "middle_name",
-        "last_name",
-        "aliases",
-        "dob",
-        "sex",
-        "race",
-        "address",
-        "city",
-        "zip",
-    ]
+    assert list(frame.columns) == ["client_id", *PERSON_FIELDS]
     assert list(frame["client_id"]) == ["C1", "C2", "C3"]
     c1 = frame.set_index("client_id").loc["C1"]
     assert c1["aliases"] == "Lia|Lee-Lee" and c1["dob"] == pd.Timestamp("2009-03-04")
