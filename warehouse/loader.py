@@ -95,8 +95,12 @@ class Warehouse:
 
     # --- schema ----------------------------------------------------------------------------------
 
-    def migrate(self, revision: str = "head") -> None:
-        """``alembic upgrade <revision>`` on this warehouse, with the packaged migrations."""
+    def migrate(self, revision: str = "heads") -> None:
+        """``alembic upgrade <revision>`` on this warehouse, with the packaged migrations.
+
+        The default is every head: features add their tables in migrations that each branch from
+        the one they need, so independent features never have to be ordered against each other.
+        """
         cfg = Config(str(_HERE / "alembic.ini"))
         cfg.set_main_option("script_location", str(_HERE / "migrations"))
         cfg.attributes["configure_logger"] = False  # leave the application's logging alone
