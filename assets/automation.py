@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.alerts import ALERTS_KEY
 from assets.resources import LandingZoneResource, SourcesResource, WarehouseResource
 from assets.sources import delivery_key, warehouse_key
 from integrations.config import SourceConfig
@@ -26,7 +27,7 @@ nightly_schedule = dg.ScheduleDefinition(
 
 
 def _source_selection(source: SourceConfig, client_source: str) -> list[dg.AssetKey]:
-    keys = [delivery_key(source.name), warehouse_key(source.name)]
+    keys = [delivery_key(source.name), warehouse_key(source.name), ALERTS_KEY]
     if source.name != client_source:
         keys.append(
             warehouse_key(client_source)

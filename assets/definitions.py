@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.alerts import build_alerts_asset, operator_run_failure_alert, overdue_sensor
 from assets.automation import build_landing_sensor, nightly_schedule, nightly_sync
 from assets.resources import build_resources
 from assets.sources import source_assets
@@ -14,11 +15,12 @@ def build_definitions() -> dg.Definitions:
     sources = list(load_sources().values())
     client_source = next(s.name for s in sources if s.kind == "safetynet_clients")
     assets = [a for s in sources for a in source_assets(s, client_source)]
+    assets.append(build_alerts_asset(sources))
     return dg.Definitions(
         assets=assets,
         jobs=[nightly_sync],
         schedules=[nightly_schedule],
-        sensors=[build_landing_sensor(sources)],
+        sensors=[build_landing_sensor(sources), overdue_sensor, operator_run_failure_alert],
         resources=build_resources(),
     )
 

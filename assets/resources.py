@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from alerts.transport import OutboxTransport, SmtpSettings, SmtpTransport, Transport, outbox_dir
 from integrations.config import SourceConfig, load_sources
 from matchers import Matcher, default_matcher
 from safetynet import settings
@@ -58,6 +59,41 @@ class SourcesResource(dg.ConfigurableResource):
     def get(self, name: str) -> SourceConfig:
         return self._sources[name]
 
+    def all(self) -> dict[str, SourceConfig]:
+        return dict(self._sources)
+
+
+class AlertsResource(dg.ConfigurableResource):
+    """Where alerts go: SMTP when ``smtp_host`` is set (production), else ``.eml`` files in ``outbox_dir``.
+
+    From ``SAFETYNET_SMTP_HOST`` / ``_PORT`` / ``_USER`` / ``_PASSWORD`` / ``_TLS`` (starttls, ssl,
+    none), ``SAFETYNET_ALERT_FROM``, ``SAFETYNET_OPERATOR_EMAIL`` and ``SAFETYNET_OUTBOX_DIR``.
+    """
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "starttls"
+    smtp_timeout: float = 30.0
+    sender: str = "safetynet-sync@localhost"
+    operator: str = "safetynet-operator@localhost"
+    outbox_dir: str = ""
+
+    def transport(self) -> Transport:
+        if self.smtp_host:
+            return SmtpTransport(
+                SmtpSettings(
+                    host=self.smtp_host,
+                    port=self.smtp_port,
+                    user=self.smtp_user,
+                    password=self.smtp_password,
+                    tls=self.smtp_tls,
+                    timeout=self.smtp_timeout,
+                )
+            )
+        return OutboxTransport(self.outbox_dir or outbox_dir())
+
 
 class MatcherResource(dg.ConfigurableResource):
     """The matching engine and its thresholds (config/matching.yaml, ``SAFETYNET_MATCHING_FILE``)."""
@@ -76,4 +112,20 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "landing": LandingZoneResource(root=_env_or("SAFETYNET_LANDING_DIR", str(settings.landing_dir()))),
         "sources": SourcesResource(path=_env_or("SAFETYNET_SOURCES_FILE", "")),
         "matcher": MatcherResource(),
+        "alerts": _alerts_resource(),
     }
+
+
+def _alerts_resource() -> AlertsResource:
+    env = os.environ.get
+    return AlertsResource(
+        smtp_host=_env_or("SAFETYNET_SMTP_HOST", ""),
+        smtp_port=dg.EnvVar.int("SAFETYNET_SMTP_PORT") if env("SAFETYNET_SMTP_PORT") else 587,
+        smtp_user=_env_or("SAFETYNET_SMTP_USER", ""),
+        smtp_password=_env_or("SAFETYNET_SMTP_PASSWORD", ""),
+        smtp_tls=_env_or("SAFETYNET_SMTP_TLS", "starttls"),
+        smtp_timeout=float(env("SAFETYNET_SMTP_TIMEOUT") or 30),
+        sender=_env_or("SAFETYNET_ALERT_FROM", "safetynet-sync@localhost"),
+        operator=_env_or("SAFETYNET_OPERATOR_EMAIL", "safetynet-operator@localhost"),
+        outbox_dir=_env_or("SAFETYNET_OUTBOX_DIR", str(outbox_dir())),
+    )

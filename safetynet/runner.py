@@ -14,7 +14,7 @@ from safetynet import settings
 class SyncRun:
     run_id: str
     success: bool
-    #: "<source>/<step>" of steps that failed, e.g. a quarantined delivery's blocking check
+    #: "<source>/<step>" of steps that failed (an unexpected error; a quarantine is not a failure)
     failed_steps: tuple[str, ...]
 
 
@@ -32,7 +32,7 @@ def dagster_instance() -> dg.DagsterInstance:
 def run_nightly_sync(
     defs: dg.Definitions | None = None, instance: dg.DagsterInstance | None = None
 ) -> SyncRun:
-    """Execute the ``nightly_sync`` job in-process; a quarantined source fails its step, not the call."""
+    """Execute the ``nightly_sync`` job in-process; a failed step is reported, not raised."""
     if defs is None:
         from assets.definitions import build_definitions
 

@@ -125,9 +125,8 @@ def test_broken_delivery_is_quarantined_and_the_rest_still_load(
         fh.write("\n")  # same rows, new bytes: a re-delivery the warehouse must take without change
 
     second = sync_once()
-    assert not second.success
-    assert any(step.startswith("probation") for step in second.failed_steps)
-    assert not any(step.startswith("oakland_pd") for step in second.failed_steps)
+    # a quarantine is an outcome of the run, not a failure of it: no step fails, the run succeeds
+    assert second.success, second.failed_steps
 
     deliveries = table(warehouse_url, "deliveries").set_index("file_name")
     assert deliveries.loc[bad.name, "status"] == "quarantined"

@@ -312,3 +312,63 @@ class ArrestCharge(Base):
     charge_text: Mapped[str] = mapped_column(sa.String)
     code: Mapped[str | None] = mapped_column(sa.String)
     section: Mapped[str | None] = mapped_column(sa.String)
+
+
+# --- alerts (issue 4): what agency contacts and the operator were told, and whether it went out ----
+
+ALERT_CATEGORIES = ("quarantine", "warnings", "overdue", "run_failure")
+ALERT_MESSAGE_KINDS = ("problem", "resolved")
+ALERT_MESSAGE_STATUSES = ("pending", "sent")
+
+
+class AlertProblem(Base):
+    """One problem worth telling someone about: a failed delivery, an overdue source, a failed run.
+
+    ``problem_key`` identifies it across re-runs (``delivery:<source>:<sha256>``,
+    ``overdue:<source>:<last delivery date>``, ``run_failure:<dagster run id>``), so the same
+    problem is never announced twice. Quarantines and overdue sources are resolved by a later
+    good delivery (``resolved_at``), which sends a short "resolved" message.
+    """
+
+    __tablename__ = "alert_problems"
+    __table_args__ = (
+        sa.UniqueConstraint("problem_key"),
+        _one_of("category", ALERT_CATEGORIES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_key: Mapped[str] = mapped_column(sa.String)
+    category: Mapped[str] = mapped_column(sa.String)
+    source: Mapped[str | None] = mapped_column(sa.String, index=True)
+    delivery_id: Mapped[int | None] = mapped_column(_delivery_fk())
+    opened_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    resolved_by_delivery_id: Mapped[int | None] = mapped_column(_delivery_fk())
+
+
+class AlertMessage(Base):
+    """One e-mail to one recipient about one problem; ``pending`` until the transport accepted it.
+
+    Subject and body are stored as sent: they carry source, file, rules, counts and row numbers,
+    never client data. A message that failed to send stays ``pending`` and is retried next run.
+    """
+
+    __tablename__ = "alert_messages"
+    __table_args__ = (
+        sa.UniqueConstraint("problem_id", "kind", "recipient"),
+        _one_of("kind", ALERT_MESSAGE_KINDS),
+        _one_of("status", ALERT_MESSAGE_STATUSES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(sa.ForeignKey("alert_problems.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String)
+    recipient: Mapped[str] = mapped_column(sa.String)
+    subject: Mapped[str] = mapped_column(sa.String)
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String)
+    attempts: Mapped[int] = mapped_column(sa.Integer)
+    #: the last failure's exception type only (an SMTP reply could echo addresses; nothing more)
+    last_error: Mapped[str | None] = mapped_column(sa.String)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime)

@@ -1,0 +1,139 @@
+"""How alerts leave: SMTP in production, ``.eml`` files in an outbox folder on the embedded default.
+
+Both take a ready ``EmailMessage``. A transport raises on failure; the caller (``notify``) keeps the
+message pending and records only the exception type, so nothing is lost and nothing is logged
+that an SMTP server may have echoed.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from safetynet import settings
+
+TLS_MODES = ("starttls", "ssl", "none")
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    user: str = ""
+    password: str = ""
+    #: ``starttls`` (submission port 587), ``ssl`` (implicit TLS, port 465) or ``none`` (relay on a
+    #: trusted network or a local test server)
+    tls: str = "starttls"
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.tls not in TLS_MODES:
+            raise ValueError(f"SMTP TLS mode must be one of {', '.join(TLS_MODES)}, not {self.tls!r}")
+
+
+class SmtpTransport:
+    """One SMTP session reused across a batch; any failure drops it so the next send reconnects."""
+
+    def __init__(self, smtp: SmtpSettings) -> None:
+        self.settings = smtp
+        self._conn: smtplib.SMTP | None = None
+
+    def describe(self) -> str:
+        return f"SMTP {self.settings.host}:{self.settings.port} ({self.settings.tls})"
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context()
+        if s.tls == "ssl":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+        else:
+            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.tls == "starttls":
+                conn.starttls(context=context)
+        if s.user:
+            conn.login(s.user, s.password)
+        return conn
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            self._conn.send_message(message)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()
+
+
+class OutboxTransport:
+    """Writes each message as an ``.eml`` file (RFC 5322, opens in any mail program)."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+
+    def describe(self) -> str:
+        return f"outbox {self.folder}"
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = str(message["X-SafetyNet-Message"] or "message")
+        target = self.folder / f"{name}.eml"
+        tmp = target.with_suffix(".eml.tmp")
+        tmp.write_bytes(bytes(message))
+        tmp.replace(target)  # a reader of the outbox never sees half a message
+
+    def close(self) -> None:
+        pass
+
+
+def outbox_dir() -> Path:
+    return Path(os.environ.get("SAFETYNET_OUTBOX_DIR") or (settings.var_dir() / "outbox"))
+
+
+def smtp_settings_from_env() -> SmtpSettings | None:
+    """``SAFETYNET_SMTP_HOST`` (and ``_PORT``, ``_USER``, ``_PASSWORD``, ``_TLS``, ``_TIMEOUT``), or None."""
+    host = os.environ.get("SAFETYNET_SMTP_HOST")
+    if not host:
+        return None
+    return SmtpSettings(
+        host=host,
+        port=int(os.environ.get("SAFETYNET_SMTP_PORT") or 587),
+        user=os.environ.get("SAFETYNET_SMTP_USER") or "",
+        password=os.environ.get("SAFETYNET_SMTP_PASSWORD") or "",
+        tls=(os.environ.get("SAFETYNET_SMTP_TLS") or "starttls").lower(),
+        timeout=float(os.environ.get("SAFETYNET_SMTP_TIMEOUT") or 30),
+    )
+
+
+def transport_from_env() -> Transport:
+    """SMTP when ``SAFETYNET_SMTP_HOST`` is set, else the outbox folder (embedded default)."""
+    smtp = smtp_settings_from_env()
+    return SmtpTransport(smtp) if smtp else OutboxTransport(outbox_dir())
+
+
+def sender_address() -> str:
+    return os.environ.get("SAFETYNET_ALERT_FROM") or "safetynet-sync@localhost"
+
+
+def operator_address() -> str:
+    return os.environ.get("SAFETYNET_OPERATOR_EMAIL") or "safetynet-operator@localhost"
