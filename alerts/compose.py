@@ -150,7 +150,7 @@ def overdue_alert(
 def resolved_alert(source: SourceConfig, problem: str, new_file: str, new_date: date | None) -> Composed:
     """Short: the problem is closed by a good re-delivery (or the overdue extract arrived)."""
     when = new_date.isoformat() if new_date else "unknown date"
-    subject = f"[{PRODUCT}] Resolved: {source.agency} {source.name}"
+    subject = f"[{PRODUCT}] {source.agency}: {source.name} problem resolved"
     body = "\n".join(
         [
             f"Resolved: {problem}",
