@@ -63,6 +63,8 @@ def operator_run_failure_alert(
     steps = []
     for event in context.get_step_failure_events():
         error = event.step_failure_data.error if event.step_failure_data else None
+        while error is not None and error.cause is not None:  # Dagster wraps the user's exception
+            error = error.cause
         steps.append((event.step_key or "?", error.cls_name if error and error.cls_name else "error"))
     run = context.dagster_run
     run_failure_alert(
