@@ -92,7 +92,9 @@ def test_ledger_announces_once_retries_and_resolves(warehouse_url: str, tmp_path
     wh.dispose()
 
 
-def test_overdue_opens_once_per_missed_delivery_and_resolves_on_arrival(sqlite_url: str, tmp_path: Path) -> None:
+def test_overdue_opens_once_per_missed_delivery_and_resolves_on_arrival(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     wh = Warehouse(sqlite_url)
     wh.migrate()
     sources = {"probation": SOURCES["probation"]}
