@@ -201,9 +201,13 @@ def _email(message: ledger.PendingMessage, sender: str) -> EmailMessage:
     domain = sender.rpartition("@")[2] or "localhost"
     # the same ledger row always has the same Message-ID: a receiver can drop a re-sent copy
     msg["Message-ID"] = f"<safetynet-alert-{message.id}@{domain}>"
-    msg["X-SafetyNet-Alert"] = f"{message.problem_key} {message.kind}"
+    kind, _, rest = message.problem_key.partition(":")
+    source, _, detail = rest.partition(":")
+    # short enough to stay one unencoded header line (a delivery's hash is cut to 12 characters)
+    msg["X-SafetyNet-Alert"] = f"{kind} {source} {detail[:12]} {message.kind}".replace("  ", " ")
     msg["X-SafetyNet-Message"] = f"alert-{message.id:06d}"
-    msg.set_content(message.body)
+    # plain 7-bit text where possible, so the message reads as is in any mail program or .eml viewer
+    msg.set_content(message.body, cte="7bit" if message.body.isascii() else "quoted-printable")
     return msg
 
 

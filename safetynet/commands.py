@@ -114,6 +114,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         var / "synthetic", seed=args.seed, clients=args.clients, scale=args.scale, as_of=today
     )
     _stage_landing(generated.landing_dir, settings.landing_dir())
+    from safetynet.demo_alerts import DEMO_LATE_SOURCE, alerts_summary, make_late
+
+    sources = load_sources()
+    if DEMO_LATE_SOURCE in sources:  # one agency's export is late: the demo shows its overdue alert
+        make_late(sources[DEMO_LATE_SOURCE], settings.landing_dir(), today)
     print(f"2/3 running the nightly sync on {settings.warehouse_url().split(':', 1)[0]} ...")
     runs = sync_until_idle()
     warehouse = Warehouse(settings.warehouse_url())
@@ -139,7 +144,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     failed = [step for run in runs for step in run.failed_steps]
     if failed:
-        print(f"steps that failed (quarantined deliveries): {', '.join(failed)}")
+        print(f"steps that failed: {', '.join(failed)}")
+    from alerts.transport import transport_from_env
+
+    print(alerts_summary(warehouse, transport_from_env().describe()))
     print(
         f"\nwarehouse: {settings.warehouse_display_url()}"
         f"\nDagster UI: make dev  (DAGSTER_HOME={settings.dagster_home()})"
