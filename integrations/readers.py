@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from integrations.config import SourceConfig
-from integrations.csv_reader import read_csv_table
+from integrations.csv_reader import iter_csv_tables, read_csv_table
 from integrations.errors import ExtractError
 from integrations.extract import Extract
 from integrations.mapping import map_table
@@ -56,21 +58,71 @@ def read_extract(path: Path | str, source: SourceConfig) -> Extract:
     except ExtractError:
         raise
     except Exception as exc:  # noqa: BLE001 - see docstring: no traceback, no cell values
-        raise ExtractError(
-            path.name,
-            "reader.internal",
-            f"the file could not be read ({type(exc).__name__})",
-            "Check the file opens in Excel; if it does, report this to county IT.",
-        ) from None
+        raise _internal(path.name, exc) from None
 
 
-def _read(path: Path, source: SourceConfig) -> Extract:
+def _internal(file_name: str, exc: BaseException) -> ExtractError:
+    return ExtractError(
+        file_name,
+        "reader.internal",
+        f"the file could not be read ({type(exc).__name__})",
+        "Check the file opens in Excel; if it does, report this to county IT.",
+    )
+
+
+def _check_file(path: Path) -> None:
     if not path.is_file():
         raise ExtractError(path.name, "file.missing", "file not found")
     if path.stat().st_size == 0:
         raise ExtractError(
             path.name, "file.empty", "the file is empty", "Re-export the extract; it has no bytes."
         )
+
+
+def iter_extracts(path: Path | str, source: SourceConfig, chunk_rows: int) -> Iterator[Extract]:
+    """The delivery as consecutive extracts of at most ``chunk_rows`` rows each (bounded memory).
+
+    CSV files are streamed (the same parser as ``read_extract``); an XLSX workbook is one extract
+    (a worksheet holds at most ~1 million rows, and its sheets refer to each other). Chunks carry
+    no ``sha256``. Errors as ``read_extract``.
+    """
+    path = Path(path)
+    if source.format == "xlsx":
+        yield read_extract(path, source)
+        return
+    _check_file(path)
+    with open(path, "rb") as fh:
+        yield from iter_stream_extracts(fh, path.name, source, chunk_rows, delivered_on=delivery_date(path))
+
+
+def iter_stream_extracts(
+    stream: BinaryIO,
+    file_name: str,
+    source: SourceConfig,
+    chunk_rows: int,
+    delivered_on: date | None = None,
+) -> Iterator[Extract]:
+    """A CSV delivery read from any binary stream, ``chunk_rows`` rows per extract."""
+    notes: list[str] = []
+    try:
+        for name, raw in iter_csv_tables(stream, file_name, source, notes, chunk_rows):
+            yield Extract(
+                source=source.name,
+                kind=source.kind,
+                file=Path(file_name),
+                sha256="",
+                tables={name: map_table(raw, source.tables[name], source.spec.table(name), file_name)},
+                delivered_on=delivered_on,
+                notes=notes,
+            )
+    except ExtractError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as read_extract: no traceback, no cell values
+        raise _internal(file_name, exc) from None
+
+
+def _read(path: Path, source: SourceConfig) -> Extract:
+    _check_file(path)
     notes: list[str] = []
     if source.format == "xlsx":
         raw_tables = read_xlsx_tables(path, source, notes)
@@ -91,4 +143,12 @@ def _read(path: Path, source: SourceConfig) -> Extract:
     )
 
 
-__all__ = ["read_extract", "file_sha256", "delivery_date", "ExtractError", "io"]
+__all__ = [
+    "ExtractError",
+    "delivery_date",
+    "file_sha256",
+    "io",
+    "iter_extracts",
+    "iter_stream_extracts",
+    "read_extract",
+]

@@ -1,11 +1,13 @@
 """XLSX delivery -> one raw agency table per mapped sheet (Excel-typed cells), with Excel row numbers.
 
 Real exports put title and blank rows above the header and formatted empty rows below the data;
-the header is searched among the first rows and empty rows are skipped.
+the header is searched among the first rows (also as two rows, for a merged group header over its
+sub-columns) and empty rows are skipped.
 """
 
 from __future__ import annotations
 
+import itertools
 import zipfile
 from pathlib import Path
 
@@ -81,28 +83,60 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+def _names(row: tuple) -> list[str]:
+    return [str(v).strip() if v is not None else "" for v in row]
+
+
+def _two_row_header(top: list[str], bottom: list[str]) -> list[str]:
+    """A header split over two rows: a merged group cell above its parts ("Days" over "Enrolled",
+    "Absent") reads "Days Enrolled", "Days Absent"; a header cell merged down keeps its own name.
+
+    A merged cell holds its text in its first column only, so the group name is carried right
+    until the next non-empty cell above.
+    """
+    width = max(len(top), len(bottom))
+    top = top + [""] * (width - len(top))
+    bottom = bottom + [""] * (width - len(bottom))
+    out, group = [], ""
+    for above, below in zip(top, bottom, strict=True):
+        if above:
+            group = above
+        if below:
+            out.append(f"{group} {below}".strip() if group and group != below else below)
+        else:
+            out.append(above)
+    return out
+
+
+def _find_header(
+    file_name: str, sheet_name: str, head: list[tuple], mapping: TableMapping
+) -> tuple[dict[str, int], int]:
+    """(column positions, index in ``head`` of the header's last row); ExtractError if none fits."""
+    wanted = set(mapping.agency_columns())
+    best: tuple[int, list[str]] = (-1, [])
+    for i, row in enumerate(head):
+        names = _names(row)
+        hits = len(wanted.intersection(names))
+        if hits == len(wanted):
+            return check_header(file_name, sheet_name, names, mapping), i
+        best = max(best, (hits, names), key=lambda b: b[0])
+    for i in range(len(head) - 1):
+        names = _two_row_header(_names(head[i]), _names(head[i + 1]))
+        if wanted.issubset(names):
+            return check_header(file_name, sheet_name, names, mapping), i + 1
+    check_header(file_name, sheet_name, best[1], mapping)  # raises: names the missing columns
+    raise AssertionError("unreachable")
+
+
 def _sheet_frame(
     file_name: str, ws, sheet_name: str, mapping: TableMapping, notes: list[str]
 ) -> pd.DataFrame:
     ws.reset_dimensions()  # some writers store a wrong used range; read every row that is there
-    wanted = set(mapping.agency_columns())
     rows = ws.iter_rows(values_only=True)
-    best: tuple[int, list] = (-1, [])
-    header_row = 0
-    positions: dict[str, int] | None = None
-    for i, row in enumerate(rows, start=1):
-        names = [str(v).strip() if v is not None else "" for v in row]
-        hits = len(wanted.intersection(names))
-        if hits > best[0]:
-            best = (hits, names)
-        if hits == len(wanted):
-            positions, header_row = check_header(file_name, sheet_name, names, mapping), i
-            break
-        if i >= HEADER_SEARCH_ROWS:
-            break
-    if positions is None:
-        check_header(file_name, sheet_name, best[1], mapping)  # raises: names the missing columns
-        raise AssertionError("unreachable")
+    head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+    positions, last = _find_header(file_name, sheet_name, head, mapping)
+    header_row = last + 1
+    rows = itertools.chain(head[header_row:], rows)
     cols = list(positions)
     records: list[list] = []
     numbers: list[int] = []

@@ -1,4 +1,4 @@
-"""The `safetynet` command: generate, demo, sync, status, match.
+"""The `safetynet` command: generate, demo, sync, status, validate, match.
 
 Every command turns a bad input into one clear line on stderr and exit status 2, never a traceback
 (argparse errors, a missing file, a malformed config). Output carries counts and file names only.
@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="machine-readable output (keys in README)")
 
+    from safetynet.validate_command import add_parser as add_validate
+
+    add_validate(sub, _date)
+
     match = sub.add_parser("match", help="link a records CSV to a clients CSV (canonical person schema)")
     match.add_argument("--clients", type=Path, required=True)
     match.add_argument("--records", type=Path, required=True)
@@ -79,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from safetynet import commands  # imported late: `safetynet --help` stays fast
 
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler = getattr(commands, f"cmd_{args.command}", None)
+    if handler is None and args.command == "validate":
+        from safetynet.validate_command import cmd_validate as handler
     try:
         return handler(args)
     except (CommandError, ConfigError) as exc:
