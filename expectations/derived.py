@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 
 from expectations import rules
-from integrations.charges import normalise_charge
+from integrations.charges import normalise_charge, unknown_code
 from integrations.kinds import ROW_NUMBER, TableSpec
 
 AGE = "_chk_age"
 CHARGES_UNPARSED = "_chk_charges_unparsed"
+CHARGES_UNKNOWN_CODE = "_chk_charges_unknown_code"
 SB1322 = "_chk_sb1322_minor"
 SB357 = "_chk_sb357_repealed"
 ON_CLIENTS_SHEET = "_chk_on_clients_sheet"
@@ -79,19 +80,21 @@ def days_ahead_column(frame: pd.DataFrame, column: str, ctx: RunContext) -> pd.S
     return ((values - pd.Timestamp(ctx.today)) / pd.Timedelta(days=1)).astype("float64")
 
 
-def _charge_flags(joined: str) -> tuple[float, bool, bool]:
-    """(charges without a section, has PC 647(b), has PC 653.22) for one "|"-joined charges cell."""
-    unparsed, p647b, p65322 = 0, False, False
+def _charge_flags(joined: str) -> tuple[float, bool, bool, float]:
+    """(charges without a section, has PC 647(b), has PC 653.22, charges under an unknown code)
+    for one "|"-joined charges cell."""
+    unparsed, p647b, p65322, unknown = 0, False, False, 0
     for text in joined.split("|"):
         if not text.strip():
             continue
+        unknown += unknown_code(text)
         code, section = normalise_charge(text)
         if section is None:
             unparsed += 1
         elif code == "PC":
             p647b = p647b or section.startswith("647(b)")
             p65322 = p65322 or section.startswith("653.22")
-    return float(unparsed), p647b, p65322
+    return float(unparsed), p647b, p65322, float(unknown)
 
 
 def charge_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -101,9 +104,9 @@ def charge_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
     few thousand distinct cells), so it runs once per distinct cell and numpy maps the results back.
     """
     codes, uniques = pd.factorize(frame["charges"], use_na_sentinel=True)
-    flags = np.array([_charge_flags(str(u)) for u in uniques], dtype=float).reshape(-1, 3)
+    flags = np.array([_charge_flags(str(u)) for u in uniques], dtype=float).reshape(-1, 4)
     # one extra row for missing charges (code -1): no count (the not_null rule's business), no flags
-    flags = np.vstack([flags, [np.nan, 0.0, 0.0]])
+    flags = np.vstack([flags, [np.nan, 0.0, 0.0, np.nan]])
     per_row = flags[codes]  # codes == -1 picks the extra last row
     index = frame.index
     n_unparsed = pd.Series(per_row[:, 0], index=index)
@@ -118,7 +121,8 @@ def charge_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
     # flags as "row is fine" booleans: the suite expects every value in {True}
     sb1322_ok = pd.Series(~(minor & after_1322 & (has_647b | has_65322)), index=index)
     sb357_ok = pd.Series(~(after_357 & has_65322), index=index)
-    return {CHARGES_UNPARSED: n_unparsed, SB1322: sb1322_ok, SB357: sb357_ok}
+    n_unknown = pd.Series(per_row[:, 3], index=index)
+    return {CHARGES_UNPARSED: n_unparsed, SB1322: sb1322_ok, SB357: sb357_ok, CHARGES_UNKNOWN_CODE: n_unknown}
 
 
 def on_clients_sheet(frame: pd.DataFrame, ctx: RunContext, clients_table: str) -> pd.Series:
@@ -144,7 +148,7 @@ def add_helpers(
             new[AGE] = age_column(frame, ctx)
         elif name.startswith(_DAYS_AHEAD):
             new[name] = days_ahead_column(frame, name[len(_DAYS_AHEAD) :], ctx)
-        elif name in (CHARGES_UNPARSED, SB1322, SB357):
+        elif name in (CHARGES_UNPARSED, SB1322, SB357, CHARGES_UNKNOWN_CODE):
             new.update(charge_columns(frame))
         elif name == ON_CLIENTS_SHEET:
             assert clients_table is not None

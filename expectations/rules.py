@@ -237,6 +237,14 @@ def charges_normalise(table: str) -> Rule:
                 table, "charges")
 
 
+def charges_known_code(table: str) -> Rule:
+    return Rule(f"{table}.charges.known_code", WARNING,
+                "Every charge in column {col} is under a known code: PC, HS (H&S), VC, WI (W&I) or BP "
+                "(B&P); a bare section is read as PC.",
+                "Write the code as PC, HS, VC, WI or BP; if the charge is under another code (e.g. a "
+                "municipal code), tell the SafetyNet team so it can be added.", table, "charges")
+
+
 def sb1322_minor(table: str) -> Rule:
     return Rule(f"{table}.charges.sb1322_minor", WARNING,
                 "Data-quality and identity flag: no one under 18 at the arrest (by the row's date of birth) "

@@ -196,6 +196,13 @@ def _kind_specific(kind_name: str, table: TableSpec) -> list[Check]:
         )
         out.append(
             Check(
+                rules.charges_known_code(t),
+                lambda E: E.ExpectColumnValuesToBeBetween(column=derived.CHARGES_UNKNOWN_CODE, max_value=0),
+                (derived.CHARGES_UNKNOWN_CODE,),
+            )
+        )
+        out.append(
+            Check(
                 rules.sb1322_minor(t),
                 lambda E: E.ExpectColumnValuesToBeInSet(column=derived.SB1322, value_set=[True]),
                 (derived.SB1322,),

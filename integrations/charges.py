@@ -56,6 +56,21 @@ def normalise_charge(text: str | None) -> tuple[str | None, str | None]:
     return code or "PC", section
 
 
+# a code word right before or after the section number ("MC 9.08", "9.08 OMC"); 2+ letters, so a
+# glued subsection letter ("PC484A") is not taken for one
+_CODE_BEFORE_RE = re.compile(r"(?<![A-Z&.])([A-Z][A-Z&.]{1,5})\s*\d")
+_CODE_AFTER_RE = re.compile(r"\d(?:\s*\([A-Z0-9]{1,3}\))*\s*([A-Z][A-Z&.]{1,5})(?![A-Z&.])")
+
+
+def unknown_code(text: str | None) -> bool:
+    """True when the charge names a statute code we do not know (e.g. a municipal code "OMC 9.08")."""
+    if not text:
+        return False
+    t = text.upper().strip()
+    words = _CODE_BEFORE_RE.findall(t) + _CODE_AFTER_RE.findall(t)
+    return any(w.rstrip(".") not in _CODE_ALIASES and w not in _CODE_ALIASES for w in words)
+
+
 def charge_label(code: str | None, section: str | None) -> str | None:
     """The canonical spelling, e.g. ``PC 647(b)``."""
     if section is None:

@@ -476,6 +476,8 @@ BROKEN = [
     # an adult charged under 653.22 in 2025: SB 357
     ("oakland_pd", setv(A, "Charges", 1, "PC 653.22"), f"{A}.charges.sb357_repealed", "warning", (3,)),
     ("alameda_so", setv(A, "CHARGE_3", 1, "???"), f"{A}.charges.normalises", "warning", (3,)),
+    ("oakland_pd", setv(A, "Charges", 2, "OMC 9.08"), f"{A}.charges.known_code", "warning", (4,)),
+    ("alameda_so", setv(A, "CHARGE_2", 0, "9.08 OMC"), f"{A}.charges.known_code", "warning", (2,)),
     ("alameda_so", setv(A, "SUBJ_SEX", 0, "WOMAN"), f"{A}.sex.in_code_set", "blocking", (2,)),
     ("alameda_so", setv(A, "ARREST_TIME", 0, "2399"), f"{A}.arrest_datetime.parses", "blocking", (2,)),
     (
@@ -825,3 +827,136 @@ def test_warm_up_builds_every_suite() -> None:
     for name, spec in KINDS.items():
         for t in spec.tables:
             assert table_suite(name, t.name).suite.expectations
+
+
+# --- each rule on the generator's output: the clean file passes it, one edited cell fails it -------
+
+
+def _csv_rows(path: Path, encoding: str) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(path.read_bytes().decode(encoding), newline="")))
+
+
+def _write_rows(path: Path, rows: list[list[str]], encoding: str) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+
+
+def _minor_dob(arrest: str, fmt: str) -> str:
+    """A date of birth making the person 15 at the arrest, in the agency's date layout."""
+    when = (
+        datetime.strptime(arrest[:10], "%m/%d/%Y")
+        if "/" in arrest
+        else datetime.strptime(arrest[:8], "%Y%m%d")
+    )
+    return when.replace(year=when.year - 15).strftime(fmt)
+
+
+GENERATED_CASES = [
+    # (source, {agency column: new value or callable(row, header) -> value}, rule id, severity)
+    ("probation", {"BIRTH_DT": "13/45/2024"}, "probation_referrals.dob.parses", "blocking"),
+    ("probation", {"GENDER": "WOMAN"}, "probation_referrals.sex.in_code_set", "blocking"),
+    ("probation", {"ETHNICITY": "MARTIAN"}, "probation_referrals.race.in_code_set", "blocking"),
+    (
+        "probation",
+        {"SUPV_STATUS": "ON HOLD"},
+        "probation_referrals.supervision_status.in_code_set",
+        "blocking",
+    ),
+    (
+        "probation",
+        {"REFERRAL_DT": "01/01/2031"},
+        "probation_referrals.referral_date.not_in_future",
+        "blocking",
+    ),
+    ("probation", {"YOUTH_ID": ""}, "probation_referrals.record_id.not_null", "blocking"),
+    ("probation", {"BIRTH_DT": "01/01/1900"}, "probation_referrals.dob.placeholder", "warning"),
+    (
+        "oakland_usd",
+        {"DaysAbsent": "999"},
+        "school_enrollments.days_absent.not_above_days_enrolled",
+        "blocking",
+    ),
+    ("oakland_usd", {"DaysEnrolled": "-3"}, "school_enrollments.days_enrolled.not_negative", "blocking"),
+    ("oakland_usd", {"BirthDate": "2025-01-01"}, "school_enrollments.dob.plausible_age", "warning"),
+    ("oakland_usd", {"EntryDate": "yesterday"}, "school_enrollments.enroll_start.parses", "blocking"),
+    ("oakland_pd", {"Charges": "OMC 9.08"}, "arrests.charges.known_code", "warning"),
+    ("oakland_pd", {"Charges": "loitering"}, "arrests.charges.normalises", "warning"),
+    ("oakland_pd", {"Sex": "Q"}, "arrests.sex.in_code_set", "blocking"),
+    (
+        "oakland_pd",
+        {
+            "Charges": "647(b) PC",
+            "DOB": lambda row, h: _minor_dob(row[h.index("ArrestDateTime")], "%m/%d/%Y"),
+        },
+        "arrests.charges.sb1322_minor",
+        "warning",
+    ),
+    (
+        "alameda_so",
+        {"CHARGE_1": "PC 653.22", "SUBJ_DOB": "19800101"},
+        "arrests.charges.sb357_repealed",
+        "warning",
+    ),
+    ("safetynet_clients", {"csec_status": "suspected"}, "clients.csec_status.in_code_set", "blocking"),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "edits", "rule_id", "severity"), GENERATED_CASES, ids=[c[2] for c in GENERATED_CASES]
+)
+def test_each_rule_on_generated_output(generated, tmp_path, source, edits, rule_id, severity) -> None:
+    from integrations.readers import read_extract
+
+    config = SOURCES[source]
+    path = generated.files[source]
+    clean = validate(read_extract(path, config), config, today=generated.as_of)
+    before = result(clean, rule_id)
+    rows = _csv_rows(path, config.encoding)
+    header, k = rows[0], 5  # the fifth data row; generated CSVs have one line per record
+    line = k + 1  # physical line (header = line 1)
+    assert line not in before.row_numbers
+    for column, value in edits.items():
+        rows[k][header.index(column)] = value(rows[k], header) if callable(value) else value
+    edited = tmp_path / path.name
+    _write_rows(edited, rows, config.encoding)
+    report = validate(read_extract(edited, config), config, today=generated.as_of)
+    r = result(report, rule_id)
+    assert r.severity == severity and not r.success
+    assert line in r.row_numbers
+    assert set(r.row_numbers) - set(before.row_numbers) == {line}
+    assert report.quarantined == (severity == "blocking" or clean.quarantined)
+
+
+def test_row_count_band_on_generated_output(generated) -> None:
+    from integrations.readers import read_extract
+
+    config = SOURCES["probation"]
+    extract = read_extract(generated.files["probation"], config)
+    n = extract.rows_read
+    ok = validate(extract, config, recent_row_counts=[n, n + 10, n - 10], today=generated.as_of)
+    assert result(ok, "delivery.row_count.in_recent_range").success
+    # a file with a tenth of the usual rows is suspicious (a warning: the rows still load)
+    low = validate(extract, config, recent_row_counts=[10 * n, 10 * n], today=generated.as_of)
+    r = result(low, "delivery.row_count.in_recent_range")
+    assert not r.success and r.severity == "warning" and not low.quarantined
+    assert f"{n:,} rows" in r.description
+
+
+def test_duplicate_ids_on_generated_output(generated, tmp_path) -> None:
+    from integrations.readers import read_extract
+    from synthetic import broken
+
+    config = SOURCES["oakland_pd"]
+    src = generated.files["oakland_pd"]
+    dup = broken.csv_duplicate_ids(src, tmp_path / src.name, n=2)
+    report = validate(read_extract(dup, config), config, today=generated.as_of)
+    r = result(report, "arrests.record_id.unique")
+    n = len(_csv_rows(src, config.encoding))
+    assert not r.success and r.row_numbers == (2, 3, n + 1, n + 2) and report.quarantined
