@@ -1,6 +1,12 @@
 """Time ``validate()`` on a large table of made-up rows (no real data).
 
     .venv/bin/python benchmarks/validation_speed.py --rows 500000 --kind arrest_log [--via-file]
+    .venv/bin/python benchmarks/validation_speed.py --rows 500000 --pipeline [--clients 2000]
+
+``--pipeline`` puts the checks in proportion to a whole nightly run of that delivery: the same steps
+``safetynet.pipeline`` takes (read, validate, record the validation, read again, match against a
+client list, load), each timed, on a temporary SQLite warehouse. Target: validation (the GX import
+included) is at most a quarter of the run.
 
 Builds the agency frame in the source's own layout, maps it with ``integrations.mapping.map_table``
 (or, with ``--via-file``, writes a CSV and reads it with the real reader; timed as a stand-in
@@ -83,12 +89,128 @@ def agency_frame(kind_name: str, rows: int, seed: int = 7) -> pd.DataFrame:
     return frame
 
 
+def _realistic_names(raw: pd.DataFrame, kind_name: str, seed: int = 11) -> None:
+    """Names from the generator's pools (thousands of combinations), so blocking behaves as on real
+    extracts; the five-name default would put every row in a handful of giant blocks."""
+    from synthetic import pools
+
+    firsts = [v for k, v in vars(pools).items() if k.endswith(("_F", "_M")) and isinstance(v, tuple)]
+    lasts = [v for k, v in vars(pools).items() if k.endswith("_LAST") and isinstance(v, tuple)]
+    first = np.array(sorted({n for t in firsts for n in t}))
+    last = np.array(sorted({n for t in lasts for n in t}))
+    rng = np.random.default_rng(seed)
+    f_col, l_col = (
+        ("FirstName", "LastName") if kind_name == "arrest_log" else ("StudentFirstName", "StudentLastName")
+    )
+    raw[f_col] = rng.choice(first, len(raw))
+    raw[l_col] = rng.choice(last, len(raw))
+
+
+def _load_client_list(wh, clients: pd.DataFrame, folder: Path) -> None:  # noqa: ANN001
+    """The client list as the coordinator's CSV, loaded the way the nightly run loads it (not timed)."""
+    from expectations import ValidationReport
+    from integrations.readers import file_sha256, read_extract
+
+    source = next(s for s in load_sources().values() if s.kind == "safetynet_clients")
+    ((_, mapping),) = source.tables.items()
+    fill = {"csec_status": "identified", "referral_date": "2025-01-02", "sex": "F", "county": "Alameda"}
+    data = {}
+    for canonical, agency in mapping.columns.items():
+        if canonical == "record_id":
+            data[agency] = clients["client_id"]
+        elif canonical == "dob":
+            data[agency] = pd.to_datetime(clients["dob"]).dt.strftime("%Y-%m-%d")
+        elif canonical in clients.columns and canonical not in fill:
+            data[agency] = clients[canonical].fillna("")
+        else:
+            data[agency] = fill.get(canonical, "")
+    path = folder / "safetynet_clients_20261116.csv"
+    pd.DataFrame(data).to_csv(path, index=False)
+    extract = read_extract(path, source)
+    delivery_id = wh.record_validation(
+        source=source.name,
+        file_name=path.name,
+        sha256=file_sha256(path),
+        delivered_on=date(2026, 11, 16),
+        rows_read=extract.rows_read,
+        report=ValidationReport(source=source.name, file_name=path.name),
+        kind=source.kind,
+    )
+    wh.load_clients(delivery_id, extract)
+
+
+def pipeline(args: argparse.Namespace) -> None:
+    """Every step of one source's nightly run on one large delivery, timed."""
+    from expectations import validate, warm_up
+    from integrations.readers import file_sha256, read_extract
+    from matchers import default_matcher
+    from warehouse import Warehouse
+
+    source = load_sources()[_SOURCE[args.kind]]
+    raw = agency_frame(args.kind, args.rows)
+    _realistic_names(raw, args.kind)
+    timings: dict[str, float] = {}
+
+    def timed(step: str, fn):  # noqa: ANN001, ANN202
+        t0 = time.perf_counter()
+        out = fn()
+        timings[step] = timings.get(step, 0.0) + time.perf_counter() - t0
+        return out
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench_20261116.csv"
+        raw.drop(columns=["row_number"]).to_csv(path, index=False, encoding=source.encoding)
+        wh = Warehouse(f"sqlite:///{tmp}/warehouse.db")
+        wh.migrate()
+        # the client list: every 250th distinct person of the delivery is a client
+        extract = timed("read (ingest)", lambda: read_extract(path, source))
+        persons = extract.persons()
+        clients = persons.iloc[:: max(1, len(persons) // args.clients)].head(args.clients)
+        clients = clients.rename(columns={"record_id": "client_id"}).reset_index(drop=True)
+        clients["client_id"] = [f"SN-{i:05d}" for i in range(len(clients))]
+        _load_client_list(wh, clients, Path(tmp))
+        timed("validate: GX import + suites (once per process)", lambda: warm_up((source.kind,)))
+        report = timed("validate", lambda: validate(extract, source, today=date(2026, 11, 16)))
+        delivery_id = timed(
+            "record validation",
+            lambda: wh.record_validation(
+                source=source.name,
+                file_name=path.name,
+                sha256=file_sha256(path),
+                delivered_on=date(2026, 11, 16),
+                rows_read=extract.rows_read,
+                report=report,
+                kind=source.kind,
+            ),
+        )
+        extract = timed("read again (load step)", lambda: read_extract(path, source))
+        matcher = default_matcher()
+        links = timed("match", lambda: matcher.link(clients, extract.persons()))
+        timed("load", lambda: wh.load_delivery(delivery_id, extract, links))
+        wh.dispose()
+    total = sum(timings.values())
+    checks = timings["validate"] + timings["validate: GX import + suites (once per process)"]
+    print(
+        f"{args.kind} ({source.name}), {args.rows:,} rows, {len(clients):,} clients, whole run {total:.1f} s"
+    )
+    for step, t in timings.items():
+        print(f"  {step:<50} {t:7.1f} s  {100 * t / total:5.1f} %")
+    share = 100 * checks / total
+    print(f"checks (validate + GX import): {checks:.1f} s = {share:.1f} % of the run (target <= 25 %)")
+    print(f"rules: {len(report.results)}, failed: {len(report.failures)}, links kept: {len(links):,}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--kind", choices=sorted(_SOURCE), default="arrest_log")
     parser.add_argument("--via-file", action="store_true", help="write a CSV and time the real reader")
+    parser.add_argument("--pipeline", action="store_true", help="time every step of a nightly run")
+    parser.add_argument("--clients", type=int, default=2000, help="client list size for --pipeline")
     args = parser.parse_args()
+    if args.pipeline:
+        pipeline(args)
+        return
     source = load_sources()[_SOURCE[args.kind]]
     ((table, mapping),) = source.tables.items()
     raw = agency_frame(args.kind, args.rows)
