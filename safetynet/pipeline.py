@@ -148,8 +148,9 @@ def _ingest(
 def link_and_load(outcome: DeliveryOutcome, source: SourceConfig, warehouse: Warehouse, matcher: Matcher):
     """Match a validated delivery to the client list and load it in one warehouse transaction.
 
-    A quarantined delivery never gets here in a Dagster run (its check blocks); the guard keeps the
-    rule when this is called from elsewhere.
+    A quarantined delivery does get here (its Dagster check is ERROR but not blocking, so the run
+    goes on and alerts go out); this guard is what keeps its rows out: nothing is loaded and the
+    source keeps its last good delivery.
     """
     if outcome.status != "validated" or outcome.path is None or outcome.delivery_id is None:
         return None

@@ -168,3 +168,37 @@ def test_smtp_settings_accept_the_tls_modes(tls: str) -> None:
 def test_smtp_settings_reject_an_unknown_tls_mode() -> None:
     with pytest.raises(ValueError, match="TLS mode"):
         SmtpSettings("mail.example", tls="tls1.0")
+
+
+def test_asset_check_has_one_metadata_entry_per_rule_and_no_values(generated, tmp_path: Path) -> None:
+    from assets.sources import check_result
+    from integrations.readers import read_extract
+    from safetynet.pipeline import DeliveryOutcome
+    from synthetic import broken
+
+    source = SOURCES["probation"]
+    path = broken.csv_bad_dates(generated.files["probation"], tmp_path / "p.csv", column="BIRTH_DT")
+    from expectations import validate
+
+    extract = read_extract(path, source)
+    report = validate(extract, source, today=date(2026, 11, 22))
+    outcome = DeliveryOutcome(
+        source="probation",
+        status="quarantined",
+        file_name=path.name,
+        rows_read=extract.rows_read,
+        report=report.to_dict(),
+    )
+    check = check_result(outcome)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    meta = {k: v.value if hasattr(v, "value") else v for k, v in check.metadata.items()}
+    for r in report.results:
+        assert (
+            meta[r.rule_id]["severity"] == r.severity and meta[r.rule_id]["rows_failed"] == r.unexpected_count
+        )
+    assert meta["probation_referrals.dob.parses"]["passed"] is False
+    text = str(meta)
+    frame = extract.tables["probation_referrals"]
+    for col in ("record_id", "first_name", "last_name", "address", "referral_id"):
+        for value in frame[col].dropna().astype(str):
+            assert f"'{value}'" not in text and f" {value} " not in text
