@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -78,7 +78,7 @@ def _failed_rules(conn: sa.Connection, delivery_id: int) -> list[compose.FailedR
 def plan_delivery_alerts(warehouse: Warehouse, sources: dict[str, SourceConfig]) -> int:
     """One problem per recent delivery that failed any rule; one message per contact. Returns messages."""
     d, p = Delivery.__table__, AlertProblem.__table__
-    since = datetime.now() - timedelta(days=LOOKBACK_DAYS)
+    since = ledger.utcnow() - timedelta(days=LOOKBACK_DAYS)  # received_at is naive UTC
     queued = 0
     with warehouse.engine.connect() as conn:
         failed_ids = sa.select(DqResult.__table__.c.delivery_id).where(
