@@ -202,3 +202,23 @@ def test_asset_check_has_one_metadata_entry_per_rule_and_no_values(generated, tm
     for col in ("record_id", "first_name", "last_name", "address", "referral_id"):
         for value in frame[col].dropna().astype(str):
             assert f"'{value}'" not in text and f" {value} " not in text
+
+
+def test_overdue_sensor_alerts_every_contact_of_a_source_never_delivered(
+    monkeypatch, sqlite_url, tmp_path
+) -> None:
+    from assets.definitions import build_definitions
+    from tests.helpers import configure
+
+    configure(monkeypatch, sqlite_url, tmp_path / "landing", tmp_path / "var")
+    monkeypatch.delenv("SAFETYNET_SMTP_HOST", raising=False)
+    defs = build_definitions()
+    sensor = defs.resolve_sensor_def("overdue_sensor")
+    for _ in range(2):  # the second evaluation finds nothing new
+        with dg.build_sensor_context(resources=defs.resources) as ctx:
+            result = sensor(ctx)
+        assert isinstance(result, dg.SkipReason)
+    messages = _eml(tmp_path / "var" / "outbox")
+    expected = sorted(c for s in SOURCES.values() for c in s.contacts)
+    assert sorted(m["To"] for m in messages) == expected
+    assert all("overdue" in m["Subject"] for m in messages)
