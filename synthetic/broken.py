@@ -221,7 +221,7 @@ def xlsx_encrypted(src: Path | None, dest: Path) -> Path:
 class ArrestLogStream(io.RawIOBase):
     """An Oakland PD arrest log of ``rows`` made-up rows (``duplicate_every``: a booking number
     repeated), generated as it is read: a multi-gigabyte delivery for the streaming reader without
-    writing it to disk. ~120 bytes a row: 18 million rows are about 2 GB."""
+    writing it to disk. ~100 bytes a row: 20 million rows are about 2 GB."""
 
     HEADER = (
         "BookingNumber,ORI,ArrestDateTime,FirstName,MiddleName,LastName,AKA,DOB,Sex,Race,"
