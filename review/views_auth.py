@@ -27,7 +27,9 @@ def login():  # noqa: ANN201
 
 
 def _login_page(message: str | None = None, error: str | None = None, status: int = 200):  # noqa: ANN202
-    token = secrets.token_urlsafe(32)  # double-submit CSRF token: there is no session yet
+    # double-submit CSRF token (there is no session yet); kept while the cookie lives, so another
+    # tab or a background request (favicon) loading the login page does not void this form
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     response = render_template("login.html", csrf_token=token, message=message, error=error), status
     from flask import make_response
 
