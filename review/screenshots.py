@@ -16,7 +16,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-
 from review.accounts import create_user
 from review.app import create_app
 from review.queue import QueueFilter, queue_page

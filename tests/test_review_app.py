@@ -4,7 +4,9 @@ the queue, the item page, decisions and undo, the profile, the audit log. SQLite
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,12 +16,22 @@ from review.app import SESSION_COOKIE, create_app
 from review.settings import ReviewSettings
 from review.testing import login_code
 from tests.review_support import MEETING, add_user, build, csrf_of, item_id, login
+from warehouse import Warehouse
 from warehouse.loader import utcnow
 
 
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory) -> Path:
+    """Built once per module; each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp("review") / "template.db"
+    build(f"sqlite:///{path}").dispose()
+    return path
+
+
 @pytest.fixture
-def wh(sqlite_url):
-    warehouse = build(sqlite_url)
+def wh(template_db, tmp_path):
+    shutil.copy(template_db, tmp_path / "warehouse.db")
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'warehouse.db'}")
     yield warehouse
     warehouse.dispose()
 
