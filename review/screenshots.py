@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
             DAGSTER_HOME=str(var / "dagster_home"),
         )
         (var / "dagster_home").mkdir(parents=True)
-        subprocess.run([sys.executable, "-m", "safetynet.cli", "demo"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "safetynet.cli", "demo"], env=env, check=True, capture_output=True
+        )
         app = create_app(url)
         engine = app.config["SAFETYNET_ENGINE"]
         secret = create_user(engine, "coordinator", "coordinator", PASSWORD)

@@ -59,7 +59,11 @@ CLIENT_ROWS = [
         "next_meeting": MEETING.isoformat(),
     },
 ]
-ARREST_ROWS = [*ARRESTS[:2], ARRESTS[3], dict(ARRESTS[1], record_id="B5", first_name="Mari", dob="2010-07-21")]
+ARREST_ROWS = [
+    *ARRESTS[:2],
+    ARRESTS[3],
+    dict(ARRESTS[1], record_id="B5", first_name="Mari", dob="2010-07-21"),
+]
 PROBATION = [
     {
         "record_id": "P1",
@@ -106,7 +110,8 @@ def build(url: str) -> Warehouse:
 def item_id(wh: Warehouse, source: str, record_id: str) -> int:
     with wh.engine.connect() as conn:
         return conn.execute(
-            sa.text("SELECT id FROM review_items WHERE source = :s AND record_id = :r"), {"s": source, "r": record_id}
+            sa.text("SELECT id FROM review_items WHERE source = :s AND record_id = :r"),
+            {"s": source, "r": record_id},
         ).scalar_one()
 
 
@@ -123,5 +128,10 @@ def login(client, name: str, secret: str, code: str | None = None):  # noqa: ANN
     token = csrf_of(client.get("/login").text)
     return client.post(
         "/login",
-        data={"csrf_token": token, "username": name, "password": PASSWORD, "code": code or login_code(secret)},
+        data={
+            "csrf_token": token,
+            "username": name,
+            "password": PASSWORD,
+            "code": code or login_code(secret),
+        },
     )

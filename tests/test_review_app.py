@@ -53,7 +53,9 @@ def coordinator(app, wh):
 
 def audit(wh, where: str = "") -> list[dict]:
     with wh.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(f"SELECT * FROM audit_log {where} ORDER BY id")).mappings()]
+        return [
+            dict(r) for r in conn.execute(sa.text(f"SELECT * FROM audit_log {where} ORDER BY id")).mappings()
+        ]
 
 
 def scalar(wh, sql: str, **params):
@@ -70,7 +72,12 @@ def test_login_needs_password_and_one_time_code_and_locks_after_five_failures(ap
     wrong_code = "000000" if login_code(secret) != "000000" else "111111"
     assert login(client, "cora", secret, code=wrong_code).status_code == 401
     token = csrf_of(client.get("/login").text)
-    bad_pw = {"csrf_token": token, "username": "cora", "password": "wrong-password-x", "code": login_code(secret)}
+    bad_pw = {
+        "csrf_token": token,
+        "username": "cora",
+        "password": "wrong-password-x",
+        "code": login_code(secret),
+    }
     for _ in range(4):
         assert client.post("/login", data=bad_pw).status_code == 401
     assert scalar(wh, "SELECT locked_until FROM review_users WHERE username = 'cora'") is not None
@@ -82,7 +89,9 @@ def test_login_needs_password_and_one_time_code_and_locks_after_five_failures(ap
     assert outcomes == ["bad_credentials"] * 4 + ["locked", "locked"]
     # the lock expires
     with wh.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE review_users SET locked_until = :t"), {"t": utcnow() - timedelta(seconds=1)})
+        conn.execute(
+            sa.text("UPDATE review_users SET locked_until = :t"), {"t": utcnow() - timedelta(seconds=1)}
+        )
     assert login(client, "cora", secret).status_code == 303
     assert client.get("/queue").status_code == 200
 
@@ -124,12 +133,18 @@ def test_forged_and_expired_sessions_are_refused(app, wh, coordinator):
     assert coordinator.get("/queue").status_code == 200
     token = coordinator.get_cookie(SESSION_COOKIE).value
     with wh.engine.begin() as conn:  # 31 minutes without a request
-        conn.execute(sa.text("UPDATE review_sessions SET last_seen_at = :t"), {"t": utcnow() - timedelta(minutes=31)})
+        conn.execute(
+            sa.text("UPDATE review_sessions SET last_seen_at = :t"), {"t": utcnow() - timedelta(minutes=31)}
+        )
     response = coordinator.get("/queue")
     assert response.status_code == 302 and "m=expired" in response.location
     coordinator.set_cookie(SESSION_COOKIE, token)  # the browser dropped it; a copy is replayed
     assert coordinator.get("/queue").status_code == 302  # ended for good, not revived
-    assert [r["outcome"] for r in audit(wh, "WHERE action = 'session_refused'")] == ["unknown", "expired", "ended"]
+    assert [r["outcome"] for r in audit(wh, "WHERE action = 'session_refused'")] == [
+        "unknown",
+        "expired",
+        "ended",
+    ]
 
 
 def test_post_without_the_csrf_token_is_refused(coordinator, wh):
@@ -190,12 +205,17 @@ def test_admin_unlocks_and_exports_one_clients_audit_trail(app, wh, coordinator)
     assert export.status_code == 200 and export.mimetype == "text/csv"
     lines = export.text.strip().splitlines()
     assert lines[0].startswith("id,at,username,action") and any(",view_item," in line for line in lines)
-    assert not any(",view_item," in line for line in admin.post(
-        "/admin/audit/export", data={"csrf_token": token, "client_id": "C1"}
-    ).text.splitlines())
+    assert not any(
+        ",view_item," in line
+        for line in admin.post(
+            "/admin/audit/export", data={"csrf_token": token, "client_id": "C1"}
+        ).text.splitlines()
+    )
     with wh.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE review_users SET failed_logins = 5, locked_until = :t WHERE username = 'cora'"),
-                     {"t": utcnow() + timedelta(minutes=10)})
+        conn.execute(
+            sa.text("UPDATE review_users SET failed_logins = 5, locked_until = :t WHERE username = 'cora'"),
+            {"t": utcnow() + timedelta(minutes=10)},
+        )
     assert "locked until" in admin.get("/admin/users").text
     cora = scalar(wh, "SELECT id FROM review_users WHERE username = 'cora'")
     admin.post(f"/admin/users/{cora}/unlock", data={"csrf_token": token})
@@ -216,8 +236,10 @@ def test_audit_log_is_append_only(wh, coordinator):
 def test_queue_puts_the_agenda_first_then_the_biggest_change_and_counts_per_source(coordinator, wh):
     page = coordinator.get("/queue").text
     order = [int(i) for i in re.findall(r'class="item-link" href="/items/(\d+)"', page)]
-    ids = {r: item_id(wh, s, r) for s, r in (("oakland_pd", "B2"), ("oakland_pd", "B4"),
-                                              ("oakland_pd", "B5"), ("probation", "P1"))}
+    ids = {
+        r: item_id(wh, s, r)
+        for s, r in (("oakland_pd", "B2"), ("oakland_pd", "B4"), ("oakland_pd", "B5"), ("probation", "P1"))
+    }
     # B2 and B4 have a candidate on the next meeting's agenda; then P1 (two referrals) before B5 (one arrest)
     assert order[:2] == sorted([ids["B2"], ids["B4"]], key=lambda i: -{ids["B2"]: 0.62, ids["B4"]: 0.70}[i])
     assert order[2:] == [ids["P1"], ids["B5"]]
@@ -271,7 +293,9 @@ def test_decisions_take_effect_at_once_and_undo_puts_things_back(coordinator, wh
     # not this person, other candidates left: the item stays open for C3 only
     b2 = item_id(wh, "oakland_pd", "B2")
     response = _decide(coordinator, b2, "not_this_person")
-    assert response.location.endswith(f"/items/{b2}?done=" + str(scalar(wh, "SELECT max(id) FROM review_decisions")))
+    assert response.location.endswith(
+        f"/items/{b2}?done=" + str(scalar(wh, "SELECT max(id) FROM review_decisions"))
+    )
     assert scalar(wh, "SELECT status FROM review_items WHERE id = :i", i=b2) == "open"
     assert scalar(wh, "SELECT group_concat(client_id) FROM match_links WHERE record_id = 'B2'") == "C3"
     # ... and on the last candidate the row leaves the warehouse
@@ -288,8 +312,11 @@ def test_link_to_another_client_via_search(coordinator, wh):
     page = coordinator.get(f"/items/{b5}").text
     results = coordinator.post(f"/items/{b5}/search", data={"csrf_token": csrf_of(page), "q": "dee"}).text
     assert "Destiny" in results  # found by alias
-    ref = re.search(r'name="client_ref" value="([^"]+)">\s*<input type="hidden" name="decision" value="link_other_client"',
-                    results).group(1)
+    ref = re.search(
+        r'name="client_ref" value="([^"]+)">\s*'
+        r'<input type="hidden" name="decision" value="link_other_client"',
+        results,
+    ).group(1)
     assert _decide(coordinator, b5, "link_other_client", ref=ref).status_code == 303
     got = scalar(wh, "SELECT client_id || ':' || decided_by FROM match_links WHERE record_id = 'B5'")
     assert got == "C4:human"
@@ -305,7 +332,9 @@ def test_a_wrong_auto_match_is_undone_from_the_profile(coordinator, wh):
     profile = coordinator.get(f"/clients/{ref}").text
     assert "PC 647(b)" in profile.replace("PC 647 (b)", "PC 647(b)") or "647" in profile
     link = re.search(r'name="link_id" value="(\d+)"', profile).group(1)
-    response = coordinator.post(f"/clients/{ref}/reject", data={"csrf_token": csrf_of(profile), "link_id": link})
+    response = coordinator.post(
+        f"/clients/{ref}/reject", data={"csrf_token": csrf_of(profile), "link_id": link}
+    )
     assert response.status_code == 303
     after = coordinator.get(response.location).text
     assert "No agency rows linked yet" in after and "Recorded:" in after
@@ -317,7 +346,9 @@ def test_no_client_data_in_any_url(coordinator, wh):
     """Every link, form action and redirect a coordinator meets carries opaque ids only."""
     secrets = ["C1", "C2", "C3", "C4", "B1", "B2", "B4", "B5", "P1", "Maria", "Lopez", "Destiny", "2010"]
     seen: list[str] = []
-    pages = ["/queue"] + [f"/items/{item_id(wh, s, r)}" for s, r in (("oakland_pd", "B2"), ("probation", "P1"))]
+    pages = ["/queue"] + [
+        f"/items/{item_id(wh, s, r)}" for s, r in (("oakland_pd", "B2"), ("probation", "P1"))
+    ]
     for path in pages:
         html = coordinator.get(path).text
         seen += re.findall(r'(?:href|action)="([^"]+)"', html)

@@ -46,7 +46,12 @@ def item_status(wh: Warehouse, record_id: str) -> tuple:
 
 def d(wh: Warehouse, record_id: str, client_id: str, decision: str, source: str = "oakland_pd"):
     return decide(
-        wh.engine, source=source, record_id=record_id, client_id=client_id, decision=decision, decided_by="cora"
+        wh.engine,
+        source=source,
+        record_id=record_id,
+        client_id=client_id,
+        decision=decision,
+        decided_by="cora",
     )
 
 
@@ -111,7 +116,9 @@ def _redeliver(landing: Path, old: str = "20261116", new: str = "20261123") -> N
 
 
 @pytest.mark.slow
-def test_a_nightly_run_after_decisions_keeps_every_decision(monkeypatch, warehouse_url, landing_copy, tmp_path):
+def test_a_nightly_run_after_decisions_keeps_every_decision(
+    monkeypatch, warehouse_url, landing_copy, tmp_path
+):
     from safetynet.commands import sync_until_idle
 
     configure(monkeypatch, warehouse_url, landing_copy, tmp_path / "var")
@@ -122,7 +129,11 @@ def test_a_nightly_run_after_decisions_keeps_every_decision(monkeypatch, warehou
     csv_sources = {p.parent.name for p in landing_copy.rglob("*.csv")}
     items = items[items["source"].isin(csv_sources) & (items["source"] != "safetynet_clients")]
     per_record = links.groupby(["source", "record_id"])["client_id"].apply(list).to_dict()
-    single = [(s, r) for s, r in zip(items["source"], items["record_id"]) if len(per_record[(s, r)]) == 1]
+    single = [
+        (s, r)
+        for s, r in zip(items["source"], items["record_id"], strict=True)
+        if len(per_record[(s, r)]) == 1
+    ]
     assert len(single) >= 4, "the generated data should leave a few review items"
     (s1, r1), (s2, r2), (s3, r3), (s4, r4) = single[:4]
     other = next(c for c in table(warehouse_url, "clients")["client_id"] if c != per_record[(s3, r3)][0])
@@ -141,9 +152,13 @@ def test_a_nightly_run_after_decisions_keeps_every_decision(monkeypatch, warehou
     assert table(warehouse_url, "deliveries")["file_name"].str.contains("20261123").sum() >= 4
 
     after = table(warehouse_url, "match_links")
+
     def pairs(source, record):  # noqa: E306
         rows = after[(after["source"] == source) & (after["record_id"] == record)]
-        return {(c, dec, by) for c, dec, by in zip(rows["client_id"], rows["decision"], rows["decided_by"])}
+        return {
+            (c, dec, by)
+            for c, dec, by in zip(rows["client_id"], rows["decision"], rows["decided_by"], strict=True)
+        }
 
     assert pairs(s1, r1) == {(per_record[(s1, r1)][0], "match", "human")}
     assert pairs(s2, r2) == set()  # ruled out: the row came again and was not kept
