@@ -16,15 +16,20 @@ from pathlib import Path
 
 import pyotp
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = Path(os.environ.get("SAFETYNET_CHROMIUM", "/usr/bin/chromium"))
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:  # the tests' output stays readable
+        pass
 
 
 @contextmanager
 def serve(app: Flask, host: str = "127.0.0.1") -> Iterator[str]:
     """Yield the base URL of ``app`` served on a free port; stopped on exit."""
-    server = make_server(host, 0, app, threaded=True)
+    server = make_server(host, 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
