@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
 
 from review import accounts, audit
+from review.queue import QueueOrder
 from review.settings import ReviewSettings
 from warehouse.db import make_engine, resolve_url, write_transaction
 
@@ -38,6 +39,7 @@ def create_app(warehouse_url: str | None = None, settings: ReviewSettings | None
     app = Flask(__name__)
     app.config["SAFETYNET_SETTINGS"] = settings or ReviewSettings.from_env()
     app.config["SAFETYNET_ENGINE"] = make_engine(resolve_url(warehouse_url))
+    app.config["SAFETYNET_QUEUE_ORDER"] = QueueOrder()
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # forms only
     app.jinja_env.globals.update(MESSAGES=MESSAGES)
     app.jinja_env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.1f}%"
@@ -72,6 +74,12 @@ def engine() -> sa.Engine:
     return current_app.config["SAFETYNET_ENGINE"]
 
 
+def queue_order() -> QueueOrder:
+    from flask import current_app
+
+    return current_app.config["SAFETYNET_QUEUE_ORDER"]
+
+
 def settings() -> ReviewSettings:
     from flask import current_app
 
@@ -80,16 +88,21 @@ def settings() -> ReviewSettings:
 
 def log(action: str, outcome: str = "ok", **kw: Any) -> None:
     """One audit entry for the current user and request, in its own transaction."""
-    user = getattr(g, "user", None)
     with write_transaction(engine()) as conn:
-        audit.record(
-            conn,
-            username=kw.pop("username", user.username if user else None),
-            action=action,
-            outcome=outcome,
-            remote_addr=request.remote_addr,
-            **kw,
-        )
+        audit_in(conn, action, outcome, **kw)
+
+
+def audit_in(conn: sa.Connection, action: str, outcome: str = "ok", **kw: Any) -> None:
+    """One audit entry for the current user and request, in the caller's transaction."""
+    user = getattr(g, "user", None)
+    audit.record(
+        conn,
+        username=kw.pop("username", user.username if user else None),
+        action=action,
+        outcome=outcome,
+        remote_addr=request.remote_addr,
+        **kw,
+    )
 
 
 def _require_session() -> Response | None:

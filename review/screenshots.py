@@ -18,7 +18,7 @@ from pathlib import Path
 
 from review.accounts import create_user
 from review.app import create_app
-from review.queue import QueueFilter, queue_page
+from review.queue import QueueFilter, QueueOrder, queue_page
 from review.testing import launch_chromium, login_code, serve
 
 PASSWORD = "screenshot-password-1"
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = app.config["SAFETYNET_ENGINE"]
         secret = create_user(engine, "coordinator", "coordinator", PASSWORD)
         with engine.connect() as conn:
-            rows = queue_page(conn, QueueFilter()).rows
+            rows = queue_page(conn, QueueOrder(), QueueFilter()).rows
         # an item with more than one candidate shows the most of the page
         item = next((r for r in rows if r["candidates"] > 1 and r["facts"] > 0), rows[0])
         from playwright.sync_api import sync_playwright

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from review import accounts, queue
-from review.app import engine, log, parse_date, requires, settings
+from review.app import audit_in, engine, log, parse_date, queue_order, requires, settings
 from review.item import ITEMS, item_view
 from review.profile import client_for_ref, profile, refs_for, search_clients
 from review.sources import agency_names
@@ -34,7 +34,9 @@ def queue_view():  # noqa: ANN201
     )
     page = request.args.get("page", "1")
     with engine().connect() as conn:
-        result = queue.queue_page(conn, flt, int(page) if page.isdigit() else 1, settings().page_size)
+        result = queue.queue_page(
+            conn, queue_order(), flt, int(page) if page.isdigit() else 1, settings().page_size
+        )
     filters = {k: request.args[k] for k in ("source", "from", "to") if request.args.get(k)}
     return render_template(
         "queue.html",
@@ -104,6 +106,18 @@ def decide(item_id: int):  # noqa: ANN201
     if client_id is None:
         abort(400, "Choose a client first.")
     note = request.form.get("note", "").strip()[:2000] or None
+
+    def audited(conn, outcome: decisions.Outcome) -> None:  # noqa: ANN001 (same transaction)
+        audit_in(
+            conn,
+            "decision",
+            subject_type="review_item",
+            subject_id=item_id,
+            clients=[client_id, *outcome.clients],
+            detail=f"{decision}; decision {outcome.decision_id}; item {outcome.item_status or 'none'}"
+            + ("; row left the warehouse" if outcome.purged else ""),
+        )
+
     try:
         outcome = decisions.decide(
             engine(),
@@ -113,18 +127,11 @@ def decide(item_id: int):  # noqa: ANN201
             decision=decision,
             decided_by=g.user.username,
             note=note,
+            also=audited,
         )
     except WarehouseError as exc:
         log("decision", outcome="failed", subject_type="review_item", subject_id=item_id, clients=[client_id])
         abort(400, str(exc))
-    log(
-        "decision",
-        subject_type="review_item",
-        subject_id=item_id,
-        clients=[client_id, *outcome.clients],
-        detail=f"{decision}; decision {outcome.decision_id}; item {outcome.item_status or 'none'}"
-        + ("; row left the warehouse" if outcome.purged else ""),
-    )
     if outcome.item_status == "open":  # other candidates remain: stay on this item
         return redirect(url_for("review.item", item_id=item_id, done=outcome.decision_id), code=303)
     return _to_next(item_id, done=outcome.decision_id)
@@ -141,7 +148,9 @@ def skip(item_id: int):  # noqa: ANN201
 
 def _to_next(item_id: int, skipped: tuple[int, ...] | None = None, **args: object):  # noqa: ANN202
     with engine().connect() as conn:
-        nxt = queue.next_item(conn, after=item_id, skipped=g.session.skipped if skipped is None else skipped)
+        nxt = queue.next_item(
+            conn, queue_order(), after=item_id, skipped=g.session.skipped if skipped is None else skipped
+        )
     if nxt is None:
         return redirect(url_for("review.queue_view", **args), code=303)
     return redirect(url_for("review.item", item_id=nxt, **args), code=303)
@@ -171,18 +180,22 @@ def undo():  # noqa: ANN201
         )
     if last is None:
         return redirect(url_for("review.queue_view", m="nothing_to_undo"), code=303)
+
+    def audited(conn, outcome: decisions.Outcome) -> None:  # noqa: ANN001 (same transaction)
+        audit_in(
+            conn,
+            "undo",
+            subject_type="decision",
+            subject_id=last.id,
+            clients=[last.client_id, *outcome.clients],
+            detail=f"item {item_id}; item {outcome.item_status or 'none'}",
+        )
+
     try:
-        outcome = decisions.undo(engine(), last.id, g.user.username)
+        decisions.undo(engine(), last.id, g.user.username, also=audited)
     except WarehouseError as exc:
         log("undo", outcome="refused", subject_type="decision", subject_id=last.id, clients=[last.client_id])
         abort(400, str(exc))
-    log(
-        "undo",
-        subject_type="decision",
-        subject_id=last.id,
-        clients=[last.client_id, *outcome.clients],
-        detail=f"item {item_id}; item {outcome.item_status or 'none'}",
-    )
     back = request.form.get("back")
     if back == "client" and last.client_id:
         with write_transaction(engine()) as conn:
@@ -228,6 +241,18 @@ def reject_link(ref: str):  # noqa: ANN201
         ).first()
     if client_id is None or link is None or link.client_id != client_id:
         abort(404)
+
+    def audited(conn, outcome: decisions.Outcome) -> None:  # noqa: ANN001 (same transaction)
+        audit_in(
+            conn,
+            "decision",
+            subject_type="match_link",
+            subject_id=link_id,
+            clients=[client_id, *outcome.clients],
+            detail=f"not_this_person from the profile; decision {outcome.decision_id}; "
+            f"item {outcome.item_status or 'none'}" + ("; row left the warehouse" if outcome.purged else ""),
+        )
+
     outcome = decisions.decide(
         engine(),
         source=link.source,
@@ -236,14 +261,7 @@ def reject_link(ref: str):  # noqa: ANN201
         decision="not_this_person",
         decided_by=g.user.username,
         note=request.form.get("note", "").strip()[:2000] or None,
-    )
-    log(
-        "decision",
-        subject_type="match_link",
-        subject_id=link_id,
-        clients=[client_id, *outcome.clients],
-        detail=f"not_this_person from the profile; decision {outcome.decision_id}; "
-        f"item {outcome.item_status or 'none'}" + ("; row left the warehouse" if outcome.purged else ""),
+        also=audited,
     )
     return redirect(url_for("review.client", ref=ref, done=outcome.decision_id), code=303)
 

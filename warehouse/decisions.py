@@ -7,7 +7,7 @@ decisions at once, in one transaction; undone decisions (``review_undos``) no lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -184,12 +184,14 @@ def decide(
     decision: str,
     decided_by: str,
     note: str | None = None,
+    also: Callable[[sa.Connection, Outcome], None] | None = None,
 ) -> Outcome:
     """Append one decision and apply it to its record at once, in one transaction.
 
     The record's links as they stood are kept beside the decision (``review_decision_links``) so
     :func:`undo` can put them back. "not this person" with other candidates left keeps the item open
-    for them; on the last candidate the record leaves the warehouse (privacy rule 1).
+    for them; on the last candidate the record leaves the warehouse (privacy rule 1). ``also`` runs
+    in the same transaction (the review app writes its audit entry there: both or neither).
     """
     if decision not in HUMAN_DECISIONS:
         raise WarehouseError("unknown decision")
@@ -222,10 +224,18 @@ def decide(
                 [{"decision_id": decision_id, **{k: link[k] for k in _SNAPSHOT}} for link in links],
             )
         before = {link["client_id"] for link in links if link["decision"] == "match"}
-        return _settle(conn, source, record_id, decision_id, before, now)
+        outcome = _settle(conn, source, record_id, decision_id, before, now)
+        if also is not None:
+            also(conn, outcome)
+        return outcome
 
 
-def undo(engine: sa.Engine, decision_id: int, undone_by: str) -> Outcome:
+def undo(
+    engine: sa.Engine,
+    decision_id: int,
+    undone_by: str,
+    also: Callable[[sa.Connection, Outcome], None] | None = None,
+) -> Outcome:
     """Take a decision back: its record's links return to what they were just before it.
 
     Only the record's latest standing decision can be undone (a later one builds on it). A record
@@ -265,7 +275,10 @@ def undo(engine: sa.Engine, decision_id: int, undone_by: str) -> Outcome:
                     sa.insert(ml),
                     [{**s, "source": source, "record_id": record_id, "updated_at": now} for s in saved],
                 )
-        return _settle(conn, source, record_id, decision_id, before, now)
+        outcome = _settle(conn, source, record_id, decision_id, before, now)
+        if also is not None:
+            also(conn, outcome)
+        return outcome
 
 
 _SNAPSHOT = ("client_id", "score", "decision", "decided_by", "explanation", "delivery_id")
@@ -279,9 +292,8 @@ def _settle(
     stored = _record_links(conn, source, record_id)
     purged = False
     if stored:
-        frame = pd.DataFrame(stored, dtype=object).assign(record_id=record_id)
-        final = final_links(frame, decisions, {record_id})
-        if final.empty:
+        final = _record_final_links(stored, decisions, record_id)
+        if not final:
             purge_records(conn, source=source, record_ids={record_id}, decided={record_id})
             purged = True
         else:
@@ -293,25 +305,58 @@ def _settle(
     return Outcome(decision_id, source, record_id, status, purged, tuple(sorted(before ^ after)))
 
 
+def _record_final_links(stored: list[dict], decisions: pd.DataFrame, record_id: str) -> list[dict]:
+    """``final_links`` for one record, in plain Python (pandas costs tens of ms per call at this size).
+
+    A person's link wins (one human ``match``, the model's score and explanation kept if it had one);
+    otherwise the model's links less the ruled-out pairs, at most one ``match``.
+    """
+    linked, excluded, _ = decision_state(decisions)
+    by_client = {s["client_id"]: s for s in stored}
+    target = linked.get(record_id)
+    if target is not None:
+        known = by_client.get(target, {})
+        return [
+            {
+                "client_id": target,
+                "score": known.get("score"),
+                "explanation": known.get("explanation"),
+                "decision": "match",
+                "decided_by": "human",
+            }
+        ]
+    kept = [
+        s for s in stored if (record_id, s["client_id"]) not in excluded and s["decision"] in KEPT_DECISIONS
+    ]
+    best_match = max(
+        (s for s in kept if s["decision"] == "match"), key=lambda s: s["score"] or 0.0, default=None
+    )
+    return [
+        {
+            "client_id": s["client_id"],
+            "score": s["score"],
+            "explanation": s["explanation"],
+            "decision": "match" if s is best_match else "review",
+            "decided_by": "model",
+        }
+        for s in kept
+    ]
+
+
 def _write_record_links(
-    conn: sa.Connection, source: str, record_id: str, final: pd.DataFrame, stored: list[dict], now: datetime
+    conn: sa.Connection, source: str, record_id: str, final: list[dict], stored: list[dict], now: datetime
 ) -> None:
     ml = MatchLink.__table__
     by_client = {s["client_id"]: s for s in stored}
     latest = max(int(s["delivery_id"]) for s in stored)
-    wanted = set(final["client_id"])
+    wanted = {link["client_id"] for link in final}
     gone = [c for c in by_client if c not in wanted]
     if gone:
         conn.execute(
             sa.delete(ml).where(ml.c.source == source, ml.c.record_id == record_id, ml.c.client_id.in_(gone))
         )
-    for link in final.to_dict("records"):
-        values = {
-            "score": None if pd.isna(link["score"]) else float(link["score"]),
-            "decision": link["decision"],
-            "decided_by": link["decided_by"],
-            "explanation": None if pd.isna(link["explanation"]) else link["explanation"],
-        }
+    for link in final:
+        values = {k: link[k] for k in ("score", "decision", "decided_by", "explanation")}
         old = by_client.get(link["client_id"])
         if old is None:
             conn.execute(
