@@ -162,35 +162,39 @@ def start_session(conn: sa.Connection, user: User) -> tuple[str, str]:
 
 
 def load_session(
-    conn: sa.Connection, settings: ReviewSettings, token: str | None
+    engine: sa.Engine, settings: ReviewSettings, token: str | None
 ) -> tuple[Session | None, str]:
-    """The live session behind a cookie, or (None, why): ``none``, ``unknown``, ``ended``, ``expired``."""
+    """The live session behind a cookie, or (None, why): ``none``, ``unknown``, ``ended``, ``expired``.
+
+    A read, except when the session expires or its last use is due to be written (every 15 s), so
+    requests do not queue behind one another for the write lock.
+    """
     if not token:
         return None, "none"
     now = utcnow()
-    row = (
-        conn.execute(
-            sa.select(SESSIONS, USERS.c.username, USERS.c.role, USERS.c.active)
-            .join(USERS, USERS.c.id == SESSIONS.c.user_id)
-            .where(SESSIONS.c.token_hash == _hash(token))
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                sa.select(SESSIONS, USERS.c.username, USERS.c.role, USERS.c.active)
+                .join(USERS, USERS.c.id == SESSIONS.c.user_id)
+                .where(SESSIONS.c.token_hash == _hash(token))
+            )
+            .mappings()
+            .first()
         )
-        .mappings()
-        .first()
-    )
     if row is None:
         return None, "unknown"
     if row["ended_at"] is not None or not row["active"]:
         return None, "ended"
+    this = SESSIONS.c.token_hash == row["token_hash"]
     idle = now - row["last_seen_at"] > timedelta(minutes=settings.idle_minutes)
     if idle or now - row["created_at"] > timedelta(hours=settings.absolute_hours):
-        conn.execute(
-            sa.update(SESSIONS).where(SESSIONS.c.token_hash == row["token_hash"]).values(ended_at=now)
-        )
+        with write_transaction(engine) as conn:
+            conn.execute(sa.update(SESSIONS).where(this).values(ended_at=now))
         return None, "expired"
     if now - row["last_seen_at"] > TOUCH_EVERY:
-        conn.execute(
-            sa.update(SESSIONS).where(SESSIONS.c.token_hash == row["token_hash"]).values(last_seen_at=now)
-        )
+        with write_transaction(engine) as conn:
+            conn.execute(sa.update(SESSIONS).where(this).values(last_seen_at=now))
     user = User(row["user_id"], row["username"], row["role"])
     return Session(row["token_hash"], user, row["csrf_token"], tuple(row["skipped"] or ())), "ok"
 

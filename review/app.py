@@ -110,8 +110,7 @@ def _require_session() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = request.cookies.get(SESSION_COOKIE)
-    with write_transaction(engine()) as conn:
-        session, why = accounts.load_session(conn, settings(), token)
+    session, why = accounts.load_session(engine(), settings(), token)
     if session is None:
         if why != "none":
             log("session_refused", outcome=why)

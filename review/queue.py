@@ -15,8 +15,9 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from warehouse.frames import chunks
 from warehouse.loader import utcnow
-from warehouse.models import FACT_TABLES, Client, Delivery, MatchLink, ReviewItem
+from warehouse.models import FACT_TABLES, Client, Delivery, MatchLink, ReviewItem, ReviewUndo
 
 ITEMS = ReviewItem.__table__
 LINKS = MatchLink.__table__
@@ -122,10 +123,10 @@ class QueueOrder:
     """The queue's order, computed once and reused until the warehouse changes under it.
 
     Sorting every open item by agenda and size takes a few hundred milliseconds at 10,000 items, and
-    the order only changes when a delivery loads, the client list changes, a new item opens or the
-    day turns: a cheap fingerprint of those is checked on every use. Decisions made meanwhile only
-    close items, so the current open set is intersected with the cached order (and the rows shown are
-    refreshed), instead of sorting again. One instance per app; thread-safe.
+    the order only changes when a delivery loads, the client list changes, a new item opens, a
+    decision is undone or the day turns: a cheap fingerprint of those is checked on every use.
+    Decisions made meanwhile only close items, so the current open set is intersected with the cached
+    order (and the rows shown are refreshed), instead of sorting again. One per app; thread-safe.
     """
 
     def __init__(self) -> None:
@@ -136,26 +137,36 @@ class QueueOrder:
 
     @staticmethod
     def _fingerprint(conn: sa.Connection) -> tuple:
-        d = Delivery.__table__
+        d, undos = Delivery.__table__, ReviewUndo.__table__
         loads = conn.execute(sa.select(sa.func.max(d.c.id), sa.func.max(d.c.loaded_at))).one()
         newest_item = conn.execute(sa.select(sa.func.max(ITEMS.c.id))).scalar_one()
-        return (*loads, newest_item, utcnow().date())
+        # an undo is the one way an old, closed item opens again between loads
+        undone = conn.execute(sa.select(sa.func.count()).select_from(undos)).scalar_one()
+        return (*loads, newest_item, undone, utcnow().date())
 
     def ordered(self, conn: sa.Connection) -> tuple[list[dict], date | None]:
-        """Every open item in queue order (id, source, opened_at), and the next meeting's date."""
+        """Every item that was open when the order was computed, in queue order (id, source,
+        opened_at; some may be closed since), and the next meeting's date."""
         key = self._fingerprint(conn)
-        open_now = set(conn.execute(sa.select(ITEMS.c.id).where(ITEMS.c.status == "open")).scalars())
         with self._lock:
-            known = {r["id"] for r in self._rows}
-            if key != self._key or not open_now <= known:  # new items (or an undo re-opened an old one)
+            if key != self._key:
                 self._meeting = next_meeting(conn)
                 stmt = _ordered(QueueFilter(), self._meeting).with_only_columns(
                     ITEMS.c.id, ITEMS.c.source, ITEMS.c.opened_at
                 )
                 self._rows = [dict(r) for r in conn.execute(stmt).mappings()]
                 self._key = key
-            rows, meeting = self._rows, self._meeting
-        return [r for r in rows if r["id"] in open_now], meeting
+            return self._rows, self._meeting
+
+
+def open_ids(conn: sa.Connection) -> set[int]:
+    """Ids of the open items, through the driver's cursor (10,000 rows without per-row objects)."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute("SELECT id FROM review_items WHERE status = 'open'")
+        return {i for (i,) in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 def _matches(row: dict, flt: QueueFilter) -> bool:
@@ -170,7 +181,9 @@ def _matches(row: dict, flt: QueueFilter) -> bool:
 def queue_page(
     conn: sa.Connection, order: QueueOrder, flt: QueueFilter, page: int = 1, page_size: int = 50
 ) -> QueuePage:
-    ordered, meeting = order.ordered(conn)
+    cached, meeting = order.ordered(conn)
+    now_open = open_ids(conn)
+    ordered = [r for r in cached if r["id"] in now_open]
     counts: dict[str, int] = {}
     for r in ordered:
         counts[r["source"]] = counts.get(r["source"], 0) + 1
@@ -197,10 +210,26 @@ def next_item(
 ) -> int | None:
     """The first open item in queue order other than ``after`` and this session's skipped ones;
     skipped items come back once nothing else is left."""
-    ordered, _ = order.ordered(conn)
+    cached, _ = order.ordered(conn)
     excluded = {after, *skipped}
-    for r in ordered:
-        if r["id"] not in excluded:
-            return r["id"]
-    open_ids = {r["id"] for r in ordered}
-    return next((i for i in skipped if i != after and i in open_ids), None)
+    candidates = [r["id"] for r in cached if r["id"] not in excluded]
+    for batch in chunks(candidates, 100):  # the first open one, without reading every status
+        still_open = set(
+            conn.execute(
+                sa.select(ITEMS.c.id).where(ITEMS.c.id.in_(batch), ITEMS.c.status == "open")
+            ).scalars()
+        )
+        for item_id in batch:
+            if item_id in still_open:
+                return item_id
+    back = [i for i in skipped if i != after]
+    still_open = (
+        set(
+            conn.execute(
+                sa.select(ITEMS.c.id).where(ITEMS.c.id.in_(back), ITEMS.c.status == "open")
+            ).scalars()
+        )
+        if back
+        else set()
+    )
+    return next((i for i in back if i in still_open), None)
