@@ -11,7 +11,7 @@ in as a coordinator, so session checks, CSRF checks and audit writes are all inc
   and, separately, POST + GET of the next item page as the browser does it.
 
 Targets (issue 5): p95 of queue and item pages < 150 ms, decision round trip < 100 ms.
-Without a URL it uses a temporary SQLite file.
+Without a URL it uses a temporary SQLite file; with a PostgreSQL URL, a fresh database on that server.
 """
 
 from __future__ import annotations
@@ -23,11 +23,15 @@ import random
 import re
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from expectations.report import ValidationReport
 from integrations.extract import Extract
@@ -258,15 +262,36 @@ def run(url: str, clients: int, items: int, requests: int) -> dict[str, dict[str
     }
 
 
+@contextmanager
+def scratch_database(server_url: str | None, tmp: Path) -> Iterator[str]:
+    """A temporary SQLite file, or a fresh database on the given PostgreSQL server (dropped after)."""
+    if not server_url:
+        yield f"sqlite:///{tmp / 'warehouse.db'}"
+        return
+    name = f"safetynet_review_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url", nargs="?", help="warehouse URL (default: a temporary SQLite file)")
+    parser.add_argument(
+        "url",
+        nargs="?",
+        help="a PostgreSQL server URL: the run uses a fresh database there (default: SQLite)",
+    )
     parser.add_argument("--clients", type=int, default=50_000)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite:///{Path(tmp) / 'warehouse.db'}"
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.url, Path(tmp)) as url:
         numbers = run(url, args.clients, args.items, args.requests)
     print(f"{'what':<24} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, s in numbers.items():
