@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from integrations.kinds import KINDS
+from review.sources import source_kinds
+from warehouse.db import write_transaction
 from warehouse.models import (
     CLIENT_CHILDREN,
     FACT_TABLES,
@@ -108,10 +110,17 @@ def client_row(conn: sa.Connection, client_id: str) -> dict | None:
 def record_facts(conn: sa.Connection, pairs: list[tuple[str, str]]) -> list[FactTable]:
     """The fact rows of these (source, record_id) agency rows, per fact table, newest first,
     each with ``source``, ``record_id`` and ``as_of`` (the delivery date that last changed it)."""
-    tables = []
+    tables: list[FactTable] = []
     if not pairs:
         return tables
+    kinds = source_kinds()
+    wanted = {kinds.get(source) for source, _ in pairs}
+    names = (
+        {t.name for k in wanted for t in KINDS[k].tables} if None not in wanted else set(FACT_TABLES)
+    )  # only the fact tables these sources' kinds have (a source missing from the config: all)
     for name, cols in _spec_columns().items():
+        if name not in names:
+            continue
         t = FACT_TABLES[name]
         stmt = (
             sa.select(t, DELIVERIES.c.delivered_on.label("as_of"))
@@ -181,7 +190,11 @@ def profile(conn: sa.Connection, client_id: str) -> Profile | None:
 
 
 def refs_for(conn: sa.Connection, client_ids: list[str]) -> dict[str, str]:
-    """client id -> its opaque URL reference, created on first use (random, never derived from the id)."""
+    """client id -> its opaque URL reference (random, never derived from the id).
+
+    Read on ``conn``; the few missing ones are created in a short write transaction of their own,
+    so a page view is not a write transaction (on SQLite that would queue every view behind writers).
+    """
     ids = sorted(set(client_ids))
     if not ids:
         return {}
@@ -189,13 +202,16 @@ def refs_for(conn: sa.Connection, client_ids: list[str]) -> dict[str, str]:
     missing = [c for c in ids if c not in found]
     if missing:
         insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        conn.execute(
-            insert(REFS).on_conflict_do_nothing(),
-            [{"client_id": c, "ref": secrets.token_urlsafe(12)} for c in missing],
-        )
-        found = dict(
-            conn.execute(sa.select(REFS.c.client_id, REFS.c.ref).where(REFS.c.client_id.in_(ids))).all()
-        )
+        with write_transaction(conn.engine) as writer:
+            writer.execute(
+                insert(REFS).on_conflict_do_nothing(),
+                [{"client_id": c, "ref": secrets.token_urlsafe(12)} for c in missing],
+            )
+            found.update(
+                writer.execute(
+                    sa.select(REFS.c.client_id, REFS.c.ref).where(REFS.c.client_id.in_(missing))
+                ).all()
+            )
     return found
 
 

@@ -52,7 +52,7 @@ def queue_view():  # noqa: ANN201
 @bp.get("/items/<int:item_id>")
 @requires(COORDINATOR)
 def item(item_id: int, search: dict | None = None):  # noqa: ANN201
-    with write_transaction(engine()) as conn:  # writes: opaque client refs made on first use
+    with engine().connect() as conn:
         view = item_view(conn, item_id, request.args.get("c"), refs_for)
         if view is None:
             abort(404)
@@ -198,7 +198,7 @@ def undo():  # noqa: ANN201
         abort(400, str(exc))
     back = request.form.get("back")
     if back == "client" and last.client_id:
-        with write_transaction(engine()) as conn:
+        with engine().connect() as conn:
             ref = refs_for(conn, [last.client_id])[last.client_id]
         return redirect(url_for("review.client", ref=ref, m="undone"), code=303)
     if item_id is None:
@@ -209,7 +209,7 @@ def undo():  # noqa: ANN201
 @bp.get("/clients/<ref>")
 @requires(COORDINATOR)
 def client(ref: str):  # noqa: ANN201
-    with write_transaction(engine()) as conn:
+    with engine().connect() as conn:
         client_id = client_for_ref(conn, ref)
         prof = profile(conn, client_id) if client_id else None
     if prof is None:
