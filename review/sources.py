@@ -1,4 +1,4 @@
-"""Agency names per source, from config/sources.yaml (the warehouse stores source names only)."""
+"""Agency names and kinds per source, from config/sources.yaml (the warehouse stores source names only)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,18 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=1)
+def _sources() -> dict:
+    try:
+        from integrations.config import load_sources
+
+        return load_sources()
+    except Exception:  # no config here: source names shown as they are, every fact table looked at
+        return {}
+
+
 def agency_names() -> dict[str, str]:
-    try:
-        from integrations.config import load_sources
-
-        return {name: s.agency for name, s in load_sources().items()}
-    except Exception:  # no config here: show source names as they are
-        return {}
+    return {name: s.agency for name, s in _sources().items()}
 
 
-@lru_cache(maxsize=1)
 def source_kinds() -> dict[str, str]:
-    try:
-        from integrations.config import load_sources
-
-        return {name: s.kind for name, s in load_sources().items()}
-    except Exception:  # no config here: every fact table is looked at
-        return {}
+    return {name: s.kind for name, s in _sources().items()}

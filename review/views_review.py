@@ -107,17 +107,7 @@ def decide(item_id: int):  # noqa: ANN201
         abort(400, "Choose a client first.")
     note = request.form.get("note", "").strip()[:2000] or None
 
-    def audited(conn, outcome: decisions.Outcome) -> None:  # noqa: ANN001 (same transaction)
-        audit_in(
-            conn,
-            "decision",
-            subject_type="review_item",
-            subject_id=item_id,
-            clients=[client_id, *outcome.clients],
-            detail=f"{decision}; decision {outcome.decision_id}; item {outcome.item_status or 'none'}"
-            + ("; row left the warehouse" if outcome.purged else ""),
-        )
-
+    audited = _decision_audit("review_item", item_id, client_id, decision)
     try:
         outcome = decisions.decide(
             engine(),
@@ -241,18 +231,7 @@ def reject_link(ref: str):  # noqa: ANN201
         ).first()
     if client_id is None or link is None or link.client_id != client_id:
         abort(404)
-
-    def audited(conn, outcome: decisions.Outcome) -> None:  # noqa: ANN001 (same transaction)
-        audit_in(
-            conn,
-            "decision",
-            subject_type="match_link",
-            subject_id=link_id,
-            clients=[client_id, *outcome.clients],
-            detail=f"not_this_person from the profile; decision {outcome.decision_id}; "
-            f"item {outcome.item_status or 'none'}" + ("; row left the warehouse" if outcome.purged else ""),
-        )
-
+    audited = _decision_audit("match_link", link_id, client_id, "not_this_person from the profile")
     outcome = decisions.decide(
         engine(),
         source=link.source,
@@ -264,6 +243,23 @@ def reject_link(ref: str):  # noqa: ANN201
         also=audited,
     )
     return redirect(url_for("review.client", ref=ref, done=outcome.decision_id), code=303)
+
+
+def _decision_audit(subject_type: str, subject_id: object, client_id: str, what: str):  # noqa: ANN202
+    """The audit entry of a decision, written in the decision's own transaction (both or neither)."""
+
+    def audited(conn, outcome: decisions.Outcome) -> None:  # noqa: ANN001
+        audit_in(
+            conn,
+            "decision",
+            subject_type=subject_type,
+            subject_id=subject_id,
+            clients=[client_id, *outcome.clients],
+            detail=f"{what}; decision {outcome.decision_id}; item {outcome.item_status or 'none'}"
+            + ("; row left the warehouse" if outcome.purged else ""),
+        )
+
+    return audited
 
 
 def _done_banner() -> dict | None:
