@@ -364,3 +364,65 @@ def test_security_headers(coordinator):
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def test_users_add_reads_the_password_from_stdin_and_prints_the_totp_secret_once(wh, monkeypatch, capsys):
+    import io
+
+    import pyotp
+
+    from safetynet.cli import main
+
+    monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", wh.url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-enough-password\n"))
+    assert main(["users", "add", "dana", "--role", "admin"]) == 0
+    out = capsys.readouterr().out
+    secret = re.search(r"TOTP secret: ([A-Z2-7]+)", out).group(1)
+    assert f"otpauth://totp/SafetyNet%20review:dana?secret={secret}" in out
+    assert pyotp.TOTP(secret).verify(pyotp.TOTP(secret).now())
+    stored = scalar(wh, "SELECT password_hash FROM review_users WHERE username = 'dana'")
+    assert stored.startswith("$argon2id$") and "a-long-enough-password" not in stored
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "eve", "--role", "analyst"]) == 2
+    assert "at least 12 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-enough-password\n"))
+    assert main(["users", "add", "dana", "--role", "analyst"]) == 2  # taken
+    assert main(["users", "list"]) == 0
+    assert "dana\tadmin\tactive" in capsys.readouterr().out
+
+
+def test_safetynet_review_serves_the_app(wh, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, SAFETYNET_WAREHOUSE_URL=wh.url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "safetynet.cli", "review", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
+                    assert response.status == 200 and b"One-time code" in response.read()
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
