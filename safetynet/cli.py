@@ -1,4 +1,4 @@
-"""The `safetynet` command: generate, demo, sync, status, validate, match.
+"""The `safetynet` command: generate, demo, sync, status, validate, match, users, review.
 
 Every command turns a bad input into one clear line on stderr and exit status 2, never a traceback
 (argparse errors, a missing file, a malformed config). Output carries counts and file names only.
@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--clients", type=Path, required=True)
     match.add_argument("--records", type=Path, required=True)
     match.add_argument("--out", type=Path, required=True)
+
+    from review.commands import add_parsers as add_review_parsers  # users, review
+
+    add_review_parsers(sub)
     return parser
 
 

@@ -172,3 +172,15 @@ def cmd_match(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     print(f"wrote {n} candidate pairs to {args.out}", file=sys.stderr)
     return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from review.commands import cmd_users as run
+
+    return run(args)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from review.commands import cmd_review as run
+
+    return run(args)

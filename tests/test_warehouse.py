@@ -565,9 +565,10 @@ def test_human_decisions_survive_and_win(with_clients: Warehouse) -> None:
         ("B2", "C2", "match", "human"),  # same_person: review became a human match
         ("B5", "C3", "review", "model"),  # not_this_person C2: only that pair dropped
     }
-    assert result.records_matched == 2 and result.review_items_open == 0
-    items = {r["record_id"]: r["status"] for r in rows(wh, "review_items")}
-    assert items == {"B2": "decided", "B5": "decided"}
+    # B5: C2 ruled out, C3 still a candidate: the item stays open for C3 (and only for C3)
+    assert result.records_matched == 2 and result.review_items_open == 1
+    items = {r["record_id"]: (r["status"], r["best_score"]) for r in rows(wh, "review_items")}
+    assert items == {"B2": ("decided", 0.6), "B5": ("open", 0.5)}
     assert rows(wh, "review_decisions") == decisions_before  # append-only, untouched
     human = rows(wh, "match_links", "WHERE record_id = 'B2'")[0]
     assert human["score"] == 0.6  # the model's score for that pair is kept beside the human decision
@@ -581,7 +582,7 @@ def test_human_decisions_survive_and_win(with_clients: Warehouse) -> None:
         ("B5", "C3", "model"),
     }
     assert len(rows(wh, "review_items")) == 2
-    assert rows(wh, "review_items", "WHERE status = 'open'") == []
+    assert [r["record_id"] for r in rows(wh, "review_items", "WHERE status = 'open'")] == ["B5"]
 
 
 def test_not_this_person_on_the_only_candidate_removes_the_record(with_clients: Warehouse) -> None:

@@ -26,7 +26,7 @@ from integrations.kinds import PERSON_COLUMNS
 from warehouse import facts
 from warehouse.clients import read_clients_frame, write_clients
 from warehouse.db import SQLITE_BEGIN, is_sqlite, make_engine, resolve_url, write_transaction
-from warehouse.decisions import decision_state, final_links
+from warehouse.decisions import decision_state, effective_decisions, final_links
 from warehouse.errors import WarehouseError
 from warehouse.frames import chunks, columns, ids
 from warehouse.models import (
@@ -422,7 +422,7 @@ class Warehouse:
                 for src in sources:
                     decisions = self._decisions(conn, src)
                     seen += self._reapply_decisions(conn, src, decisions, skip=set(), now=now)
-                    self._close_decided_items(conn, src, decision_state(decisions)[2])
+                    self._close_decided_items(conn, src, decisions)
         log.info("review decisions applied to %d stored records", seen)
         return seen
 
@@ -470,12 +470,30 @@ class Warehouse:
         return len(record_ids)
 
     @staticmethod
-    def _close_decided_items(conn: sa.Connection, source: str, decided_at: dict) -> None:
-        ri = ReviewItem.__table__
-        open_items = conn.execute(
-            sa.select(ri.c.id, ri.c.record_id).where(ri.c.source == source, ri.c.status == "open")
-        ).all()
-        closed = [{"item_id": i, "at": decided_at[r]} for i, r in open_items if r in decided_at]
+    def _close_decided_items(conn: sa.Connection, source: str, decisions: pd.DataFrame) -> None:
+        """Close the open items a person settled: linked to a client, or every candidate ruled out.
+
+        "not this person" while other candidates remain leaves the item open for them.
+        """
+        ri, ml = ReviewItem.__table__, MatchLink.__table__
+        linked, _, decided_at = decision_state(decisions)
+        open_items = [
+            (i, r)
+            for i, r in conn.execute(
+                sa.select(ri.c.id, ri.c.record_id).where(ri.c.source == source, ri.c.status == "open")
+            )
+            if r in decided_at
+        ]
+        pending: set[str] = set()
+        for batch in chunks(sorted({r for _, r in open_items} - set(linked))):
+            pending.update(
+                conn.execute(
+                    sa.select(ml.c.record_id).where(
+                        ml.c.source == source, ml.c.record_id.in_(batch), ml.c.decision == "review"
+                    )
+                ).scalars()
+            )
+        closed = [{"item_id": i, "at": decided_at[r]} for i, r in open_items if r not in pending]
         if closed:
             conn.execute(
                 sa.update(ri)
@@ -486,17 +504,7 @@ class Warehouse:
 
     @staticmethod
     def _decisions(conn: sa.Connection, source: str) -> pd.DataFrame:
-        rd = ReviewDecision.__table__
-        rows = conn.execute(
-            sa.select(rd.c.id, rd.c.record_id, rd.c.client_id, rd.c.decision, rd.c.decided_at).where(
-                rd.c.source == source
-            )
-        ).all()
-        return pd.DataFrame(
-            [tuple(r) for r in rows],
-            columns=["id", "record_id", "client_id", "decision", "decided_at"],
-            dtype=object,
-        )
+        return effective_decisions(conn, source)
 
     @staticmethod
     def _check_clients_exist(conn: sa.Connection, delivery_id: int, client_ids: set[str]) -> None:
@@ -577,12 +585,14 @@ class Warehouse:
         Returns (items opened now, items open for this delivery's records after the load).
         """
         ri = ReviewItem.__table__
-        _, _, decided_at = decision_state(decisions)
+        linked, _, decided_at = decision_state(decisions)
         has_match = set(final.loc[final["decision"] == "match", "record_id"])
+        # a record a person linked is settled; one with some candidates ruled out is still asked
+        # about the others (never about a ruled-out pair: final_links dropped those)
         review = final[
             (final["decision"] == "review")
             & ~final["record_id"].isin(has_match)
-            & ~final["record_id"].isin(list(decided_at))
+            & ~final["record_id"].isin(list(linked))
         ]
         best = review.groupby("record_id")["score"].max()
         existing = {
@@ -609,20 +619,26 @@ class Warehouse:
         still_open = [
             {"item_id": existing[rec][0], "score": None if pd.isna(score) else float(score)}
             for rec, score in best.items()
-            if rec in existing and existing[rec][1] == "open"
+            if rec in existing
         ]
         if still_open:
+            # also re-opens a decided item whose decision was undone, or whose record got a new candidate
             conn.execute(
                 sa.update(ri)
                 .where(
                     ri.c.id == sa.bindparam("item_id"),
-                    ri.c.best_score.is_distinct_from(sa.bindparam("score")),
+                    sa.or_(
+                        ri.c.best_score.is_distinct_from(sa.bindparam("score")),
+                        ri.c.status != "open",
+                    ),
                 )
-                .values(best_score=sa.bindparam("score"), delivery_id=delivery_id),
+                .values(
+                    best_score=sa.bindparam("score"), delivery_id=delivery_id, status="open", decided_at=None
+                ),
                 still_open,
             )
-        # open items a person has decided (of any record of the source): closed, not deleted
-        Warehouse._close_decided_items(conn, source, decided_at)
+        # open items a person has settled (of any record of the source): closed, not deleted
+        Warehouse._close_decided_items(conn, source, decisions)
         # open items no longer needed (the record now has a match, or no review link at all)
         obsolete = [
             item_id

@@ -372,3 +372,105 @@ class AlertMessage(Base):
     last_error: Mapped[str | None] = mapped_column(sa.String)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+# --- review app: accounts, sessions, audit log, undo (issue 5) -----------------------------------
+
+USER_ROLES = ("coordinator", "analyst", "admin")
+
+
+class ReviewUser(Base):
+    """A review-app account. The password is an argon2 hash; the TOTP secret is the second factor.
+
+    Lockout state lives on the account: ``failed_logins`` counts consecutive failures and
+    ``locked_until`` refuses every login (even a correct one) until it passes.
+    """
+
+    __tablename__ = "review_users"
+    __table_args__ = (sa.UniqueConstraint("username"), _one_of("role", USER_ROLES))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64))
+    role: Mapped[str] = mapped_column(sa.String)
+    password_hash: Mapped[str] = mapped_column(sa.String)
+    totp_secret: Mapped[str] = mapped_column(sa.String)
+    #: the last TOTP time step accepted: a code is good once (no replay within its 30 s window)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.Integer)
+    active: Mapped[bool] = mapped_column(sa.Boolean)
+    failed_logins: Mapped[int] = mapped_column(sa.Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+
+class ReviewSession(Base):
+    """A server-side login session. The cookie holds a random token; only its SHA-256 is stored here,
+    so a copy of the database cannot be replayed as a cookie."""
+
+    __tablename__ = "review_sessions"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("review_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime)  # logout or expiry
+    #: review items this session skipped ("skip for now"), JSON list of item ids
+    skipped: Mapped[list | None] = mapped_column(sa.JSON)
+
+
+class AuditEntry(Base):
+    """Append-only (UPDATE and DELETE are refused by triggers, see migration 0003): who did what, when,
+    to which subject, with which outcome. ``client_ids`` (space-padded, " C1 C2 ") names every client
+    whose data the action showed or changed, for the per-client export."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime)
+    username: Mapped[str | None] = mapped_column(sa.String(64))  # None: no one logged in (forged cookie)
+    action: Mapped[str] = mapped_column(sa.String)
+    subject_type: Mapped[str | None] = mapped_column(sa.String)
+    subject_id: Mapped[str | None] = mapped_column(sa.String)
+    client_ids: Mapped[str | None] = mapped_column(sa.Text)
+    outcome: Mapped[str] = mapped_column(sa.String)
+    detail: Mapped[str | None] = mapped_column(sa.Text)  # never a name, DOB or free text typed by a user
+    remote_addr: Mapped[str | None] = mapped_column(sa.String)
+
+
+class ReviewUndo(Base):
+    """Append-only: a review decision taken back. Replays of ``review_decisions`` skip undone ones."""
+
+    __tablename__ = "review_undos"
+
+    decision_id: Mapped[int] = mapped_column(sa.ForeignKey("review_decisions.id"), primary_key=True)
+    undone_by: Mapped[str] = mapped_column(sa.String)
+    undone_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+
+class ReviewDecisionLink(Base):
+    """The record's links as they stood just before a decision, so an undo can put them back
+    (scores and the matcher's explanations: no person data)."""
+
+    __tablename__ = "review_decision_links"
+
+    decision_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("review_decisions.id"), primary_key=True
+    )
+    client_id: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    decision: Mapped[str] = mapped_column(sa.String)
+    decided_by: Mapped[str] = mapped_column(sa.String)
+    explanation: Mapped[str | None] = mapped_column(sa.Text)
+    delivery_id: Mapped[int] = mapped_column(sa.Integer)
+
+
+class ClientRef(Base):
+    """An opaque, random reference per client for the review app's URLs (no client id in a URL)."""
+
+    __tablename__ = "client_refs"
+    __table_args__ = (sa.UniqueConstraint("ref"),)
+
+    client_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
+    )
+    ref: Mapped[str] = mapped_column(sa.String(32))

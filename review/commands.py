@@ -1,0 +1,82 @@
+"""`safetynet users ...` and `safetynet review`: the review app's commands (registered in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from warehouse import Warehouse
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    users = sub.add_parser("users", help="review-app accounts: add, list")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = users_sub.add_parser(
+        "add", help="add an account; password from stdin; prints the one-time-code (TOTP) secret once"
+    )
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("coordinator", "analyst", "admin"))
+    users_sub.add_parser("list", help="accounts, roles, lock state (no secrets)")
+
+    review = sub.add_parser("review", help="serve the coordinator's review web app")
+    review.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    review.add_argument("--port", type=int, default=8765)
+    review.add_argument("--threads", type=int, default=8, help="worker threads (waitress)")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise ValueError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from review import accounts
+    from safetynet.cli import CommandError
+    from safetynet.settings import warehouse_url
+
+    wh = Warehouse(warehouse_url())
+    try:
+        wh.migrate()
+        if args.users_command == "list":
+            with wh.engine.connect() as conn:
+                for u in accounts.list_users(conn):
+                    state = "inactive" if not u["active"] else "locked" if accounts.locked(u) else "active"
+                    print(f"{u['username']}\t{u['role']}\t{state}")
+            return 0
+        try:
+            password = _read_password()
+            secret = accounts.create_user(wh.engine, args.name, args.role, password)
+        except (accounts.AccountError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        from review.passwords import provisioning_uri
+
+        print(f"user {args.name} added with role {args.role}")
+        print("Add this one-time-code secret to an authenticator app now; it is not shown again.")
+        print(f"TOTP secret: {secret}")
+        print(f"otpauth URI: {provisioning_uri(secret, args.name)}")
+        return 0
+    finally:
+        wh.dispose()
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from review.app import create_app
+    from safetynet.settings import warehouse_display_url, warehouse_url
+
+    wh = Warehouse(warehouse_url())
+    wh.migrate()
+    wh.dispose()
+    app = create_app(warehouse_url())
+    print(
+        f"SafetyNet review on http://{args.host}:{args.port}/ (warehouse {warehouse_display_url()})",
+        flush=True,
+    )
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="safetynet-review")
+    return 0

@@ -1,0 +1,84 @@
+"""Login (password + one-time code, lockout) and logout."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+
+from review import accounts
+from review.app import (
+    HOME,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    cookie_secure,
+    engine,
+    log,
+    settings,
+)
+from warehouse.db import write_transaction
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.get("/login")
+def login():  # noqa: ANN201
+    return _login_page(message=request.args.get("m"))
+
+
+def _login_page(message: str | None = None, error: str | None = None, status: int = 200):  # noqa: ANN202
+    # double-submit CSRF token (there is no session yet); kept while the cookie lives, so another
+    # tab or a background request (favicon) loading the login page does not void this form
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render_template("login.html", csrf_token=token, message=message, error=error), status
+    from flask import make_response
+
+    resp = make_response(response)
+    resp.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=cookie_secure(), path="/login"
+    )
+    return resp
+
+
+@bp.post("/login")
+def login_post():  # noqa: ANN201
+    if not accounts.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), request.form.get("csrf_token")):
+        log("login", outcome="csrf_refused", username=None)
+        return _login_page(error="The form expired. Please try again.", status=400)
+    username = request.form.get("username", "").strip()[:64]
+    with write_transaction(engine()) as conn:
+        result = accounts.authenticate(
+            conn, settings(), username, request.form.get("password", ""), request.form.get("code", "")
+        )
+        token = accounts.start_session(conn, result.user)[0] if result.user else None
+    log("login", outcome=result.outcome, username=username or None)
+    if result.user is None:
+        s = settings()
+        return _login_page(
+            error=(
+                "Login failed: wrong user name, password or one-time code. After "
+                f"{s.max_failed_logins} failed attempts an account is locked for {s.lockout_minutes} minutes."
+            ),
+            status=401,
+        )
+    response = redirect(url_for(HOME[result.user.role]), code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=cookie_secure(), path="/"
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@bp.post("/logout")
+def logout():  # noqa: ANN201
+    with write_transaction(engine()) as conn:
+        accounts.end_session(conn, g.session)
+    log("logout")
+    response = redirect(url_for("auth.login", m="logged_out"), code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@bp.get("/")
+def home():  # noqa: ANN201
+    return redirect(url_for(HOME[g.user.role]))
