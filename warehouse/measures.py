@@ -10,10 +10,10 @@ Inputs are ``profiles.Facts`` (every table as of one date, facts of ``match``-li
 | ``school_count`` | distinct (district, school) the client was enrolled at |
 | ``probation_ever`` / ``_current`` | any probation referral / a referral whose status is not ``closed`` |
 | ``probation_status`` | one status over all referrals, by ``PROBATION_STATUS_PRECEDENCE`` |
-| ``probation_custody_ever`` / ``_current`` | a probation placement out of the home (not ``home``); current = started, not ended |
-| ``welfare_custody_ever`` / ``_current`` | a Social Services placement episode (not ``home_of_parent``); current = started, not ended |
+| ``probation_custody_ever`` / ``_current`` | a probation placement not ``home``; current: started, not ended|
+| ``welfare_custody_ever`` / ``_current`` | a welfare placement not ``home_of_parent``; current: as above |
 | ``system_involvement_ever`` / ``_current`` | Probation or Social Services custody (ever / now) |
-| ``arrests`` | bookings; ``arrests_by_agency`` per source; ``charges`` per normalised charge (``PC 647(b)``) |
+| ``arrests`` | bookings; ``arrests_by_agency`` per source; ``charges`` per normalised charge |
 | ``adult_rearrest`` | recidivism: a booking on or after the 18th birthday (DOB from the client list) |
 | ``adult_rearrest_sex_trade`` | such a booking with a PC 647(b) or PC 653.22 charge |
 | ``risk_factors`` | the client list's risk factors, plus ``chronic_absence`` when the school data shows it |

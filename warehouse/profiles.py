@@ -201,7 +201,7 @@ class Profile:
 
 
 def client_profile(engine: sa.Engine, client_id: str, as_of: date) -> Profile | None:
-    """One client's profile as of ``as_of``: the list's data then, facts, measures; None if not on the list."""
+    """One client's profile as of ``as_of`` (list data, facts, measures); None if not on the list."""
     from warehouse.measures import client_measures
 
     facts = facts_as_of(engine, as_of, [client_id])
