@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--clients", type=Path, required=True)
     match.add_argument("--records", type=Path, required=True)
     match.add_argument("--out", type=Path, required=True)
+
+    from packets.cli import add_parser as add_packet  # issue 6: packets, report, seal
+    from reports.cli import add_parser as add_report
+    from safetynet.seal import add_parser as add_seal
+
+    for add in (add_packet, add_report, add_seal):
+        add(sub)
     return parser
 
 

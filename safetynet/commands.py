@@ -164,3 +164,21 @@ def cmd_match(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     print(f"wrote {n} candidate pairs to {args.out}", file=sys.stderr)
     return 0
+
+
+def cmd_seal(args: argparse.Namespace) -> int:
+    from safetynet.seal import cmd_seal as run
+
+    return run(args)
+
+
+def cmd_packet(args: argparse.Namespace) -> int:
+    from packets.cli import cmd_packet as run
+
+    return run(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.cli import cmd_report as run
+
+    return run(args)
