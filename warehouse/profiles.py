@@ -91,15 +91,18 @@ def _typed(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def _pick_versions(versions: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Per (table, source, key): the version in force on ``as_of``, else the earliest later one."""
+def _pick_versions(versions: pd.DataFrame, as_of: date, known_only: bool = False) -> pd.DataFrame:
+    """Per (table, source, key): the version in force on ``as_of``, else the earliest later one.
+
+    ``known_only``: only what had been delivered by ``as_of`` (no later versions).
+    """
     if versions.empty:
         return versions
     vf = pd.to_datetime(versions["valid_from"])
     vt = pd.to_datetime(versions["valid_to"])
     day = pd.Timestamp(as_of)
     in_force = (vf <= day) & (vt.isna() | (vt > day))
-    later = vf > day
+    later = (vf > day) & (not known_only)
     versions = versions.assign(_rank=in_force.map({True: 0, False: 1}), _vf=vf)
     versions = versions[in_force | later]
     versions = versions.sort_values(["_rank", "_vf"]).drop_duplicates(["table_name", "source", "fact_key"])
@@ -146,8 +149,14 @@ def _frame(name: str, picked: pd.DataFrame, client_of: pd.DataFrame | None) -> p
     return frame[[*META, *types]].reset_index(drop=True)
 
 
-def facts_as_of(engine: sa.Engine, as_of: date, client_ids: list[str] | None = None) -> Facts:
-    """Every client's facts as of ``as_of`` (optionally only ``client_ids``)."""
+def facts_as_of(
+    engine: sa.Engine, as_of: date, client_ids: list[str] | None = None, known_only: bool = False
+) -> Facts:
+    """Every client's facts as of ``as_of`` (optionally only ``client_ids``).
+
+    ``known_only``: what the warehouse knew on ``as_of`` (versions delivered by then), for "what
+    changed since the last meeting"; by default also facts delivered later about earlier events.
+    """
     fv = FactVersion.__table__
     ml = MatchLink.__table__
     with engine.connect() as conn:
@@ -178,7 +187,7 @@ def facts_as_of(engine: sa.Engine, as_of: date, client_ids: list[str] | None = N
     versions = (
         pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
     )
-    picked = _pick_versions(versions, as_of)
+    picked = _pick_versions(versions, as_of, known_only)
     facts = Facts(as_of)
     clients = _frame("clients", picked, None)
     referred = clients["referral_date"]
