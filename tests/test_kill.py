@@ -79,7 +79,7 @@ def _child(url: str, delivery_id: int, extract, links, kill_at: int | None) -> N
 
 
 def _prepare(url: str, generated) -> tuple[int, object, object]:  # noqa: ANN001
-    """Clients, an arrest log and review decisions loaded; the Social Services delivery recorded, not loaded."""
+    """Clients, an arrest log and review decisions loaded; the Social Services delivery recorded only."""
     sources = load_sources()
     wh = Warehouse(url)
     wh.migrate()

@@ -72,69 +72,108 @@ def _lists(value: object) -> list[str]:
     return [v for v in str(value).split("|") if v] if isinstance(value, str) else []
 
 
+def _adult_from(dob: pd.Series) -> pd.Series:
+    """The 18th birthday of each date of birth (29 February -> 1 March), vectorised."""
+    dob = pd.to_datetime(dob)
+    out = dob + pd.DateOffset(years=18)
+    leap = (dob.dt.month == 2) & (dob.dt.day == 29)
+    return out.where(~leap, out + pd.Timedelta(days=1))
+
+
+def _per_client(values: pd.Series, ids: pd.Index, fill: object) -> pd.Series:
+    return (
+        values.reindex(ids).where(values.reindex(ids).notna(), fill)
+        if len(values)
+        else pd.Series(fill, index=ids)
+    )
+
+
 def client_measures(facts: Facts) -> dict[str, dict]:
-    """client_id -> measures (see the module docstring) for every client on the list as of the date."""
+    """client_id -> measures (see the module docstring) for every client on the list as of the date.
+
+    Vectorised over all clients at once (50,000 clients in seconds): one groupby per measure.
+    """
     as_of = facts.as_of
+    clients = facts["clients"].drop_duplicates("client_id")
+    ids = pd.Index(clients["client_id"], name="client_id")
+    m = pd.DataFrame(index=ids)
+
+    enr = facts["school_enrollments"]
+    enrolled = pd.to_numeric(enr["days_enrolled"], errors="coerce").astype("Int64")
+    absent = pd.to_numeric(enr["days_absent"], errors="coerce").astype("Int64")
+    chronic = ((absent * 10 >= enrolled) & (enrolled > 0)).fillna(False).astype(bool)
+    m["chronic_absence"] = _per_client(chronic.groupby(enr["client_id"]).any(), ids, False).astype(bool)
+    latest = enr.sort_values("enroll_start").drop_duplicates("client_id", keep="last")
+    latest_flag = pd.Series(
+        [is_chronic(e, a) for e, a in zip(latest["days_enrolled"], latest["days_absent"], strict=True)],
+        index=latest["client_id"],
+        dtype=object,
+    )
+    m["chronic_absence_latest"] = (
+        latest_flag.reindex(ids).astype(object).where(latest_flag.reindex(ids).notna(), None)
+    )
+    schools = enr.drop_duplicates(["client_id", "source", "school"]).groupby("client_id").size()
+    m["school_count"] = _per_client(schools, ids, 0).astype(int)
+
+    prob = facts["probation_referrals"]
+    status = prob["supervision_status"]
+    m["probation_ever"] = ids.isin(prob["client_id"])
+    open_ref = prob[status.notna() & (status != "closed")]
+    m["probation_current"] = ids.isin(open_ref["client_id"])
+    rank = status.map({s: i for i, s in enumerate(PROBATION_STATUS_PRECEDENCE)}).fillna(
+        len(PROBATION_STATUS_PRECEDENCE)
+    )
+    ranked = prob.assign(_rank=rank)[status.notna()].sort_values("_rank", kind="stable")
+    best = ranked.drop_duplicates("client_id").set_index("client_id")["supervision_status"]
+    m["probation_status"] = best.reindex(ids).astype(object).where(best.reindex(ids).notna(), None)
+    custody = prob[prob["placement_type"].isin(PROBATION_CUSTODY_TYPES)]
+    m["probation_custody_ever"] = ids.isin(custody["client_id"])
+    now = custody[_open_on(custody["placement_start"], custody["placement_end"], as_of)]
+    m["probation_custody_current"] = ids.isin(now["client_id"])
+
+    wp = facts["welfare_placements"]
+    wcust = wp[wp["placement_type"].isin(WELFARE_CUSTODY_TYPES)]
+    m["welfare_referrals"] = _per_client(
+        facts["welfare_referrals"].groupby("client_id").size(), ids, 0
+    ).astype(int)
+    m["welfare_custody_ever"] = ids.isin(wcust["client_id"])
+    wnow = wcust[_open_on(wcust["start_date"], wcust["end_date"], as_of)]
+    m["welfare_custody_current"] = ids.isin(wnow["client_id"])
+    m["system_involvement_ever"] = m["probation_custody_ever"] | m["welfare_custody_ever"]
+    m["system_involvement_current"] = m["probation_custody_current"] | m["welfare_custody_current"]
+
+    arr = facts["arrests"]
+    m["arrests"] = _per_client(arr.groupby("client_id").size(), ids, 0).astype(int)
+    by_agency: dict[str, dict] = {}
+    for (cid, source), n in arr.groupby(["client_id", "source"]).size().items():
+        by_agency.setdefault(cid, {})[source] = int(n)
+    labels = [charge_labels(t) for t in arr["charges"]]
+    charges: dict[str, Counter] = {}
+    for cid, ls in zip(arr["client_id"], labels, strict=True):
+        charges.setdefault(cid, Counter()).update(ls)
+    dob = clients.set_index("client_id")["dob"]
+    adult_from = _adult_from(arr["client_id"].map(dob))
+    adult = (
+        arr["arrest_datetime"].notna() & adult_from.notna() & (arr["arrest_datetime"] >= adult_from)
+    ).to_numpy()
+    sex_trade = [any(lab in SEX_TRADE_CHARGES for lab in ls) for ls in labels]
+    m["adult_rearrest"] = ids.isin(arr.loc[adult, "client_id"])
+    m["adult_rearrest_sex_trade"] = ids.isin(arr.loc[adult & sex_trade, "client_id"] if len(arr) else [])
+
     out: dict[str, dict] = {}
-    by = {name: dict(tuple(t.groupby("client_id"))) for name, t in facts.tables.items() if name != "clients"}
-    empty = {name: t.iloc[0:0] for name, t in facts.tables.items()}
-    for _, client in facts["clients"].iterrows():
-        cid = client["client_id"]
-        get = {name: by[name].get(cid, empty[name]) for name in by}
-        m: dict = {}
-
-        enr = get["school_enrollments"]
-        chronic = [is_chronic(e, a) for e, a in zip(enr["days_enrolled"], enr["days_absent"], strict=True)]
-        m["chronic_absence"] = any(c is True for c in chronic)
-        latest = enr.sort_values("enroll_start")
-        m["chronic_absence_latest"] = (
-            is_chronic(latest["days_enrolled"].iloc[-1], latest["days_absent"].iloc[-1])
-            if len(latest)
-            else None
-        )
-        m["school_count"] = len(set(zip(enr["source"], enr["school"], strict=True)))
-
-        prob = get["probation_referrals"]
-        statuses = list(prob["supervision_status"].dropna())
-        m["probation_ever"] = len(prob) > 0
-        m["probation_current"] = any(s != "closed" for s in statuses)
-        m["probation_status"] = probation_status(statuses)
-        custody = prob[prob["placement_type"].isin(PROBATION_CUSTODY_TYPES)]
-        m["probation_custody_ever"] = len(custody) > 0
-        m["probation_custody_current"] = bool(
-            _open_on(custody["placement_start"], custody["placement_end"], as_of).any()
-        )
-
-        wp = get["welfare_placements"]
-        wcust = wp[wp["placement_type"].isin(WELFARE_CUSTODY_TYPES)]
-        m["welfare_referrals"] = len(get["welfare_referrals"])
-        m["welfare_custody_ever"] = len(wcust) > 0
-        m["welfare_custody_current"] = bool(_open_on(wcust["start_date"], wcust["end_date"], as_of).any())
-        m["system_involvement_ever"] = m["probation_custody_ever"] or m["welfare_custody_ever"]
-        m["system_involvement_current"] = m["probation_custody_current"] or m["welfare_custody_current"]
-
-        arr = get["arrests"]
-        m["arrests"] = len(arr)
-        m["arrests_by_agency"] = dict(Counter(arr["source"]))
-        labels = [charge_labels(t) for t in arr["charges"]]
-        m["charges"] = dict(Counter(lab for ls in labels for lab in ls))
-        dob = client["dob"]
-        if pd.isna(dob):
-            adult = [False] * len(arr)
-        else:
-            adult_from = pd.Timestamp(eighteenth_birthday(dob.date()))
-            adult = [pd.notna(t) and t >= adult_from for t in arr["arrest_datetime"]]
-        m["adult_rearrest"] = any(adult)
-        m["adult_rearrest_sex_trade"] = any(
-            a and any(lab in SEX_TRADE_CHARGES for lab in ls) for a, ls in zip(adult, labels, strict=True)
-        )
-
-        risk = _lists(client["risk_factors"])
-        if m["chronic_absence"] and "chronic_absence" not in risk:
+    records = m.to_dict(orient="index")
+    for cid, risks, services in zip(
+        clients["client_id"], clients["risk_factors"], clients["services"], strict=True
+    ):
+        row = {k: (v.item() if hasattr(v, "item") else v) for k, v in records[cid].items()}
+        row["arrests_by_agency"] = by_agency.get(cid, {})
+        row["charges"] = dict(charges.get(cid, {}))
+        risk = _lists(risks)
+        if row["chronic_absence"] and "chronic_absence" not in risk:
             risk.append("chronic_absence")
-        m["risk_factors"] = risk
-        m["services"] = _lists(client["services"])
-        out[cid] = m
+        row["risk_factors"] = risk
+        row["services"] = _lists(services)
+        out[cid] = row
     return out
 
 
