@@ -140,6 +140,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     failed = [step for run in runs for step in run.failed_steps]
     if failed:
         print(f"steps that failed (quarantined deliveries): {', '.join(failed)}")
+    from reports.demo import demo_documents  # issue 6: the packet and the report the team uses
+
+    print("\n" + "\n".join(demo_documents(warehouse.engine, var, today)))
     print(
         f"\nwarehouse: {settings.warehouse_display_url()}"
         f"\nDagster UI: make dev  (DAGSTER_HOME={settings.dagster_home()})"

@@ -151,8 +151,9 @@ def client_measures(facts: Facts) -> dict[str, dict]:
     charges: dict[str, Counter] = {}
     for cid, ls in zip(arr["client_id"], labels, strict=True):
         charges.setdefault(cid, Counter()).update(ls)
-    dob = clients.set_index("client_id")["dob"]
-    adult_from = _adult_from(arr["client_id"].map(dob))
+    dob = dict(zip(clients["client_id"], clients["dob"], strict=True))
+    born = pd.to_datetime(pd.Series([dob.get(c) for c in arr["client_id"]], index=arr.index, dtype=object))
+    adult_from = _adult_from(born)
     adult = (
         arr["arrest_datetime"].notna() & adult_from.notna() & (arr["arrest_datetime"] >= adult_from)
     ).to_numpy()
