@@ -24,7 +24,7 @@ def grouped_bars(
     fig, ax = plt.subplots(figsize=(7.0, 3.2), dpi=110)
     n = max(len(series), 1)
     width = 0.8 / n
-    top = max([v for vals in series.values() for v in vals if v is not None] or [1])
+    top = max([v for vals in series.values() for v in vals if v is not None] + [1])
     for i, (name, values) in enumerate(series.items()):
         xs = [x + (i - (n - 1) / 2) * width for x in range(len(categories))]
         heights = [0 if v is None else v for v in values]

@@ -103,10 +103,20 @@ def test_no_names_ids_or_birth_dates_anywhere(report_dir, generated) -> None:
     assert list(out.glob("charts/*.png"))
 
 
-def test_report_command(report_dir, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
-    wh, _ = report_dir
+def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from tests.test_warehouse import CLIENTS, extract, record
+
+    wh = Warehouse(f"sqlite:///{tmp_path / 'small.db'}")
+    wh.migrate()
+    ex = extract("safetynet_clients", "safetynet_clients", {"clients": CLIENTS})
+    wh.load_clients(record(wh, ex), ex)
     monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", wh.url)
-    assert main(["report", "quarterly", "--quarter", "2026Q3", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "quarterly_2026Q3.html").exists() and "suppressed" in capsys.readouterr().out
-    assert main(["report", "quarterly", "--quarter", "2026-09", "--out", str(tmp_path)]) == 2
+    out = tmp_path / "out"
+    assert main(["report", "quarterly", "--quarter", "2026Q3", "--out", str(out)]) == 0
+    assert "suppressed" in capsys.readouterr().out
+    html = (out / "quarterly_2026Q3.html").read_text(encoding="utf-8")
+    assert "Aaliyah" not in html and "C1" not in html  # three clients: every count is hidden
+    published = [r["count"] for r in csv.DictReader(open(out / "quarterly_2026Q3.csv", encoding="utf-8"))]
+    assert set(published) <= {SUPPRESSED, "0"}
+    assert main(["report", "quarterly", "--quarter", "2026-09", "--out", str(out)]) == 2
     assert "expected e.g. 2026Q3" in capsys.readouterr().err
