@@ -42,7 +42,7 @@ from warehouse.models import Base
 SOURCE = "social_services"
 STATEMENT_KILLS = int(os.environ.get("SAFETYNET_KILL_STATEMENTS", "22"))
 RANDOM_KILLS = int(os.environ.get("SAFETYNET_KILL_RANDOM", "12"))
-VOLATILE = {"updated_at", "loaded_at", "recorded_at", "received_at", "started_at", "finished_at", "opened_at"}
+VOLATILE = {"updated_at", "loaded_at", "created_at", "received_at", "started_at", "finished_at", "opened_at"}
 FORK = multiprocessing.get_context("fork")
 
 

@@ -98,10 +98,11 @@ def write_facts(
             keys = frames.columns(df, {k: types[k] for k in spec.key})
             in_newer = [history.key_text(p) in newer for p in zip(*keys.values(), strict=True)]
             df = df[[not x for x in in_newer]]
-    values = frames.columns(df, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
+    constants = {"source": source, "delivery_id": delivery_id, "updated_at": now}
+    if valid_from is not None:  # bookkeeping: moves only with a real change, like delivery_id
+        constants["valid_from"] = valid_from
+    values = frames.columns(df, types, constants)
     bulk.upsert(conn, table, values, key=("source", *spec.key))
-    if valid_from is not None:
-        history.mark_valid_from(conn, table, source, delivery_id, valid_from)
     return len(df)
 
 

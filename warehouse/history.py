@@ -133,7 +133,7 @@ def record_versions(
             source=[source] * n,
             delivery_id=[delivery_id] * n,
             valid_from=[valid_from] * n,
-            recorded_at=[now] * n,
+            created_at=[now] * n,
         )
         bulk.insert(conn, fv, cols)
     return len(new) + len(corrections)
@@ -164,17 +164,6 @@ def newer_keys(conn: sa.Connection, table: sa.Table, source: str, key: Sequence[
         sa.select(*[table.c[k] for k in key]).where(table.c.source == source, table.c.valid_from > than)
     )
     return {key_text(r) for r in rows}
-
-
-def mark_valid_from(
-    conn: sa.Connection, table: sa.Table, source: str, delivery_id: int, valid_from: date
-) -> None:
-    """Rows this delivery inserted or changed are in force from its date."""
-    conn.execute(
-        sa.update(table)
-        .where(table.c.source == source, table.c.delivery_id == delivery_id)
-        .values(valid_from=valid_from)
-    )
 
 
 def latest_date(conn: sa.Connection, table_name: str, source: str) -> date | None:

@@ -347,7 +347,7 @@ class FactVersion(Base):
     delivery_id: Mapped[int] = mapped_column(_delivery_fk(), index=True)
     valid_from: Mapped[date] = mapped_column(sa.Date)
     valid_to: Mapped[date | None] = mapped_column(sa.Date)
-    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
 
 
 class SealedRecord(Base):
