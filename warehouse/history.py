@@ -16,7 +16,6 @@ Deliveries can arrive late or twice (docs/CONTRACTS.md "Warehouse history"):
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -35,22 +34,35 @@ def key_text(values: Iterable[object]) -> str:
     return "|".join("" if v is None else (v.isoformat() if isinstance(v, date) else str(v)) for v in values)
 
 
-def _json_value(v: object) -> object:
-    return v.isoformat() if isinstance(v, date | datetime) else v
+def _json_lines(frame: pd.DataFrame, types: dict[str, str]) -> list[str]:
+    """One JSON object per row (columns sorted), by pandas' C writer: a million rows in seconds.
+
+    Dates become ISO text ("2026-11-16T00:00:00"), missing values null.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for name in sorted(types):
+        vtype, col = types[name], frame[name]
+        if vtype in ("date", "datetime"):
+            out[name] = pd.to_datetime(col, errors="coerce")
+        elif vtype == "int":
+            out[name] = pd.to_numeric(col, errors="coerce").astype("Int64")
+        elif vtype == "bool":
+            out[name] = col.astype("boolean")
+        else:
+            out[name] = col.astype(object).where(col.notna(), None)
+    if out.empty:
+        return []
+    return out.to_json(orient="records", lines=True, date_format="iso", date_unit="s").splitlines()
 
 
 def version_rows(
     frame: pd.DataFrame, key: Sequence[str], types: dict[str, str]
 ) -> tuple[list[str], list[str], list[str], list[str]]:
     """(record ids, fact keys, data JSON, data hashes) of a frame's rows; ``types`` name the data columns."""
-    values = frames.columns(frame, {"record_id": "str", **types})
+    values = frames.columns(frame, {"record_id": "str", **{k: types[k] for k in key if k != "record_id"}})
     record_ids = values["record_id"]
-    names = [n for n in types if n != "record_id"]
     keys = [key_text(parts) for parts in zip(*[values[k] for k in key], strict=True)]
-    data = [
-        json.dumps({n: _json_value(v) for n, v in zip(names, row, strict=True)}, sort_keys=True)
-        for row in zip(*[values[n] for n in names], strict=True)
-    ]
+    data = _json_lines(frame, {n: t for n, t in types.items() if n != "record_id"})
     hashes = [hashlib.sha1(d.encode(), usedforsecurity=False).hexdigest() for d in data]
     return record_ids, keys, data, hashes
 
@@ -76,17 +88,23 @@ def record_versions(
     fv = FactVersion.__table__
     record_ids, keys, data, hashes = version_rows(frame, key, types)
     stored: dict[str, list[tuple]] = {}
+    in_force_now: dict[str, tuple] = {}  # key -> (valid_from, hash) of its open version
     for row in conn.execute(
         sa.select(*[fv.c[c] for c in VERSION_COLUMNS]).where(
             fv.c.table_name == table_name, fv.c.source == source
         )
     ):
         stored.setdefault(row[1], []).append(tuple(row))
+        if row[4] is None:
+            in_force_now[row[1]] = (row[3], row[2])
 
     new: list[tuple] = []  # (record_id, key, data, hash, valid_to)
     closes: list[dict] = []  # version id -> new valid_to
     corrections: list[dict] = []
     for rec, k, d, h in zip(record_ids, keys, data, hashes, strict=True):
+        current = in_force_now.get(k)
+        if current is not None and current[0] <= valid_from and current[1] == h:
+            continue  # the usual night: unchanged since the version in force
         versions = stored.get(k)
         if not versions:
             new.append((rec, k, d, h, None))
