@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     from review.commands import add_parsers as add_review_parsers  # users, review
 
     add_review_parsers(sub)
+    from packets.cli import add_parser as add_packet  # issue 6: packets, report, seal
+    from reports.cli import add_parser as add_report
+    from safetynet.seal import add_parser as add_seal
+
+    for add in (add_packet, add_report, add_seal):
+        add(sub)
     return parser
 
 

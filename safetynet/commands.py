@@ -146,8 +146,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if failed:
         print(f"steps that failed: {', '.join(failed)}")
     from alerts.transport import transport_from_env
+    from reports.demo import demo_documents  # the packet and the report the team uses
 
     print(alerts_summary(warehouse, transport_from_env().describe()))
+    print("\n" + "\n".join(demo_documents(warehouse.engine, var, today)))
     print(
         f"\nwarehouse: {settings.warehouse_display_url()}"
         f"\nDagster UI: make dev  (DAGSTER_HOME={settings.dagster_home()})"
@@ -180,7 +182,25 @@ def cmd_users(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_seal(args: argparse.Namespace) -> int:
+    from safetynet.seal import cmd_seal as run
+
+    return run(args)
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     from review.commands import cmd_review as run
+
+    return run(args)
+
+
+def cmd_packet(args: argparse.Namespace) -> int:
+    from packets.cli import cmd_packet as run
+
+    return run(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.cli import cmd_report as run
 
     return run(args)

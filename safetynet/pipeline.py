@@ -23,6 +23,7 @@ from warehouse import Warehouse
 log = logging.getLogger(__name__)
 
 Status = Literal["no_delivery", "validated", "quarantined"]
+SOURCE_LOCK_WAIT_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ def ingest_next(
     """
     run_id = warehouse.start_run(f"{trigger}:{source.name}")
     try:
-        outcome = _ingest(source, landing_root, warehouse, run_id, today)
+        # one run per source at a time: a second waits, then is refused (SourceBusyError)
+        with warehouse.source_lock(source.name, timeout=SOURCE_LOCK_WAIT_SECONDS):
+            outcome = _ingest(source, landing_root, warehouse, run_id, today)
     except BaseException as exc:
         warehouse.finish_run(run_id, "failure", {"source": source.name, "error": type(exc).__name__})
         raise

@@ -21,6 +21,7 @@ from synthetic.context import Built, Context, source_rng
 from synthetic.pools import build_pools
 from synthetic.population import make_population
 from synthetic.truth import truth_frames, write_canonical, write_truth
+from synthetic.truth_measures import truth_measures
 from synthetic.writers import conform, delivery_name, write_source
 
 #: kind -> builder of its canonical tables; a new source of a known kind needs only config
@@ -45,6 +46,8 @@ class Generated:
     as_of: date
     #: source -> canonical table -> rows written (handy for tests and timings)
     row_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: per client, the derived measures' true values on ``as_of`` (truth/measures.csv)
+    truth_measures: pd.DataFrame | None = None
 
 
 def generate(
@@ -90,13 +93,28 @@ def generate(
     records = {n: (s.spec.person_table.name, b.records) for n, (s, b, _) in agency.items()}
     persons, links = truth_frames(records, people["person_id"], client_of)
     write_truth(out_dir / "truth", persons, links)
+    measures = truth_measures(
+        client_tables["clients"],
+        {n: (s.kind, _with_true_charges(t, b)) for n, (s, b, t) in agency.items()},
+        links,
+        as_of,
+    )
+    measures.to_csv(out_dir / "truth" / "measures.csv", index=False, lineterminator="\n")
     write_canonical(
         out_dir / "canonical",
         client_tables["clients"],
         {n: t[s.spec.person_table.name] for n, (s, _, t) in agency.items()},
         links,
     )
-    return Generated(out_dir, landing, files, links, persons, as_of, counts)
+    return Generated(out_dir, landing, files, links, persons, as_of, counts, measures)
+
+
+def _with_true_charges(tables: dict[str, pd.DataFrame], built: Built) -> dict[str, pd.DataFrame]:
+    """The conformed tables, arrests with the builder's true charges beside the agency's text."""
+    if "arrests" not in tables:
+        return tables
+    true = built.tables["arrests"]["true_charges"].to_numpy()
+    return {**tables, "arrests": tables["arrests"].assign(true_charges=true)}
 
 
 __all__ = ["generate", "Generated", "BUILDERS"]

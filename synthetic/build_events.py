@@ -191,6 +191,8 @@ def build_arrest_log(ctx: Context, src: SourceConfig) -> Built:
     rows = pd.DataFrame(
         {"record_id": booking, "agency_ori": ori, "arrest_datetime": _ns(when), "charges": texts}
     )
+    # the true charges, for the measures' ground truth (not a canonical column: conform drops it)
+    rows["true_charges"] = ["|".join(f"{c} {s}" for c, s in ch) for ch in charges]
     return Built({"arrests": attach(rows, person_cols)}, records)
 
 

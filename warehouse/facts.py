@@ -14,9 +14,17 @@ import sqlalchemy as sa
 
 from integrations.charges import normalise_charge
 from integrations.kinds import KindSpec, TableSpec
-from warehouse import frames
+from warehouse import frames, history
 from warehouse import upsert as bulk
-from warehouse.models import FACT_TABLES, ArrestCharge, MatchLink, ReviewItem, SourcePerson, fact_columns
+from warehouse.models import (
+    FACT_TABLES,
+    ArrestCharge,
+    FactVersion,
+    MatchLink,
+    ReviewItem,
+    SourcePerson,
+    fact_columns,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +54,14 @@ def write_facts(
     kept: set[str],
     delivery_id: int,
     now: object,
+    valid_from: object = None,
 ) -> int:
-    """Upsert the rows of ``frame`` whose record is linked; returns how many rows were kept."""
+    """Upsert the rows of ``frame`` whose record is linked; returns how many rows were kept.
+
+    With ``valid_from`` (the delivery's date) every changed fact also gets a new version in
+    ``fact_versions``, and a row whose stored version came from a newer delivery is left as it is
+    (an out-of-order delivery only fills in history).
+    """
     table = FACT_TABLES[spec.name]
     columns = fact_columns(spec)
     df = frame.assign(record_id=frames.ids(frame["record_id"]))
@@ -66,7 +80,28 @@ def write_facts(
     if spec.name == "school_enrollments":
         df["chronic_absence"] = chronic_absence(df["days_enrolled"], df["days_absent"])
         types["chronic_absence"] = "bool"
-    values = frames.columns(df, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
+    if valid_from is not None:
+        data_types = {c: t for c, t in types.items() if c != "record_id"}
+        history.record_versions(
+            conn,
+            table_name=spec.name,
+            source=source,
+            frame=df,
+            key=spec.key,
+            types=data_types,
+            delivery_id=delivery_id,
+            valid_from=valid_from,
+            now=now,
+        )
+        newer = history.newer_keys(conn, table, source, spec.key, valid_from)
+        if newer:
+            keys = frames.columns(df, {k: types[k] for k in spec.key})
+            in_newer = [history.key_text(p) in newer for p in zip(*keys.values(), strict=True)]
+            df = df[[not x for x in in_newer]]
+    constants = {"source": source, "delivery_id": delivery_id, "updated_at": now}
+    if valid_from is not None:  # bookkeeping: moves only with a real change, like delivery_id
+        constants["valid_from"] = valid_from
+    values = frames.columns(df, types, constants)
     bulk.upsert(conn, table, values, key=("source", *spec.key))
     return len(df)
 
@@ -148,7 +183,7 @@ def purge_records(
     do open items of ``decided`` records: the loader closes those as decided;
     ``review_decisions`` is append-only and never touched.
     """
-    tables = [MatchLink.__table__, SourcePerson.__table__]
+    tables = [MatchLink.__table__, SourcePerson.__table__, FactVersion.__table__]
     # every fact table when the kind is not known; arrest_charges go by ON DELETE CASCADE
     tables += [FACT_TABLES[t.name] for t in fact_specs_of(kind)] if kind else list(FACT_TABLES.values())
     items = ReviewItem.__table__

@@ -23,22 +23,26 @@ from alembic.config import Config
 from expectations.report import ValidationReport
 from integrations.extract import Extract
 from integrations.kinds import PERSON_COLUMNS
-from warehouse import facts
+from warehouse import facts, history
 from warehouse.clients import read_clients_frame, write_clients
 from warehouse.db import SQLITE_BEGIN, is_sqlite, make_engine, resolve_url, write_transaction
 from warehouse.decisions import decision_state, effective_decisions, final_links
 from warehouse.errors import WarehouseError
 from warehouse.frames import chunks, columns, ids
+from warehouse.locks import lock_source_in, source_lock
 from warehouse.models import (
+    CLIENT_CHILDREN,
     Client,
     Delivery,
     DqResult,
+    FactVersion,
     MatchLink,
     ReviewDecision,
     ReviewItem,
     Run,
     SourcePerson,
 )
+from warehouse.sealing import sealed_record_ids
 from warehouse.status import source_status
 from warehouse.upsert import upsert
 
@@ -271,9 +275,16 @@ class Warehouse:
                 # an empty list would make every client inactive: surely a bad export, not the truth
                 raise WarehouseError(f"delivery {delivery_id}: the client list has no clients; not loaded")
             now = utcnow()
-            counts = write_clients(
-                conn, spec=extract.spec, frame=extract.tables["clients"], delivery_id=delivery_id, now=now
-            )
+            valid_from = _valid_from(row)
+            latest = history.latest_date(conn, "clients", extract.source)
+            frame = extract.tables["clients"]
+            if latest is None or valid_from >= latest:
+                counts = write_clients(
+                    conn, spec=extract.spec, frame=frame, delivery_id=delivery_id, now=now
+                )
+            else:  # an older list arriving late: history only, the newer list stays in force
+                counts = {"clients": int(frame["record_id"].notna().sum())}
+            counts["fact_versions"] = self._client_versions(conn, extract, delivery_id, valid_from, now)
             self._mark_loaded(conn, delivery_id, extract.kind, counts["clients"], 0, now)
             return LoadResult(delivery_id, False, extract.rows_read, counts["clients"], 0, counts)
 
@@ -285,7 +296,7 @@ class Warehouse:
             raise WarehouseError(f"delivery {delivery_id} is the client list; use load_clients")
 
         def work(conn: sa.Connection, row: sa.RowMapping) -> LoadResult:
-            return self._load_matched(conn, delivery_id, extract, links)
+            return self._load_matched(conn, delivery_id, extract, links, _valid_from(row))
 
         return self._load(delivery_id, extract, work)
 
@@ -294,6 +305,7 @@ class Warehouse:
     ) -> LoadResult:
         with self._failures_rolled_back(f"loading delivery {delivery_id}"):
             with write_transaction(self.engine) as conn:
+                lock_source_in(conn, extract.source)  # loads of one source queue, never interleave
                 row = self._delivery_row(conn, delivery_id, for_update=True)
                 if row["status"] == "loaded":
                     log.info("delivery %s already loaded: skipped", delivery_id)
@@ -316,13 +328,23 @@ class Warehouse:
         return result
 
     def _load_matched(
-        self, conn: sa.Connection, delivery_id: int, extract: Extract, links: pd.DataFrame
+        self,
+        conn: sa.Connection,
+        delivery_id: int,
+        extract: Extract,
+        links: pd.DataFrame,
+        valid_from: date | None = None,
     ) -> LoadResult:
         source, kind = extract.source, extract.spec
         now = utcnow()
         persons = extract.persons()
         persons["record_id"] = ids(persons["record_id"])
         persons = persons[persons["record_id"].notna()]
+        # sealed records (tombstones) are dropped before anything about them is stored
+        sealed = sealed_record_ids(conn, source, set(persons["record_id"]))
+        if sealed:
+            persons = persons[~persons["record_id"].isin(sealed)]
+            log.info("delivery %s: %d sealed records dropped", delivery_id, len(sealed))
         record_ids = set(persons["record_id"])
 
         decisions = self._decisions(conn, source)
@@ -355,6 +377,7 @@ class Warehouse:
                 kept=kept,
                 delivery_id=delivery_id,
                 now=now,
+                valid_from=valid_from,
             )
         if "arrests" in counts:
             counts["arrest_charges"] = facts.write_arrest_charges(conn, source=source, kept=kept)
@@ -468,6 +491,53 @@ class Warehouse:
         )
         self._write_links(conn, source, final, record_ids, None, now)
         return len(record_ids)
+
+    @staticmethod
+    def _client_versions(
+        conn: sa.Connection, extract: Extract, delivery_id: int, valid_from: date, now: datetime
+    ) -> int:
+        """Version the client list (``fact_versions.table_name = "clients"``); clients off the list end."""
+        from warehouse.clients import CLIENT_FIELDS
+
+        spec = extract.spec.table("clients")
+        frame = extract.tables["clients"].assign(record_id=ids(extract.tables["clients"]["record_id"]))
+        frame = frame[frame["record_id"].notna()].drop_duplicates("record_id", keep="last")
+        types = {c: spec.column(c).type for c in (*CLIENT_FIELDS, *CLIENT_CHILDREN)}
+        written = history.record_versions(
+            conn,
+            table_name="clients",
+            source=extract.source,
+            frame=frame,
+            key=("record_id",),
+            types=types,
+            delivery_id=delivery_id,
+            valid_from=valid_from,
+            now=now,
+        )
+        if history.latest_date(conn, "clients", extract.source) == valid_from:
+            fv_keys = conn.execute(
+                sa.select(FactVersion.__table__.c.fact_key).distinct().where(
+                    FactVersion.__table__.c.table_name == "clients",
+                    FactVersion.__table__.c.source == extract.source,
+                    FactVersion.__table__.c.valid_to.is_(None),
+                )
+            ).scalars()
+            gone = set(fv_keys) - set(frame["record_id"])
+            history.close_versions(
+                conn, table_name="clients", source=extract.source, fact_keys=gone, valid_to=valid_from
+            )
+        return written
+
+    def source_lock(self, source: str, timeout: float = 0.0):  # noqa: ANN201 (a context manager)
+        """Hold the run lock of ``source`` (refused with ``SourceBusyError`` after ``timeout`` s)."""
+        return source_lock(self.engine, source, timeout)
+
+    def seal(self, source: str, record_id: str, *, sealed_by: str, reference: str | None = None):  # noqa: ANN201
+        """Carry out a sealing notice (``warehouse.sealing.seal_record``)."""
+        from warehouse.sealing import seal_record
+
+        with self._failures_rolled_back("sealing a record"):
+            return seal_record(self.engine, source, record_id, sealed_by=sealed_by, reference=reference)
 
     @staticmethod
     def _close_decided_items(conn: sa.Connection, source: str, decisions: pd.DataFrame) -> None:
@@ -735,6 +805,11 @@ class Warehouse:
     def status(self) -> list[dict]:
         with self.engine.connect() as conn:
             return source_status(conn)
+
+
+def _valid_from(row: sa.RowMapping) -> date:
+    """The date a delivery's facts are in force from: its file's date stamp, else when it arrived."""
+    return row["delivered_on"] or row["received_at"].date()
 
 
 def _configured_kind(source: str) -> str | None:

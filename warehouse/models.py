@@ -474,3 +474,56 @@ class ClientRef(Base):
         sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     )
     ref: Mapped[str] = mapped_column(sa.String(32))
+# --- history, sealing (issue 6; migration 0004_history) ------------------------------------------
+
+
+#: every fact table also says since when (delivery date) its current row has been in force
+for _table in FACT_TABLES.values():
+    _table.append_column(sa.Column("valid_from", sa.Date))
+
+
+class FactVersion(Base):
+    """SCD-2 history: every version of every fact (and of every client-list row) with its validity.
+
+    ``valid_from``/``valid_to`` are delivery dates (the agency's extract date): a version is what the
+    agency said from ``valid_from`` until the delivery that changed it (``valid_to``, exclusive;
+    None = still in force). ``fact_key`` is the natural key of the row ("|"-joined), ``data`` its
+    canonical columns as JSON text (text, not JSON, so it takes the bulk COPY/executemany path).
+    """
+
+    __tablename__ = "fact_versions"
+    __table_args__ = (
+        sa.Index(None, "table_name", "source", "fact_key"),
+        sa.Index(None, "source", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_name: Mapped[str] = mapped_column(sa.String)
+    source: Mapped[str] = mapped_column(sa.String)
+    record_id: Mapped[str] = mapped_column(sa.String)
+    fact_key: Mapped[str] = mapped_column(sa.String)
+    data: Mapped[str] = mapped_column(sa.Text)
+    data_hash: Mapped[str] = mapped_column(sa.String(40))
+    delivery_id: Mapped[int] = mapped_column(_delivery_fk(), index=True)
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    valid_to: Mapped[date | None] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+
+class SealedRecord(Base):
+    """A sealing notice carried out: the tombstone that keeps the record out of later deliveries.
+
+    Append-only, and the audit of the seal at the same time. The record id itself is not kept: only
+    a SHA-256 of (source, record id), enough to recognise the record when an agency sends it again.
+    """
+
+    __tablename__ = "sealed_records"
+    __table_args__ = (sa.UniqueConstraint("source", "record_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String)
+    record_hash: Mapped[str] = mapped_column(sa.String(64))
+    sealed_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    sealed_by: Mapped[str] = mapped_column(sa.String)
+    reference: Mapped[str | None] = mapped_column(sa.String)  # the court order / notice number
+    removed: Mapped[dict] = mapped_column(sa.JSON)  # rows removed per table (counts only)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 #: bookkeeping columns: updated with the data, but a change in them alone is not a change
-BOOKKEEPING = ("delivery_id", "updated_at")
+BOOKKEEPING = ("delivery_id", "updated_at", "valid_from")
 
 Columns = dict[str, list]
 

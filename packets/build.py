@@ -1,0 +1,161 @@
+"""Build the weekly case-review packet: HTML (print CSS), PDF when a local Chromium can print it, XLSX.
+
+The agenda comes from the client list: the coordinator's ``next_meeting`` column (kind
+``safetynet_clients``) names the meeting each client is on. A packet for meeting D lists the
+clients whose list entry in force on D says D. "Since the last meeting" compares what the
+warehouse knew on the client's previous meeting (the latest earlier ``next_meeting`` in the list's
+history, else a week before D) with what it knows for D: facts delivered since are marked *new*,
+facts an agency changed are marked *changed*, and measures that moved are listed.
+
+Only what safety planning needs: no agency record ids, no street address, no phone numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from packets.sections import SUMMARY, Section, build_sections, measure_changes
+from packets.workbook import write_workbook
+from warehouse.measures import client_measures
+from warehouse.models import FactVersion
+from warehouse.profiles import Facts, facts_as_of
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@dataclass
+class YouthProfile:
+    client_id: str
+    name: str
+    previous_meeting: date
+    sections: list[Section]
+    summary: list[tuple[str, str]]
+    changes: list[str]
+    risk_factors: list[str]
+    services: list[str]
+
+
+@dataclass
+class Packet:
+    meeting: date
+    client_ids: list[str]
+    youth: list[YouthProfile] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    pdf_note: str | None = None
+
+
+def agenda(facts: Facts) -> list[str]:
+    """Clients whose list entry in force on the meeting day names that day as their next meeting."""
+    c = facts["clients"]
+    on = c[c["next_meeting"].notna() & (c["next_meeting"] == pd.Timestamp(facts.as_of))]
+    return sorted(
+        on["client_id"],
+        key=lambda cid: tuple(c.loc[c["client_id"] == cid, ["last_name", "first_name"]].fillna("").iloc[0]),
+    )
+
+
+def previous_meetings(engine: sa.Engine, client_ids: list[str], meeting: date) -> dict[str, date]:
+    """Each client's latest earlier meeting in the list's history, else a week before ``meeting``."""
+    fv = FactVersion.__table__
+    found: dict[str, date] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(fv.c.record_id, fv.c.data).where(
+                fv.c.table_name == "clients", fv.c.record_id.in_(client_ids)
+            )
+        ).all()
+    for cid, data in rows:
+        text = json.loads(data).get("next_meeting")
+        if text:
+            day = date.fromisoformat(text[:10])
+            if day < meeting and day > found.get(cid, date.min):
+                found[cid] = day
+    return {cid: found.get(cid, meeting - timedelta(days=7)) for cid in client_ids}
+
+
+def build_packet(engine: sa.Engine, meeting: date, out_dir: Path, pdf: bool = True) -> Packet:
+    now_facts = facts_as_of(engine, meeting)
+    ids = agenda(now_facts)
+    packet = Packet(meeting, ids)
+    if ids:
+        now_facts = facts_as_of(engine, meeting, ids)
+    now_measures = client_measures(now_facts)
+    previous = previous_meetings(engine, ids, meeting)
+    then: dict[date, tuple[Facts, dict]] = {}
+    for day in sorted(set(previous.values())):
+        f = facts_as_of(engine, day, [c for c in ids if previous[c] == day], known_only=True)
+        then[day] = (f, client_measures(f))
+    for cid in ids:
+        before_facts, before_measures = then[previous[cid]]
+        mine = now_facts.for_client(cid)
+        client = mine["clients"].iloc[0]
+        sections = build_sections(mine, before_facts.for_client(cid))
+        m = now_measures[cid]
+        packet.youth.append(
+            YouthProfile(
+                client_id=cid,
+                name=" ".join(
+                    str(p) for p in (client["first_name"], client["middle_name"], client["last_name"]) if p
+                ),
+                previous_meeting=previous[cid],
+                sections=sections,
+                summary=[(label, fmt(m)) for label, fmt in SUMMARY],
+                changes=measure_changes(before_measures.get(cid), m, sections),
+                risk_factors=m["risk_factors"],
+                services=m["services"],
+            )
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"packet_{meeting.isoformat()}"
+    html_path = stem.with_suffix(".html")
+    env = Environment(loader=PackageLoader("packets", "templates"), autoescape=select_autoescape())
+    html_path.write_text(
+        env.get_template("packet.html.j2").render(
+            packet=packet, generated=datetime.now().strftime("%Y-%m-%d %H:%M")
+        ),
+        encoding="utf-8",
+    )
+    packet.files.append(html_path)
+    if pdf:
+        pdf_path, packet.pdf_note = print_pdf(html_path, stem.with_suffix(".pdf"))
+        if pdf_path:
+            packet.files.append(pdf_path)
+    xlsx = stem.with_suffix(".xlsx")
+    write_workbook(packet, xlsx)
+    packet.files.append(xlsx)
+    return packet
+
+
+def print_pdf(html: Path, pdf: Path, chromium: Path = CHROMIUM) -> tuple[Path | None, str | None]:
+    """Print ``html`` to ``pdf`` with the local headless Chromium; (None, why) when there is none."""
+    binary = chromium if chromium.exists() else shutil.which("chromium") or shutil.which("chromium-browser")
+    if not binary:
+        return None, "PDF not made: no Chromium on this machine (print the HTML from a browser instead)"
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [
+            str(binary),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            html.resolve().as_uri(),
+        ]
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return None, f"PDF not made: Chromium failed ({type(exc).__name__}); the HTML prints the same"
+    if not pdf.exists() or pdf.stat().st_size == 0:
+        return None, "PDF not made: Chromium wrote nothing; the HTML prints the same"
+    return pdf, None

@@ -1,0 +1,30 @@
+"""`safetynet packet --meeting DATE --out DIR`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from safetynet.cli import _date
+
+    packet = sub.add_parser("packet", help="case-review packet (HTML/PDF + XLSX) for one meeting's agenda")
+    packet.add_argument("--meeting", type=_date, required=True, help="meeting date (YYYY-MM-DD)")
+    packet.add_argument("--out", type=Path, required=True, help="output folder")
+
+
+def cmd_packet(args: argparse.Namespace) -> int:
+    from packets.build import build_packet
+    from safetynet import settings
+    from warehouse import Warehouse
+
+    warehouse = Warehouse(settings.warehouse_url())
+    warehouse.migrate()
+    packet = build_packet(warehouse.engine, args.meeting, args.out)
+    print(f"packet for the meeting of {args.meeting}: {len(packet.client_ids)} youth on the agenda")
+    for path in packet.files:
+        print(f"  {path}")
+    if packet.pdf_note:
+        print(f"  {packet.pdf_note}")
+    return 0

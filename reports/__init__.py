@@ -1,0 +1,1 @@
+"""De-identified outcomes reports with small-cell suppression (`safetynet report quarterly`)."""

@@ -1,0 +1,33 @@
+"""`safetynet report quarterly --quarter 2026Q3 --out DIR`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from safetynet.cli import CommandError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser("report", help="de-identified reports (quarterly outcomes)")
+    kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
+    q = kinds.add_parser("quarterly", help="outcomes by year of referral, small cells suppressed, charts")
+    q.add_argument("--quarter", required=True, help="e.g. 2026Q3 (counts as of its last day)")
+    q.add_argument("--out", type=Path, required=True, help="output folder (HTML, CSV, charts/)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.quarterly import build_report, parse_quarter
+    from safetynet import settings
+    from warehouse import Warehouse
+
+    try:
+        parse_quarter(args.quarter)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    warehouse = Warehouse(settings.warehouse_url())
+    warehouse.migrate()
+    report = build_report(warehouse.engine, args.quarter, args.out)
+    print(f"quarterly report {report.quarter} (as of {report.as_of}): {report.html}")
+    print(f"  {len(report.tables)} tables, {len(report.hidden)} cells suppressed; CSV {report.csv}")
+    return 0

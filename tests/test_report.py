@@ -1,0 +1,122 @@
+"""Quarterly report: suppression that cannot be undone (proved by linear programming), no identifiers.
+
+The warehouse is the generator's deliveries loaded with their true links (``synthetic.load``).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from reports.quarterly import SUPPRESSED, build_report, parse_quarter
+from reports.suppression import System, recoverable, suppress
+from reports.tables import TOTAL, build_tables, system_of
+from safetynet.cli import main
+from synthetic.load import load_generated
+from warehouse import Warehouse
+from warehouse.measures import client_measures
+from warehouse.profiles import facts_as_of
+
+
+@pytest.fixture(scope="module")
+def report_dir(generated, tmp_path_factory) -> tuple[Warehouse, Path]:
+    wh = Warehouse(f"sqlite:///{tmp_path_factory.mktemp('report') / 'wh.db'}")
+    wh.migrate()
+    load_generated(wh, generated.files, generated.truth_links)
+    out = tmp_path_factory.mktemp("out")
+    build_report(wh.engine, "2026Q3", out)
+    return wh, out
+
+
+def published_system(report_dir: tuple[Warehouse, Path]) -> tuple[System, set]:
+    """What a reader of the CSV knows: published cells as numbers, "s" cells as unknowns."""
+    wh, out = report_dir
+    _, _, end = parse_quarter("2026Q3")
+    tables, cohort = build_tables(facts_as_of(wh.engine, end), client_measures(facts_as_of(wh.engine, end)))
+    years = sorted(cohort["year"].unique())
+    structure = system_of(tables, years, cohort["year"].value_counts().to_dict())
+    cells: dict = {}
+    by_key = {t.key: t for t in tables}
+    with open(out / "quarterly_2026Q3.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            t = by_key[row["table"]]
+            year = (
+                row["year_of_referral"] if row["year_of_referral"] == TOTAL else int(row["year_of_referral"])
+            )
+            cells[t.cell_id(row["row"], year)] = row["count"]
+    unknown = {c for c, v in cells.items() if v == SUPPRESSED}
+    seen = System(
+        counts={c: (0 if v == SUPPRESSED else int(v)) for c, v in cells.items()},
+        equations=structure.equations,
+        upper=structure.upper,
+    )
+    missing = set(structure.counts) - set(cells)
+    assert missing <= {("N", y) for y in [*years, TOTAL]}  # the cohort sizes are in the referrals table
+    return seen, unknown
+
+
+def test_no_suppressed_value_can_be_recovered(report_dir) -> None:
+    seen, unknown = published_system(report_dir)
+    assert len(unknown) > 20  # the data really has small cells to protect
+    published = [n for c, n in seen.counts.items() if c not in unknown]
+    assert all(n == 0 or n > 10 for n in published), "a count from 1 to 10 was published"
+    assert recoverable(seen, unknown) == {}
+
+
+def test_primary_suppression_alone_would_leak(report_dir) -> None:
+    wh, _ = report_dir
+    _, _, end = parse_quarter("2026Q3")
+    facts = facts_as_of(wh.engine, end)
+    tables, cohort = build_tables(facts, client_measures(facts))
+    system = system_of(tables, sorted(cohort["year"].unique()), cohort["year"].value_counts().to_dict())
+    primary = {c for c, n in system.counts.items() if 1 <= n <= 10}
+    assert recoverable(system, primary), "the check must be able to fail"
+    assert primary <= suppress(system)
+
+
+def test_small_table_by_hand() -> None:
+    s = System()
+    for cell, n in {"a": 5, "b": 40, "c": 30, "t": 75}.items():
+        s.cell(cell, n)
+    s.equation(["a", "b", "c"], "t")
+    hidden = suppress(s)
+    assert hidden == {"a", "c"}  # the smallest other cell of the row hides with it
+    assert recoverable(s, hidden) == {}
+    assert recoverable(s, {"a"}) == {"a": (5.0, 5.0)}
+
+
+def test_no_names_ids_or_birth_dates_anywhere(report_dir, generated) -> None:
+    _, out = report_dir
+    clients = list(csv.DictReader(open(generated.files["safetynet_clients"], encoding="utf-8")))
+    text = "\n".join(
+        p.read_text(encoding="utf-8") for p in out.rglob("*") if p.suffix in (".html", ".csv", ".svg")
+    )
+    assert "<svg" in text and "Clients by year of referral" in text
+    for c in clients:
+        for field in ("client_id", "dob", "last_name", "address"):
+            value = c[field]
+            assert not value or value not in text, f"a client's {field} is in the report"
+        for name in (c["first_name"], c["last_name"]):
+            assert f">{name}<" not in text and f" {name} " not in text
+    assert list(out.glob("charts/*.png"))
+
+
+def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from tests.test_warehouse import CLIENTS, extract, record
+
+    wh = Warehouse(f"sqlite:///{tmp_path / 'small.db'}")
+    wh.migrate()
+    ex = extract("safetynet_clients", "safetynet_clients", {"clients": CLIENTS})
+    wh.load_clients(record(wh, ex), ex)
+    monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", wh.url)
+    out = tmp_path / "out"
+    assert main(["report", "quarterly", "--quarter", "2026Q3", "--out", str(out)]) == 0
+    assert "suppressed" in capsys.readouterr().out
+    html = (out / "quarterly_2026Q3.html").read_text(encoding="utf-8")
+    assert "Aaliyah" not in html and "C1" not in html  # three clients: every count is hidden
+    published = [r["count"] for r in csv.DictReader(open(out / "quarterly_2026Q3.csv", encoding="utf-8"))]
+    assert set(published) <= {SUPPRESSED, "0"}
+    assert main(["report", "quarterly", "--quarter", "2026-09", "--out", str(out)]) == 2
+    assert "expected e.g. 2026Q3" in capsys.readouterr().err

@@ -1,0 +1,127 @@
+"""Sealing and purge: a sealing notice removes a source record and everything derived from it.
+
+``seal_record`` deletes, in one transaction, the record's facts (arrest charges with their arrest),
+their history (``fact_versions``), the agency's person row, its links, its review items and the
+review decisions about it, and writes a tombstone (``sealed_records``). Every later delivery drops
+rows of a tombstoned record before anything is stored (``sealed_record_ids``), so a sealed record
+never comes back. The tombstone keeps a SHA-256 of (source, record id), not the id, plus who sealed
+it, when, under which notice, and how many rows were removed: that row is the audit of the seal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from warehouse.db import write_transaction
+from warehouse.models import (
+    FACT_TABLES,
+    ArrestCharge,
+    FactVersion,
+    MatchLink,
+    ReviewDecision,
+    ReviewItem,
+    SealedRecord,
+    SourcePerson,
+)
+
+log = logging.getLogger(__name__)
+
+
+def record_hash(source: str, record_id: str) -> str:
+    return hashlib.sha256(f"{source}\x1f{str(record_id).strip()}".encode()).hexdigest()
+
+
+@dataclass
+class SealResult:
+    tombstone_id: int
+    already_sealed: bool
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+def sealed_record_ids(conn: sa.Connection, source: str, record_ids: Iterable[str]) -> set[str]:
+    """Which of ``record_ids`` of ``source`` carry a tombstone."""
+    sr = SealedRecord.__table__
+    hashes = set(conn.execute(sa.select(sr.c.record_hash).where(sr.c.source == source)).scalars())
+    if not hashes:
+        return set()
+    return {r for r in record_ids if record_hash(source, r) in hashes}
+
+
+def _purge(conn: sa.Connection, source: str, record_id: str) -> dict[str, int]:
+    removed: dict[str, int] = {}
+    arrests = FACT_TABLES["arrests"]
+    charges = ArrestCharge.__table__
+    arrest_ids = sa.select(arrests.c.id).where(arrests.c.source == source, arrests.c.record_id == record_id)
+    removed["arrest_charges"] = conn.execute(
+        sa.delete(charges).where(charges.c.arrest_id.in_(arrest_ids))
+    ).rowcount
+    tables = [
+        *FACT_TABLES.values(),
+        FactVersion.__table__,
+        SourcePerson.__table__,
+        MatchLink.__table__,
+        ReviewItem.__table__,
+        ReviewDecision.__table__,
+    ]
+    for table in tables:
+        removed[table.name] = conn.execute(
+            sa.delete(table).where(table.c.source == source, table.c.record_id == record_id)
+        ).rowcount
+    return {k: int(v) for k, v in removed.items() if v}
+
+
+def seal_record(
+    engine: sa.Engine,
+    source: str,
+    record_id: str,
+    *,
+    sealed_by: str,
+    reference: str | None = None,
+    now: datetime | None = None,
+) -> SealResult:
+    """Carry out a sealing notice for one record of ``source`` (idempotent: a second seal re-purges)."""
+    from warehouse.loader import utcnow
+
+    sr = SealedRecord.__table__
+    digest = record_hash(source, record_id)
+    with write_transaction(engine) as conn:
+        removed = _purge(conn, source, str(record_id).strip())
+        existing = conn.execute(
+            sa.select(sr.c.id).where(sr.c.source == source, sr.c.record_hash == digest)
+        ).scalar_one_or_none()
+        if existing is not None:
+            result = SealResult(existing, True, removed)
+        else:
+            tomb = conn.execute(
+                sa.insert(sr)
+                .values(
+                    source=source,
+                    record_hash=digest,
+                    sealed_at=now or utcnow(),
+                    sealed_by=sealed_by,
+                    reference=reference,
+                    removed=removed,
+                )
+                .returning(sr.c.id)
+            ).scalar_one()
+            result = SealResult(tomb, False, removed)
+    log.info("seal %s of a %s record: %d rows removed", result.tombstone_id, source, sum(removed.values()))
+    return result
+
+
+def seal_log(engine: sa.Engine) -> list[dict]:
+    """The audit of every seal (no record ids: source, when, who, notice, counts removed)."""
+    sr = SealedRecord.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                sr.c.id, sr.c.source, sr.c.sealed_at, sr.c.sealed_by, sr.c.reference, sr.c.removed
+            ).order_by(sr.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
