@@ -124,6 +124,14 @@ def compare_dob(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) 
     code[swap] = _code("dob", "day_month_swap")
     code[exact] = _code("dob", "exact")
     code[missing] = _code("dob", "missing")
+    # A DOB that is no valid date on one side (month 21, day 00) is missing, unless its digits are
+    # one typed digit or one transposition from the other side's DOB.
+    rd8 = np.where(r.dob8[ri] != "", r.dob8[ri], r.dob_typo8[ri])
+    cd8 = np.where(c.dob8[ci] != "", c.dob8[ci], c.dob_typo8[ci])
+    typo = np.flatnonzero(missing & (rd8 != "") & (cd8 != ""))
+    if typo.size:
+        near = _pairwise(rd8[typo], cd8[typo], OSA.distance) <= 1
+        code[typo[near]] = _code("dob", "one_digit")
     return code
 
 

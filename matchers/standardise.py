@@ -154,6 +154,23 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
     return out
 
 
+def invalid_dob_digits(values: pd.Series) -> np.ndarray:
+    """"YYYYMMDD" digits of ISO-shaped DOB strings, "" for other values and for placeholders.
+
+    Used only where parse_dob found no valid date: a mistyped month or day ("2008-21-03") is not a
+    date, but it is one digit from the right one.
+    """
+    s = pd.Series(values, copy=False)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return np.full(len(s), "", dtype=object)
+    parts = _text(s).str.strip().str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
+    digits = (parts[0] + parts[1].str.zfill(2) + parts[2].str.zfill(2)).fillna("")
+    year = pd.to_numeric(parts[0], errors="coerce")
+    placeholder = ~year.between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1) | digits.isin(
+        [f"{y:04d}{m:02d}{d:02d}" for y, m, d in PLACEHOLDER_DATES])
+    return digits.where(~placeholder, "").to_numpy(dtype=object)
+
+
 def _code(values: pd.Series, missing: frozenset[str]) -> np.ndarray:
     folded = fold(values)
     return folded.where(~folded.isin(missing), "").to_numpy(dtype=object)
@@ -187,6 +204,9 @@ class PersonTable:
     dob_m: np.ndarray
     dob_d: np.ndarray
     dob8: np.ndarray  # "YYYYMMDD" or ""
+    #: the digits of a DOB that was written but is no valid date ("2008-14-03", "1966-00-91"), else "":
+    #: missing for every agreement, but one typed digit away from the other side's DOB still counts
+    dob_typo8: np.ndarray
     sex: np.ndarray
     race: np.ndarray
     address: np.ndarray
@@ -229,6 +249,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
     dob = parse_dob(_column(frame, "dob"))
     y, m, d = dob["y"].to_numpy(), dob["m"].to_numpy(), dob["d"].to_numpy()
     dob8 = np.where(y >= 0, pd.Series(y * 10000 + m * 100 + d).astype(str).to_numpy(dtype=object), "")
+    dob_typo8 = np.where(y < 0, invalid_dob_digits(_column(frame, "dob")), "")
     sex = fold(_column(frame, "sex")).str[:1]
     sex = sex.where(~sex.isin(["u", ""]), "")
     return PersonTable(
@@ -242,6 +263,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
         dob_m=m,
         dob_d=d,
         dob8=dob8.astype(object),
+        dob_typo8=dob_typo8.astype(object),
         sex=sex.to_numpy(dtype=object),
         race=_code(_column(frame, "race"), frozenset({"unknown", "other", "declined", ""})),
         address=_address(_column(frame, "address")),
