@@ -164,3 +164,9 @@ def cmd_match(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     print(f"wrote {n} candidate pairs to {args.out}", file=sys.stderr)
     return 0
+
+
+def cmd_train_matcher(args: argparse.Namespace) -> int:
+    from safetynet.match_files import train_command
+
+    return train_command(args)

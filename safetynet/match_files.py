@@ -48,3 +48,46 @@ def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
         file=sys.stderr,
     )
     return len(out)
+
+
+def run_train(clients_csv: Path, records_csv: Path, warehouse_url: str | None, out_dir: Path | None) -> dict:
+    """Fit m/u on two canonical CSVs, refine with the warehouse's reviewer decisions (when a URL is
+    given), save a new parameters version and make it current. Returns the parameters file's content."""
+    from matchers import load as load_config
+    from matchers.labels import warehouse_labels
+    from matchers.train import train_and_save
+
+    clients = read_persons(Path(clients_csv), "client_id")
+    records = read_persons(Path(records_csv), "record_id")
+    labels = None
+    if warehouse_url:
+        from warehouse.db import make_engine
+
+        engine = make_engine(warehouse_url)
+        try:
+            labels = warehouse_labels(engine)
+        finally:
+            engine.dispose()
+    print(f"training on {len(records)} records, {len(clients)} clients, "
+          f"{0 if labels is None else len(labels)} reviewer decisions ...", file=sys.stderr)
+    return train_and_save(load_config(), clients, records, labels, out_dir,
+                          note=f"{Path(clients_csv).name} x {Path(records_csv).name}")
+
+
+def train_command(args) -> int:  # noqa: ANN001 (argparse.Namespace)
+    """`safetynet train-matcher`: see run_train; prints the new version."""
+    from safetynet import settings
+    from safetynet.cli import CommandError
+
+    url = None if args.no_labels else settings.warehouse_url()
+    if url and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        url = None  # no warehouse yet, so no reviewer decisions
+    try:
+        doc = run_train(args.clients, args.records, url, args.out_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    t = doc["trained_on"]
+    print(f"matcher parameters {doc['version']} saved and current (trained on {t['records']} records, "
+          f"{t['clients']} clients, {t['labels_same_person']} same-person and "
+          f"{t['labels_not_this_person']} not-this-person decisions)")
+    return 0

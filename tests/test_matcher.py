@@ -53,6 +53,13 @@ CLIENTS = _people(
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_published_parameters(tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests speak of config/matching.yaml: never of parameters a developer trained under var/."""
+    monkeypatch.setenv("SAFETYNET_MATCHER_PARAMS_DIR", str(tmp_path_factory.mktemp("no_params")))
+
+
 def _record(record_id: str, **fields) -> dict:
     return dict(record_id=record_id, **fields)
 
