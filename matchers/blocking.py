@@ -93,6 +93,9 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
         elif rule == "zip_first_initial":
             initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
             frames.append(_keys(rule, rows, t.zip, initial))
+        elif rule == "zip_first_prefix":
+            prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
+            frames.append(_keys(rule, rows, t.zip, prefix))
         else:
             raise ValueError(f"unknown blocking rule {rule!r}")
     if not frames:
