@@ -190,7 +190,8 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
     """Level codes of every comparison column for the pairs (r[ri[k]], c[ci[k]])."""
     rf, rl, cf, cl = r.first[ri], r.last[ri], c.first[ci], c.last[ci]
     rfr, rlr, cfr = r.first_roots[ri], r.last_roots[ri], c.first_roots[ci]
-    hrf, hrl, hcf, hcl = r.hashed("first")[ri], r.hashed("last")[ri], c.hashed("first")[ci], c.hashed("last")[ci]
+    hrf, hrl = r.hashed("first")[ri], r.hashed("last")[ri]
+    hcf, hcl = c.hashed("first")[ci], c.hashed("last")[ci]
     hrfr, hrlr, hcfr = r.hashed("first_roots")[ri], r.hashed("last_roots")[ri], c.hashed("first_roots")[ci]
     first_h = {"a": hrf, "b": hcf, "roots_a": hrfr, "roots_b": hcfr,
                "middle_a": r.hashed("middle")[ri], "middle_b": c.hashed("middle")[ci]}
