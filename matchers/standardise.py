@@ -162,9 +162,37 @@ def _roots(primary: np.ndarray) -> np.ndarray:
     return out
 
 
+#: DOB layouts agencies write (year, month, day groups named): ISO with "-", "/" or "." and an
+#: optional time, compact YYYYMMDD, and US month-first M/D/YYYY or M-D-YYYY or M/D/YY
+_DOB_FORMATS = (
+    r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[ T].*)?$",
+    r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$",
+    r"^(?P<m>\d{1,2})[/-](?P<d>\d{1,2})[/-](?P<y>\d{4})(?: .*)?$",
+    r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<yy>\d{2})$",
+)
+
+
+def _dob_parts(text: pd.Series) -> pd.DataFrame:
+    """Columns y, m, d (floats, NaN where no layout fits) of DOB strings in any _DOB_FORMATS layout.
+
+    A two-digit year is this century unless that would lie in the future (youth DOBs).
+    """
+    out = pd.DataFrame({"y": np.nan, "m": np.nan, "d": np.nan}, index=text.index)
+    text = text.astype(object).str.strip()
+    this_year = pd.Timestamp.today().year
+    for pattern in _DOB_FORMATS:
+        got = text.str.extract(pattern).apply(pd.to_numeric, errors="coerce").astype("float64")
+        if "yy" in got:
+            yy = got.pop("yy")
+            got["y"] = np.where(2000 + yy <= this_year, 2000 + yy, 1900 + yy)
+        out = out.fillna(got[["y", "m", "d"]])
+    return out
+
+
 @per_distinct
 def parse_dob(values: pd.Series) -> pd.DataFrame:
-    """Year, month, day (Int arrays, -1 = missing) from datetime64 or ISO "YYYY-MM-DD..." strings.
+    """Year, month, day (Int arrays, -1 = missing) from datetime64 or strings in the layouts agencies
+    use: ISO "YYYY-MM-DD" (also with "/" or "." and a time), "YYYYMMDD", US "MM/DD/YYYY", "M/D/YY".
 
     Placeholder DOBs (1900-01-01, 1901-01-01, any year before 1900, any year 9000+ such as
     9999-12-31) mean "unknown" in agency systems and are treated as missing: two children who both
@@ -173,10 +201,9 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
     s = pd.Series(values, copy=False)
     if pd.api.types.is_datetime64_any_dtype(s):
         year, month, day = s.dt.year, s.dt.month, s.dt.day
+        frame = pd.DataFrame({"y": year, "m": month, "d": day}).astype("float64")
     else:
-        parts = _text(s).str.strip().str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
-        year, month, day = (pd.to_numeric(parts[i], errors="coerce") for i in range(3))
-    frame = pd.DataFrame({"y": year, "m": month, "d": day}).astype("float64")
+        frame = _dob_parts(_text(s))
     placeholder = pd.Series(False, index=frame.index)
     for y, m, d in PLACEHOLDER_DATES:
         placeholder |= (frame["y"] == y) & (frame["m"] == m) & (frame["d"] == d)
@@ -193,7 +220,7 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
 
 @per_distinct
 def invalid_dob_digits(values: pd.Series) -> np.ndarray:
-    """"YYYYMMDD" digits of ISO-shaped DOB strings, "" for other values and for placeholders.
+    """"YYYYMMDD" digits of DOB strings in any accepted layout, "" for others and for placeholders.
 
     Used only where parse_dob found no valid date: a mistyped month or day ("2008-21-03") is not a
     date, but it is one digit from the right one.
@@ -201,9 +228,10 @@ def invalid_dob_digits(values: pd.Series) -> np.ndarray:
     s = pd.Series(values, copy=False)
     if pd.api.types.is_datetime64_any_dtype(s):
         return np.full(len(s), "", dtype=object)
-    parts = _text(s).str.strip().str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
-    digits = (parts[0] + parts[1].str.zfill(2) + parts[2].str.zfill(2)).fillna("")
-    year = pd.to_numeric(parts[0], errors="coerce")
+    parts = _dob_parts(_text(s))
+    year = parts["y"]
+    digits = (year.map("{:04.0f}".format, na_action="ignore") + parts["m"].map("{:02.0f}".format, na_action="ignore")
+              + parts["d"].map("{:02.0f}".format, na_action="ignore")).fillna("")
     placeholder = ~year.between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1) | digits.isin(
         [f"{y:04d}{m:02d}{d:02d}" for y, m, d in PLACEHOLDER_DATES])
     return digits.where(~placeholder, "").to_numpy(dtype=object)
