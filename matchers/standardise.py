@@ -230,8 +230,10 @@ def invalid_dob_digits(values: pd.Series) -> np.ndarray:
         return np.full(len(s), "", dtype=object)
     parts = _dob_parts(_text(s))
     year = parts["y"]
-    digits = (year.map("{:04.0f}".format, na_action="ignore") + parts["m"].map("{:02.0f}".format, na_action="ignore")
-              + parts["d"].map("{:02.0f}".format, na_action="ignore")).fillna("")
+    def padded(col: pd.Series, width: int) -> pd.Series:
+        return col.map(f"{{:0{width}.0f}}".format, na_action="ignore")
+
+    digits = (padded(year, 4) + padded(parts["m"], 2) + padded(parts["d"], 2)).fillna("")
     placeholder = ~year.between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1) | digits.isin(
         [f"{y:04d}{m:02d}{d:02d}" for y, m, d in PLACEHOLDER_DATES])
     return digits.where(~placeholder, "").to_numpy(dtype=object)
