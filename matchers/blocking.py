@@ -62,10 +62,42 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
     rows = np.arange(n)
     has_dob = t.dob_y >= 0
     year = np.where(has_dob, t.dob_y.astype(str), "").astype(object)
+    first_initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
+    last_initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
     frames: list[pd.DataFrame] = []
     for rule in rules:
         if rule == "dob":
             frames.append(_keys(rule, rows, t.dob8))
+        # Scale-aware variants: with tens of thousands of clients one birth date or one surname
+        # sound in a birth year is shared by dozens, so each key adds an initial of the other name.
+        elif rule == "dob_first_initial":  # surname changed or mistyped, DOB exact
+            frames.append(_keys(rule, rows, t.dob8, first_initial))
+        elif rule == "dob_last_initial":  # given name changed (twins' rule decides), DOB exact
+            for j in range(t.last.shape[1]):
+                frames.append(_keys(rule, rows, t.dob8, last_initials[:, j]))
+        elif rule == "last_phonetic_zip_first_initial":  # DOB missing or badly mistyped
+            codes = _phonetic(jellyfish.metaphone, t.last[:, :1])[:, 0]
+            frames.append(_keys(rule, rows, codes, t.zip, first_initial))
+        elif rule == "dob_zip":  # both names changed or mistyped, DOB exact, same zip
+            frames.append(_keys(rule, rows, t.dob8, t.zip))
+        elif rule == "nickname_last_initial_monthday":  # names right, birth year mistyped
+            monthday = np.where(has_dob, t.dob_m * 100 + t.dob_d, -1)
+            monthday = np.where(monthday >= 0, monthday.astype(str), "").astype(object)
+            for i in range(t.first_roots.shape[1]):
+                for j in range(t.last.shape[1]):
+                    frames.append(_keys(rule, rows, t.first_roots[:, i], last_initials[:, j], monthday))
+        elif rule == "dob_swap_last_initial":
+            lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
+            for j in range(t.last.shape[1]):
+                frames.append(_keys(rule, rows, year, lo * 100 + hi, last_initials[:, j]))
+        elif rule == "last_phonetic_year_first_initial":
+            codes = _phonetic(jellyfish.metaphone, t.last)
+            for j in range(t.last.shape[1]):
+                frames.append(_keys(rule, rows, codes[:, j], year, first_initial))
+        elif rule == "nickname_last_initial_year":
+            for i in range(t.first_roots.shape[1]):
+                for j in range(t.last.shape[1]):
+                    frames.append(_keys(rule, rows, t.first_roots[:, i], last_initials[:, j], year))
         elif rule == "dob_swap":
             lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
             frames.append(_keys(rule, rows, year, lo * 100 + hi))
