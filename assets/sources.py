@@ -137,7 +137,8 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
         warehouse: WarehouseResource,
         matcher: MatcherResource,
     ) -> dg.MaterializeResult:
-        result = link_and_load(outcome, sources.get(name), warehouse.get(), matcher.get())
+        engine = matcher.get()
+        result = link_and_load(outcome, sources.get(name), warehouse.get(), engine)
         if result is None:
             reason = "quarantined: last good delivery kept" if outcome.quarantined else "no new delivery"
             return dg.MaterializeResult(metadata={"loaded": False, "reason": reason})
@@ -149,6 +150,10 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
             "review_items_open": result.review_items_open,
         }
         metadata.update({f"facts.{table}": n for table, n in result.facts.items()})
+        stats = getattr(engine, "stats", None)  # counts only: which parameters scored, pairs per row
+        if stats is not None and stats.records:
+            metadata["matcher.parameters"] = stats.parameters
+            metadata["matcher.pairs_per_record"] = round(stats.pairs_per_record, 2)
         return dg.MaterializeResult(metadata=metadata)
 
     return [delivery, loaded]

@@ -5,8 +5,8 @@ Several complementary keys each catch a different kind of error, so a pair misse
 many clients (``max_block_size``) is skipped as too unspecific, and each row keeps at most
 ``max_pairs_per_record`` candidates, so the number of pairs grows linearly with the extract.
 
-Keys are plain strings prefixed with the rule name ("dob:20080314"), so all rules go through one
-join of the chunk's keys against the client index.
+Keys are 64-bit hashes of the rule name and its parts (rule "dob", "20080314"), so all rules go
+through one integer join of the chunk's keys against the client index.
 """
 
 from __future__ import annotations
@@ -29,67 +29,112 @@ def _phonetic(fn: Callable[[str], str], names: np.ndarray) -> np.ndarray:
     return coded[inverse].reshape(names.shape)
 
 
-def _keys(prefix: str, values: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
-    """Key frame of non-empty values: one row per (key, person row)."""
-    values = values.astype(str)
-    keep = np.char.str_len(values) > 0 if values.size else np.zeros(0, dtype=bool)
-    return pd.DataFrame({"key": np.char.add(prefix, values[keep]), "row": rows[keep], "rule": prefix[:-1]})
+_MIX = np.uint64(0x100000001B3)  # FNV prime: mixes the part hashes of one key
 
 
-def _cat(*parts: np.ndarray) -> np.ndarray:
-    """Element-wise string concatenation that is empty wherever any part is empty."""
-    out = parts[0].astype(str)
-    empty = np.char.str_len(out) == 0
-    for p in parts[1:]:
-        p = p.astype(str)
-        empty |= np.char.str_len(p) == 0
-        out = np.char.add(np.char.add(out, "~"), p)
-    return np.where(empty, "", out)
+def _hash(values: np.ndarray) -> np.ndarray:
+    """uint64 hash per value ("" and None -> 0, meaning "no key")."""
+    flat = np.asarray(values, dtype=object)
+    h = pd.util.hash_array(flat, categorize=True)
+    h[(flat == "") | pd.isna(flat)] = 0
+    return h
+
+
+def _keys(rule: str, rows: np.ndarray, *parts: np.ndarray) -> pd.DataFrame:
+    """Key frame (key, row, rule) of the rows where every part is non-empty.
+
+    A key is a 64-bit hash of the rule name and its parts, so the join of a chunk's keys against the
+    client index runs on integers (fast, and 8 bytes a key however long the names are).
+    """
+    key = _hash(np.array([rule], dtype=object))[0] * np.ones(len(rows), dtype=np.uint64)
+    ok = np.ones(len(rows), dtype=bool)
+    with np.errstate(over="ignore"):
+        for p in parts:
+            h = _hash(p)
+            ok &= h != 0
+            key = (key * _MIX) ^ h
+    return pd.DataFrame({"key": key[ok], "row": rows[ok], "rule": rule})
 
 
 def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
-    """All blocking keys of a standardised table: columns key, row (position in ``t``), rule."""
+    """All blocking keys of a standardised table: columns key (uint64), row (position in ``t``), rule."""
     n = len(t)
     rows = np.arange(n)
     has_dob = t.dob_y >= 0
-    year = np.where(has_dob, t.dob_y.astype(str), "")
+    year = np.where(has_dob, t.dob_y.astype(str), "").astype(object)
+    first_initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
+    last_initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
     frames: list[pd.DataFrame] = []
     for rule in rules:
         if rule == "dob":
-            frames.append(_keys("dob:", t.dob8.astype(str), rows))
+            frames.append(_keys(rule, rows, t.dob8))
+        # Scale-aware variants: with tens of thousands of clients one birth date or one surname
+        # sound in a birth year is shared by dozens, so each key adds an initial of the other name.
+        elif rule == "dob_first_initial":  # surname changed or mistyped, DOB exact
+            frames.append(_keys(rule, rows, t.dob8, first_initial))
+        elif rule == "dob_last_initial":  # given name changed (twins' rule decides), DOB exact
+            for j in range(t.last.shape[1]):
+                frames.append(_keys(rule, rows, t.dob8, last_initials[:, j]))
+        elif rule == "last_phonetic_zip_first_initial":  # DOB missing or badly mistyped
+            codes = _phonetic(jellyfish.metaphone, t.last[:, :1])[:, 0]
+            frames.append(_keys(rule, rows, codes, t.zip, first_initial))
+        elif rule == "dob_zip":  # both names changed or mistyped, DOB exact, same zip
+            frames.append(_keys(rule, rows, t.dob8, t.zip))
+        elif rule == "nickname_last_initial_monthday":  # names right, birth year mistyped
+            monthday = np.where(has_dob, t.dob_m * 100 + t.dob_d, -1)
+            monthday = np.where(monthday >= 0, monthday.astype(str), "").astype(object)
+            for i in range(t.first_roots.shape[1]):
+                for j in range(t.last.shape[1]):
+                    frames.append(_keys(rule, rows, t.first_roots[:, i], last_initials[:, j], monthday))
+        elif rule == "dob_swap_last_initial":
+            lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
+            for j in range(t.last.shape[1]):
+                frames.append(_keys(rule, rows, year, lo * 100 + hi, last_initials[:, j]))
+        elif rule == "last_phonetic_year_first_initial":
+            codes = _phonetic(jellyfish.metaphone, t.last)
+            for j in range(t.last.shape[1]):
+                frames.append(_keys(rule, rows, codes[:, j], year, first_initial))
+        elif rule == "nickname_last_initial_year":
+            for i in range(t.first_roots.shape[1]):
+                for j in range(t.last.shape[1]):
+                    frames.append(_keys(rule, rows, t.first_roots[:, i], last_initials[:, j], year))
         elif rule == "dob_swap":
             lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
-            frames.append(_keys("dob_swap:", _cat(year, lo.astype(str), hi.astype(str)), rows))
+            frames.append(_keys(rule, rows, year, lo * 100 + hi))
         elif rule == "last_phonetic_year":
             codes = _phonetic(jellyfish.metaphone, t.last)
             for j in range(t.last.shape[1]):
-                frames.append(_keys("last_phonetic_year:", _cat(codes[:, j], year), rows))
+                frames.append(_keys(rule, rows, codes[:, j], year))
         elif rule == "nickname_last_initial":
             initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
             for i in range(t.first_roots.shape[1]):
                 for j in range(t.last.shape[1]):
-                    key = _cat(t.first_roots[:, i], initials[:, j])
-                    frames.append(_keys("nickname_last_initial:", key, rows))
+                    frames.append(_keys(rule, rows, t.first_roots[:, i], initials[:, j]))
         elif rule == "alias_year":
             for j in range(1, t.first.shape[1]):
-                frames.append(_keys("alias_year:", _cat(t.first[:, j], year), rows))
+                frames.append(_keys(rule, rows, t.first[:, j], year))
         elif rule == "name_pair_phonetic":
             a = _phonetic(jellyfish.soundex, t.first[:, :1])[:, 0].astype(str)
             b = _phonetic(jellyfish.soundex, t.last[:, :1])[:, 0].astype(str)
             first_is_lo = a <= b
             lo, hi = np.where(first_is_lo, a, b), np.where(first_is_lo, b, a)
-            frames.append(_keys("name_pair_phonetic:", _cat(lo, hi), rows))
+            frames.append(_keys(rule, rows, lo.astype(object), hi.astype(object)))
         elif rule == "last_phonetic_zip":
             codes = _phonetic(jellyfish.metaphone, t.last[:, :1])[:, 0]
-            frames.append(_keys("last_phonetic_zip:", _cat(codes, t.zip), rows))
+            frames.append(_keys(rule, rows, codes, t.zip))
         elif rule == "zip_first_initial":
             initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
-            frames.append(_keys("zip_first_initial:", _cat(t.zip, initial), rows))
+            frames.append(_keys(rule, rows, t.zip, initial))
+        elif rule == "zip_first_prefix":
+            prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
+            frames.append(_keys(rule, rows, t.zip, prefix))
         else:
             raise ValueError(f"unknown blocking rule {rule!r}")
     if not frames:
-        return pd.DataFrame({"key": pd.Series(dtype=str), "row": pd.Series(dtype="int64"), "rule": []})
-    return pd.concat(frames, ignore_index=True).drop_duplicates(["key", "row"])
+        return pd.DataFrame({"key": pd.Series(dtype="uint64"), "row": pd.Series(dtype="int64"), "rule": []})
+    keys = pd.concat(frames, ignore_index=True).drop_duplicates(["key", "row"])
+    keys["rule"] = keys["rule"].astype("category")
+    return keys
 
 
 @dataclass

@@ -43,12 +43,22 @@ def _pairwise(a: np.ndarray, b: np.ndarray, scorer, **kwargs) -> np.ndarray:
     return process.cpdist(a.tolist(), b.tolist(), scorer=scorer, workers=WORKERS, **kwargs).astype(np.float64)
 
 
+def _hashed(names: np.ndarray) -> np.ndarray:
+    """Strings as 64-bit hashes ("" -> 0), so equality tests run on integers, not Python objects."""
+    flat = np.asarray(names, dtype=object).ravel()
+    h = pd.util.hash_array(flat, categorize=True)
+    h[flat == ""] = 0
+    return h.reshape(np.shape(names))
+
+
 def _any_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Rows where any non-empty value of a's row equals any value of b's row ((P, Wa) vs (P, Wb))."""
+    if a.dtype != np.uint64:
+        a, b = _hashed(a), _hashed(b)
     hit = np.zeros(len(a), dtype=bool)
     for i in range(a.shape[1]):
         ai = a[:, i]
-        nonempty = ai != ""
+        nonempty = ai != 0
         for j in range(b.shape[1]):
             hit |= nonempty & (ai == b[:, j])
     return hit
@@ -72,7 +82,8 @@ def _best_jw(a: np.ndarray, b: np.ndarray, alt_vs_alt: bool = True) -> np.ndarra
 
 def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = None,
                   roots_b: np.ndarray | None = None, middle_a: np.ndarray | None = None,
-                  middle_b: np.ndarray | None = None, alt_vs_alt: bool = True) -> np.ndarray:
+                  middle_b: np.ndarray | None = None, alt_vs_alt: bool = True,
+                  hashes: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Levels of NAME_LEVELS for aligned alternative arrays a (P, Wa) and b (P, Wb).
 
     exact: primary names equal; nickname: nickname roots shared (given names only);
@@ -82,20 +93,29 @@ def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = Non
     ``alt_vs_alt=False``: twins "Mary Ann" and "Mary Beth" share the word "mary", siblings share
     a middle name, and neither may count as the same given name.
     jw_92 / jw_85: best Jaro-Winkler (see _best_jw); else; missing: no name.
+    ``hashes``: the same arrays already hashed (keys a, b, roots_a, roots_b, middle_a, middle_b), when
+    the caller has them (PersonTable.hashed); otherwise they are hashed here.
     """
+    given = hashes or {}
+
+    def h(key: str, values: np.ndarray) -> np.ndarray:
+        return given[key] if key in given else _hashed(values)
+
     code = np.full(len(a), _code("first_name", "else"), dtype=np.int8)
-    missing = ~(a != "").any(axis=1) | ~(b != "").any(axis=1)
-    exact = (a[:, 0] != "") & (a[:, 0] == b[:, 0])
+    ha, hb = h("a", a), h("b", b)
+    missing = ~(ha != 0).any(axis=1) | ~(hb != 0).any(axis=1)
+    exact = (ha[:, 0] != 0) & (ha[:, 0] == hb[:, 0])
     nickname = np.zeros(len(a), dtype=bool)
     if roots_a is not None and roots_b is not None:
-        nickname = _any_equal(roots_a, roots_b)
+        nickname = _any_equal(h("roots_a", roots_a), h("roots_b", roots_b))
     if alt_vs_alt:
-        alias = _any_equal(a, b)
+        alias = _any_equal(ha, hb)
     else:
-        alias = _any_equal(a[:, :1], b) | _any_equal(a, b[:, :1])
+        alias = _any_equal(ha[:, :1], hb) | _any_equal(ha, hb[:, :1])
     if middle_a is not None and middle_b is not None:
-        alias |= (a[:, 0] != "") & (a[:, 0] == middle_b)
-        alias |= (middle_a != "") & (middle_a == b[:, 0])
+        hma, hmb = h("middle_a", middle_a), h("middle_b", middle_b)
+        alias |= (ha[:, 0] != 0) & (ha[:, 0] == hmb)
+        alias |= (hma != 0) & (hma == hb[:, 0])
     undecided = np.flatnonzero(~(missing | exact | nickname | alias))
     jw = np.zeros(len(a), dtype=np.float64)
     jw[undecided] = _best_jw(a[undecided], b[undecided], alt_vs_alt)
@@ -124,6 +144,14 @@ def compare_dob(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) 
     code[swap] = _code("dob", "day_month_swap")
     code[exact] = _code("dob", "exact")
     code[missing] = _code("dob", "missing")
+    # A DOB that is no valid date on one side (month 21, day 00) is missing, unless its digits are
+    # one typed digit or one transposition from the other side's DOB.
+    rd8 = np.where(r.dob8[ri] != "", r.dob8[ri], r.dob_typo8[ri])
+    cd8 = np.where(c.dob8[ci] != "", c.dob8[ci], c.dob_typo8[ci])
+    typo = np.flatnonzero(missing & (rd8 != "") & (cd8 != ""))
+    if typo.size:
+        near = _pairwise(rd8[typo], cd8[typo], OSA.distance) <= 1
+        code[typo[near]] = _code("dob", "one_digit")
     return code
 
 
@@ -162,12 +190,19 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
     """Level codes of every comparison column for the pairs (r[ri[k]], c[ci[k]])."""
     rf, rl, cf, cl = r.first[ri], r.last[ri], c.first[ci], c.last[ci]
     rfr, rlr, cfr = r.first_roots[ri], r.last_roots[ri], c.first_roots[ci]
+    hrf, hrl = r.hashed("first")[ri], r.hashed("last")[ri]
+    hcf, hcl = c.hashed("first")[ci], c.hashed("last")[ci]
+    hrfr, hrlr, hcfr = r.hashed("first_roots")[ri], r.hashed("last_roots")[ri], c.hashed("first_roots")[ci]
+    first_h = {"a": hrf, "b": hcf, "roots_a": hrfr, "roots_b": hcfr,
+               "middle_a": r.hashed("middle")[ri], "middle_b": c.hashed("middle")[ci]}
     return pd.DataFrame({
-        "first_name": compare_names(rf, cf, rfr, cfr, r.middle[ri], c.middle[ci], alt_vs_alt=False),
-        "last_name": compare_names(rl, cl),
+        "first_name": compare_names(rf, cf, rfr, cfr, r.middle[ri], c.middle[ci], alt_vs_alt=False,
+                                    hashes=first_h),
+        "last_name": compare_names(rl, cl, hashes={"a": hrl, "b": hcl}),
         # Swapped reading: the row's surname is the client's given name and vice versa.
-        "first_name_swapped": compare_names(rl, cf, rlr, cfr, alt_vs_alt=False),
-        "last_name_swapped": compare_names(rf, cl),
+        "first_name_swapped": compare_names(rl, cf, rlr, cfr, alt_vs_alt=False,
+                                            hashes={"a": hrl, "b": hcf, "roots_a": hrlr, "roots_b": hcfr}),
+        "last_name_swapped": compare_names(rf, cl, hashes={"a": hrf, "b": hcl}),
         "dob": compare_dob(r, c, ri, ci),
         "sex": compare_exact("sex", r.sex[ri], c.sex[ci]),
         "race": compare_exact("race", r.race[ri], c.race[ci]),

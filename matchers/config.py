@@ -53,6 +53,8 @@ class MatchingConfig:
     blocking_rules: tuple[str, ...] = ()
     fields: dict[str, FieldModel] = field(default_factory=dict)
     name_swap_penalty_bits: float = -2.0
+    #: u of an identical street address among different people who share a surname (siblings)
+    household_address_u: float = 0.05
     estimate: bool = False
     estimate_min_rows: int = 2000
     u_random_pairs: int = 200_000
@@ -72,6 +74,8 @@ class MatchingConfig:
             raise ValueError("matching thresholds must satisfy 0 <= keep <= review <= match <= 1")
         if self.chunk_size < 1 or self.max_block_size < 1 or self.max_pairs_per_record < 1:
             raise ValueError("chunk_size, max_block_size and max_pairs_per_record must be positive")
+        if not 0 < self.household_address_u < 1:
+            raise ValueError("household.address_u_given_surname must lie strictly between 0 and 1")
         for f in self.fields.values():
             if any(not 0 < p < 1 for p in (*f.m, *f.u)):
                 raise ValueError(f"m and u of field {f.name} must lie strictly between 0 and 1")
@@ -114,6 +118,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         blocking_rules=tuple(blk.get("rules", ())),
         fields={name: _field(name, spec) for name, spec in (raw.get("comparisons") or {}).items()},
         name_swap_penalty_bits=float(raw.get("name_swap_penalty_bits", -2.0)),
+        household_address_u=float((raw.get("household") or {}).get("address_u_given_surname", 0.05)),
         estimate=bool(est.get("enabled", False)),
         estimate_min_rows=int(est.get("min_rows", 2000)),
         u_random_pairs=int(est.get("u_random_pairs", 200_000)),

@@ -25,6 +25,7 @@ from matchers.config import MatchingConfig
 from matchers.decide import decide
 from matchers.estimate import estimate_m, estimate_u
 from matchers.frequencies import NameFrequencies
+from matchers.params import apply as apply_parameters
 from matchers.scoring import Weights, score
 from matchers.standardise import PersonTable, standardise
 
@@ -58,6 +59,9 @@ class LinkStats:
     decisions: dict[str, int] = field(default_factory=dict)
     #: pairs each blocking rule found (a pair found by several rules counts for each)
     pairs_by_rule: dict[str, int] = field(default_factory=dict)
+    #: version of the parameters file scored with, or "estimated" (m/u fitted on this run's data)
+    #: or "config" (config/matching.yaml as it stands)
+    parameters: str = "config"
 
     @property
     def pairs_per_record(self) -> float:
@@ -77,11 +81,20 @@ def _empty_result() -> pd.DataFrame:
 class FellegiSunterMatcher:
     """Default engine: curated blocking, rapidfuzz comparisons, Fellegi-Sunter weights from config."""
 
-    def __init__(self, config: MatchingConfig) -> None:
-        self.config = config
+    def __init__(self, config: MatchingConfig, parameters: dict | None = None) -> None:
+        """``parameters``: a trained parameters file's content (matchers/params.py); its m/u are
+        used as they are, with no per-run estimation."""
+        self.parameters_version = parameters["version"] if parameters else None
+        self.config = apply_parameters(config, parameters) if parameters else config
         #: the config the last run scored with (m/u re-estimated when ``estimation`` is enabled)
-        self.fitted_config = config
+        self.fitted_config = self.config
         self.stats = LinkStats()
+
+    def fit(self, clients: pd.DataFrame, records: pd.DataFrame) -> MatchingConfig:
+        """The config with m/u estimated from these clients and records (what training saves)."""
+        cl = standardise(clients, id_column="client_id")
+        index = ClientIndex.build(cl, self.config.blocking_rules, self.config.max_block_size)
+        return self._fit(cl, index, records, force=True)
 
     def link(self, clients: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
         cfg = self.config
@@ -101,7 +114,9 @@ class FellegiSunterMatcher:
         order = order[rec_codes[order] >= 0]  # a row without a record_id cannot be linked
         sorted_codes = rec_codes[order]
         n_ids = int(sorted_codes.max()) + 1 if len(sorted_codes) else 0
-        stats = LinkStats(records=len(records), clients=len(cl), skipped_block_keys=index.skipped_keys)
+        stats = LinkStats(records=len(records), clients=len(cl), skipped_block_keys=index.skipped_keys,
+                          parameters=self.parameters_version
+                          or ("estimated" if self.fitted_config is not cfg else "config"))
         parts: list[pd.DataFrame] = []
         for first_id in range(0, n_ids, cfg.chunk_size):
             lo, hi = np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
@@ -121,14 +136,17 @@ class FellegiSunterMatcher:
                  stats.records, stats.clients, stats.pairs_per_record, stats.decisions)
         return result
 
-    def _fit(self, cl: PersonTable, index: ClientIndex, records: pd.DataFrame) -> MatchingConfig:
+    def _fit(self, cl: PersonTable, index: ClientIndex, records: pd.DataFrame,
+             force: bool = False) -> MatchingConfig:
         """The config with m/u re-estimated from this run's data (when enabled and big enough).
 
         Estimation uses a seeded sample of the whole extract, never a chunk, so the chunk size
         cannot change any weight (and so any decision).
         """
         cfg = self.config
-        if not cfg.estimate or len(records) < cfg.estimate_min_rows or len(cl) == 0:
+        if len(cl) == 0 or len(records) == 0:
+            return cfg
+        if not force and (not cfg.estimate or len(records) < cfg.estimate_min_rows):
             return cfg
         sample = records.sample(n=min(cfg.sample_rows, len(records)), random_state=cfg.seed)
         rs = standardise(sample, id_column="record_id")

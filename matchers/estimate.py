@@ -21,7 +21,7 @@ import pandas as pd
 from matchers.blocking import ClientIndex
 from matchers.compare import LEVELS, compare
 from matchers.config import FieldModel, MatchingConfig
-from matchers.scoring import EXPLAINED, Weights, score
+from matchers.scoring import EXPLAINED, HOUSEHOLD_SURNAME, Weights, score
 from matchers.standardise import PersonTable
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def _shrink(counts: dict[str, float], prior: FieldModel, which: str, strength: f
 
 def _chosen_levels(levels: pd.DataFrame, config: MatchingConfig) -> dict[str, np.ndarray]:
     """Level codes per explained field in the name reading scoring picks (straight or swapped)."""
-    scored = score(levels, Weights.from_config(config, n_clients=1), explain=False)
+    scored = score(levels, Weights.from_config(config, n_clients=1), explain=False, household=False)
     return {f: scored[f"{f}_level"].to_numpy() for f in FIELDS}
 
 
@@ -87,7 +87,7 @@ def estimate_m(records: PersonTable, clients: PersonTable, index: ClientIndex, c
     base = config
     for _ in range(iterations):
         weights = Weights.from_config(config, n_clients=len(clients))
-        scored = score(levels, weights, explain=False)
+        scored = score(levels, weights, explain=False, household=False)
         total = scored["total"].to_numpy()
         fields = dict(config.fields)
         for f in FIELDS:
@@ -98,5 +98,23 @@ def estimate_m(records: PersonTable, clients: PersonTable, index: ClientIndex, c
             m = _shrink(_counts(codes[confident], f), base.fields[f], "m", strength)
             fields[f] = replace(fields[f], m=m)
         config = replace(config, fields=fields)
+    config = estimate_household(scored, config, strength)
     log.info("matcher: m estimated on %d candidate pairs, %d iterations", len(pairs), iterations)
     return config
+
+
+def estimate_household(scored: pd.DataFrame, config: MatchingConfig, strength: float) -> MatchingConfig:
+    """u of an identical street address among different people sharing a surname (siblings).
+
+    Taken from candidate pairs that agree on the surname but plainly are two people (the given name
+    and the DOB both disagree outright): the share of them at one address. Blocking favours pairs
+    in one zip or birth year, so this errs high, i.e. towards a smaller household weight.
+    """
+    def at(f: str, levels: tuple[str, ...]) -> np.ndarray:
+        return np.isin(scored[f"{f}_level"].to_numpy(), [LEVELS[f].index(lv) for lv in levels])
+
+    siblings = at("last_name", HOUSEHOLD_SURNAME) & at("first_name", ("else",)) & at("dob", ("else",))
+    siblings &= ~at("address", ("missing",))
+    same = float((siblings & at("address", ("exact",))).sum())
+    u = (same + strength * config.household_address_u) / (float(siblings.sum()) + strength)
+    return replace(config, household_address_u=min(max(u, 1e-6), 1 - 1e-6))

@@ -21,6 +21,10 @@ from matchers.config import MatchingConfig
 EXPLAINED = ("first_name", "last_name", "name_order", "dob", "sex", "race", "address", "city", "zip")
 #: fields implied by an agreeing street address (see score())
 LOCATION_IMPLIED = ("city", "zip")
+#: surname levels that, with an identical address, mean "same household" (see score())
+HOUSEHOLD_SURNAME = ("exact", "alias_or_part", "jw_92")
+#: given-name levels siblings do not reach: with these the household rule does not apply
+HOUSEHOLD_GIVEN_AGREES = ("exact", "nickname")
 #: levels compare.py can never produce for a field, so the config need not weigh them
 _UNREACHABLE = {("last_name", "nickname")}
 
@@ -32,6 +36,8 @@ class Weights:
     by_field: dict[str, np.ndarray]
     swap_penalty: float
     prior: float
+    #: weight of an identical street address when the surname agrees too (one household, see score())
+    household_address: float | None = None
 
     @classmethod
     def from_config(cls, config: MatchingConfig, n_clients: int) -> Weights:
@@ -50,8 +56,11 @@ class Weights:
                 else:
                     row.append(table[level])
             by_field[fname] = np.asarray(row, dtype=np.float64)
+        address = config.fields["address"]
+        m_exact = address.m[address.levels.index("exact")]
         return cls(by_field=by_field, swap_penalty=config.name_swap_penalty_bits,
-                   prior=prior_weight(config.match_rate, max(n_clients, config.min_clients)))
+                   prior=prior_weight(config.match_rate, max(n_clients, config.min_clients)),
+                   household_address=math.log2(m_exact / config.household_address_u))
 
 
 def prior_weight(match_rate: float, n_clients: int) -> float:
@@ -62,7 +71,8 @@ def prior_weight(match_rate: float, n_clients: int) -> float:
 
 
 def score(levels: pd.DataFrame, weights: Weights,
-          tf_bits: dict[str, np.ndarray] | None = None, explain: bool = True) -> pd.DataFrame:
+          tf_bits: dict[str, np.ndarray] | None = None, explain: bool = True,
+          household: bool = True) -> pd.DataFrame:
     """Columns: score, total (bits), swapped (bool), <field>_level (level code of each explained
     field in the chosen name reading, for decide.py), explanation (JSON); aligned with ``levels``.
 
@@ -99,6 +109,20 @@ def score(levels: pd.DataFrame, weights: Weights,
         base = w[f][codes[f]]
         implied = (address_agrees & (base > 0)) | (address_differs & (base < 0))
         adjust[f] = np.where(implied, -base, adjust[f])
+    # Household: a surname and an identical street address are shared by a whole family, so given
+    # an agreeing surname the address is weighed against siblings (u among same-surname different
+    # people, config "household"), not against random pairs: it says "same household", not "same
+    # child". Without this a sibling reaches review on surname + address alone. Siblings differ in
+    # the given name, so with an agreeing given name the address keeps its full weight (the one
+    # same-named relative at an address, Jr / Sr, differs in the DOB: a review cap). Estimation
+    # scores without it (household=False): it looks for pairs the fields identify.
+    if household and weights.household_address is not None:
+        surname_levels = [LEVELS["last_name"].index(lv) for lv in HOUSEHOLD_SURNAME]
+        given_levels = [LEVELS["first_name"].index(lv) for lv in HOUSEHOLD_GIVEN_AGREES]
+        surname_agrees = np.isin(codes["last_name"], surname_levels)
+        same_home = address_agrees & surname_agrees & ~np.isin(codes["first_name"], given_levels)
+        adjust["address"] = np.where(same_home, weights.household_address - w["address"][codes["address"]],
+                                     adjust["address"])
     field_w = {f: (w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty) + adjust[f]
                for f in EXPLAINED}
     total = weights.prior + np.sum([field_w[f] for f in EXPLAINED], axis=0)

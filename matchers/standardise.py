@@ -9,7 +9,11 @@ comparisons take the best agreement over the alternatives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,12 +43,43 @@ _STREET_WORDS = {
 }
 
 
+def per_distinct(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a column function once per distinct value and spread the result back to the rows.
+
+    Names, cities, streets and DOBs repeat a lot (a million rows hold a few ten thousand distinct
+    given names), so standardising distinct values is most of the speed of standardisation.
+    ``fn`` takes a Series and returns a Series, ndarray or DataFrame aligned with it.
+    """
+    @functools.wraps(fn)
+    def wrapper(values: pd.Series, *args: Any, **kwargs: Any) -> Any:
+        s = pd.Series(values, copy=False)
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        if len(uniques) * 2 > len(s):  # mostly distinct: not worth the detour
+            return fn(s, *args, **kwargs)
+        has_na = bool((codes < 0).any())
+        distinct = pd.Series(uniques, copy=False)
+        if has_na:  # missing values get the last slot
+            distinct = pd.concat([distinct, pd.Series([None], dtype=object)], ignore_index=True)
+            codes = np.where(codes < 0, len(uniques), codes)
+        out = fn(distinct, *args, **kwargs)
+        if isinstance(out, pd.DataFrame):
+            return out.iloc[codes].set_axis(s.index)
+        if isinstance(out, pd.Series):
+            return pd.Series(out.to_numpy()[codes], index=s.index, dtype=out.dtype)
+        return np.asarray(out)[codes]
+
+    return wrapper
+
+_STREET_WORD_RE = re.compile(r"\b(?:" + "|".join(sorted(_STREET_WORDS, key=len, reverse=True)) + r")\b")
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Any column (None / NaN / numbers / strings) as a string Series with "" for missing."""
     s = pd.Series(values, copy=False)
     return s.astype("string").fillna("").astype(object).astype("string")
 
 
+@per_distinct
 def fold(values: pd.Series) -> pd.Series:
     """Unicode-fold, lower-case and de-punctuate: "Peña-O'Brien" -> "pena obrien".
 
@@ -59,6 +94,7 @@ def fold(values: pd.Series) -> pd.Series:
     return s.fillna("")
 
 
+@per_distinct
 def strip_suffixes(values: pd.Series) -> pd.Series:
     """Drop generational suffixes (Jr, Sr, II, III, IV) from folded names."""
     pattern = r"(?:^|\s)(?:" + "|".join(sorted(SUFFIXES)) + r")(?=\s|$)"
@@ -126,8 +162,37 @@ def _roots(primary: np.ndarray) -> np.ndarray:
     return out
 
 
+#: DOB layouts agencies write (year, month, day groups named): ISO with "-", "/" or "." and an
+#: optional time, compact YYYYMMDD, and US month-first M/D/YYYY or M-D-YYYY or M/D/YY
+_DOB_FORMATS = (
+    r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[ T].*)?$",
+    r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$",
+    r"^(?P<m>\d{1,2})[/-](?P<d>\d{1,2})[/-](?P<y>\d{4})(?: .*)?$",
+    r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<yy>\d{2})$",
+)
+
+
+def _dob_parts(text: pd.Series) -> pd.DataFrame:
+    """Columns y, m, d (floats, NaN where no layout fits) of DOB strings in any _DOB_FORMATS layout.
+
+    A two-digit year is this century unless that would lie in the future (youth DOBs).
+    """
+    out = pd.DataFrame({"y": np.nan, "m": np.nan, "d": np.nan}, index=text.index)
+    text = text.astype(object).str.strip()
+    this_year = pd.Timestamp.today().year
+    for pattern in _DOB_FORMATS:
+        got = text.str.extract(pattern).apply(pd.to_numeric, errors="coerce").astype("float64")
+        if "yy" in got:
+            yy = got.pop("yy")
+            got["y"] = np.where(2000 + yy <= this_year, 2000 + yy, 1900 + yy)
+        out = out.fillna(got[["y", "m", "d"]])
+    return out
+
+
+@per_distinct
 def parse_dob(values: pd.Series) -> pd.DataFrame:
-    """Year, month, day (Int arrays, -1 = missing) from datetime64 or ISO "YYYY-MM-DD..." strings.
+    """Year, month, day (Int arrays, -1 = missing) from datetime64 or strings in the layouts agencies
+    use: ISO "YYYY-MM-DD" (also with "/" or "." and a time), "YYYYMMDD", US "MM/DD/YYYY", "M/D/YY".
 
     Placeholder DOBs (1900-01-01, 1901-01-01, any year before 1900, any year 9000+ such as
     9999-12-31) mean "unknown" in agency systems and are treated as missing: two children who both
@@ -136,10 +201,9 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
     s = pd.Series(values, copy=False)
     if pd.api.types.is_datetime64_any_dtype(s):
         year, month, day = s.dt.year, s.dt.month, s.dt.day
+        frame = pd.DataFrame({"y": year, "m": month, "d": day}).astype("float64")
     else:
-        parts = _text(s).str.strip().str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
-        year, month, day = (pd.to_numeric(parts[i], errors="coerce") for i in range(3))
-    frame = pd.DataFrame({"y": year, "m": month, "d": day}).astype("float64")
+        frame = _dob_parts(_text(s))
     placeholder = pd.Series(False, index=frame.index)
     for y, m, d in PLACEHOLDER_DATES:
         placeholder |= (frame["y"] == y) & (frame["m"] == m) & (frame["d"] == d)
@@ -154,18 +218,40 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
     return out
 
 
+@per_distinct
+def invalid_dob_digits(values: pd.Series) -> np.ndarray:
+    """"YYYYMMDD" digits of DOB strings in any accepted layout, "" for others and for placeholders.
+
+    Used only where parse_dob found no valid date: a mistyped month or day ("2008-21-03") is not a
+    date, but it is one digit from the right one.
+    """
+    s = pd.Series(values, copy=False)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return np.full(len(s), "", dtype=object)
+    parts = _dob_parts(_text(s))
+    year = parts["y"]
+    def padded(col: pd.Series, width: int) -> pd.Series:
+        return col.map(f"{{:0{width}.0f}}".format, na_action="ignore")
+
+    digits = (padded(year, 4) + padded(parts["m"], 2) + padded(parts["d"], 2)).fillna("")
+    placeholder = ~year.between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1) | digits.isin(
+        [f"{y:04d}{m:02d}{d:02d}" for y, m, d in PLACEHOLDER_DATES])
+    return digits.where(~placeholder, "").to_numpy(dtype=object)
+
+
 def _code(values: pd.Series, missing: frozenset[str]) -> np.ndarray:
     folded = fold(values)
     return folded.where(~folded.isin(missing), "").to_numpy(dtype=object)
 
 
+@per_distinct
 def _address(values: pd.Series) -> np.ndarray:
     folded = fold(values)
-    words = folded.str.split(" ")
-    normalised = words.map(lambda ws: " ".join(_STREET_WORDS.get(w, w) for w in ws) if ws else "")
+    normalised = folded.str.replace(_STREET_WORD_RE, lambda m: _STREET_WORDS[m.group(0)], regex=True)
     return normalised.fillna("").to_numpy(dtype=object)
 
 
+@per_distinct
 def _zip(values: pd.Series) -> np.ndarray:
     """Zip codes as digits: a column read as numbers ("94601.0") or as ZIP+4 ("94601-1234") keeps
     its 5-digit code."""
@@ -187,14 +273,31 @@ class PersonTable:
     dob_m: np.ndarray
     dob_d: np.ndarray
     dob8: np.ndarray  # "YYYYMMDD" or ""
+    #: the digits of a DOB that was written but is no valid date ("2008-14-03", "1966-00-91"), else "":
+    #: missing for every agreement, but one typed digit away from the other side's DOB still counts
+    dob_typo8: np.ndarray
     sex: np.ndarray
     race: np.ndarray
     address: np.ndarray
     city: np.ndarray
     zip: np.ndarray
 
+    _hashes: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
     def __len__(self) -> int:
         return len(self.ids)
+
+    def hashed(self, name: str) -> np.ndarray:
+        """A name array (first, last, first_roots, last_roots, middle) as 64-bit hashes, "" -> 0,
+        computed once per table: comparisons test equality on integers."""
+        h = self._hashes.get(name)
+        if h is None:
+            values = getattr(self, name)
+            flat = np.asarray(values, dtype=object).ravel()
+            h = pd.util.hash_array(flat, categorize=True)
+            h[flat == ""] = 0
+            h = self._hashes[name] = h.reshape(values.shape)
+        return h
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -229,6 +332,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
     dob = parse_dob(_column(frame, "dob"))
     y, m, d = dob["y"].to_numpy(), dob["m"].to_numpy(), dob["d"].to_numpy()
     dob8 = np.where(y >= 0, pd.Series(y * 10000 + m * 100 + d).astype(str).to_numpy(dtype=object), "")
+    dob_typo8 = np.where(y < 0, invalid_dob_digits(_column(frame, "dob")), "")
     sex = fold(_column(frame, "sex")).str[:1]
     sex = sex.where(~sex.isin(["u", ""]), "")
     return PersonTable(
@@ -242,6 +346,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
         dob_m=m,
         dob_d=d,
         dob8=dob8.astype(object),
+        dob_typo8=dob_typo8.astype(object),
         sex=sex.to_numpy(dtype=object),
         race=_code(_column(frame, "race"), frozenset({"unknown", "other", "declined", ""})),
         address=_address(_column(frame, "address")),

@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     for add in (add_packet, add_report, add_seal):
         add(sub)
+
+    train = sub.add_parser("train-matcher",
+                           help="fit the matcher's m/u (plus reviewer decisions), save a new version")
+    train.add_argument("--clients", type=Path, required=True)
+    train.add_argument("--records", type=Path, required=True)
+    train.add_argument("--no-labels", action="store_true", help="ignore the warehouse's reviewer decisions")
+    train.add_argument("--out-dir", type=Path, help="default $SAFETYNET_MATCHER_PARAMS_DIR or var/matcher")
     return parser
 
 
@@ -93,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from safetynet import commands  # imported late: `safetynet --help` stays fast
 
-    handler = getattr(commands, f"cmd_{args.command}", None)
+    handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}", None)
     if handler is None and args.command == "validate":
         from safetynet.validate_command import cmd_validate as handler
     try:

@@ -204,3 +204,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reports.cli import cmd_report as run
 
     return run(args)
+
+
+def cmd_train_matcher(args: argparse.Namespace) -> int:
+    from safetynet.match_files import train_command
+
+    return train_command(args)

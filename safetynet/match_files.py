@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from integrations.kinds import PERSON_FIELDS
@@ -12,22 +13,57 @@ from integrations.kinds import PERSON_FIELDS
 OUTPUT_COLUMNS = ["record_id", "client_id", "score", "decision"]
 
 
+READ_CHUNK_ROWS = 100_000
+
+
+def _shared(values: pd.Series, pool: dict[str, str]) -> np.ndarray:
+    """Stripped values with blanks as None, every distinct value one shared str object.
+
+    A million rows repeat a few ten thousand names, cities and dates: holding each once (``pool``
+    spans all chunks) keeps a million-row extract at a fraction of one-object-per-cell memory.
+    """
+    codes, uniques = pd.factorize(values)
+    canon = np.array([pool.setdefault(v, v) if (v := u.strip()) else None for u in uniques] + [None],
+                     dtype=object)
+    return canon[codes]  # code -1 (no value) takes the trailing None
+
+
 def read_persons(path: Path, id_column: str) -> pd.DataFrame:
-    """A canonical person CSV as text columns; blank cells become missing. Extra columns are ignored."""
+    """A canonical person CSV as text columns; blank cells become missing. Extra columns are ignored.
+
+    Read in chunks, each distinct value held once (see _shared), so reading a million rows needs
+    little more memory than the values themselves.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found")
+    columns = [id_column, *PERSON_FIELDS]
+    pool: dict[str, str] = {}
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in columns}
+    index: list[np.ndarray] = []
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
+                             chunksize=READ_CHUNK_ROWS)
+        for chunk in reader:
+            missing = [c for c in columns if c not in chunk.columns]
+            if missing:
+                raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+            ids = chunk[id_column].str.strip()
+            if ids.eq("").any():
+                rows = (chunk.index[ids.eq("")] + 2).tolist()[:10]
+                raise ValueError(f"{path}: {id_column} is blank on line(s) {rows}")
+            parts[id_column].append(ids.to_numpy(dtype=object))
+            for c in PERSON_FIELDS:
+                parts[c].append(_shared(chunk[c], pool))
+            index.append(chunk.index.to_numpy())
+            del chunk, ids
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ValueError(f"{path}: not a readable UTF-8 CSV file ({type(exc).__name__})") from None
-    missing = [c for c in (id_column, *PERSON_FIELDS) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    frame = frame[[id_column, *PERSON_FIELDS]].apply(lambda s: s.str.strip())
-    if frame[id_column].eq("").any():
-        rows = (frame.index[frame[id_column].eq("")] + 2).tolist()[:10]
-        raise ValueError(f"{path}: {id_column} is blank on line(s) {rows}")
-    return frame.replace("", None).astype(object)
+    if not index:
+        raise ValueError(f"{path}: not a readable UTF-8 CSV file (no header)")
+    data = {}
+    for c in columns:  # one column at a time, its chunks freed as it is joined
+        data[c] = np.concatenate(parts.pop(c))
+    return pd.DataFrame(data, index=np.concatenate(index), dtype=object, copy=False)
 
 
 def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
@@ -48,3 +84,46 @@ def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
         file=sys.stderr,
     )
     return len(out)
+
+
+def run_train(clients_csv: Path, records_csv: Path, warehouse_url: str | None, out_dir: Path | None) -> dict:
+    """Fit m/u on two canonical CSVs, refine with the warehouse's reviewer decisions (when a URL is
+    given), save a new parameters version and make it current. Returns the parameters file's content."""
+    from matchers import load as load_config
+    from matchers.labels import warehouse_labels
+    from matchers.train import train_and_save
+
+    clients = read_persons(Path(clients_csv), "client_id")
+    records = read_persons(Path(records_csv), "record_id")
+    labels = None
+    if warehouse_url:
+        from warehouse.db import make_engine
+
+        engine = make_engine(warehouse_url)
+        try:
+            labels = warehouse_labels(engine)
+        finally:
+            engine.dispose()
+    print(f"training on {len(records)} records, {len(clients)} clients, "
+          f"{0 if labels is None else len(labels)} reviewer decisions ...", file=sys.stderr)
+    return train_and_save(load_config(), clients, records, labels, out_dir,
+                          note=f"{Path(clients_csv).name} x {Path(records_csv).name}")
+
+
+def train_command(args) -> int:  # noqa: ANN001 (argparse.Namespace)
+    """`safetynet train-matcher`: see run_train; prints the new version."""
+    from safetynet import settings
+    from safetynet.cli import CommandError
+
+    url = None if args.no_labels else settings.warehouse_url()
+    if url and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        url = None  # no warehouse yet, so no reviewer decisions
+    try:
+        doc = run_train(args.clients, args.records, url, args.out_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    t = doc["trained_on"]
+    print(f"matcher parameters {doc['version']} saved and current (trained on {t['records']} records, "
+          f"{t['clients']} clients, {t['labels_same_person']} same-person and "
+          f"{t['labels_not_this_person']} not-this-person decisions)")
+    return 0

@@ -63,49 +63,27 @@ def generate(
     ``as_of`` (default today) is the delivery date stamped into file names and the end of every
     date range. ``scale`` is population size per client: most agency rows are not clients.
     """
-    if clients < 1 or scale < 1:
-        raise ValueError("clients and scale must be at least 1")
     out_dir = Path(out_dir)
     as_of = as_of or date.today()
-    sources = sources if sources is not None else load_sources()
-    name_pools = build_pools(seed)
-    rng = np.random.default_rng(seed)
-    people = make_population(rng, name_pools, max(clients * scale, clients * 2), clients, as_of)
+    built = _build(seed, clients, scale, as_of, sources)
     landing = out_dir / "landing"
     files: dict[str, Path] = {}
     counts: dict[str, dict[str, int]] = {}
-    built: dict[str, tuple[SourceConfig, Built, dict[str, pd.DataFrame]]] = {}
-    for name, src in sources.items():
-        ctx = Context(source_rng(seed, name), people, name_pools, as_of)
-        result = BUILDERS[src.kind](ctx, src)
-        tables = conform(src, result.tables)
+    for name, (src, _, tables) in built.sources.items():
         path = landing / src.landing / delivery_name(src, as_of)
         write_source(src, tables, path, as_of)
         files[name] = path
         counts[name] = {t: len(f) for t, f in tables.items()}
-        built[name] = (src, result, tables)
-    client_src = next(n for n, s in sources.items() if s.kind == "safetynet_clients")
-    _, client_built, client_tables = built[client_src]
-    client_of = dict(
-        zip(client_built.records["person"].astype(int), client_built.records["record_id"], strict=True)
-    )
-    agency = {n: b for n, b in built.items() if n != client_src}
-    records = {n: (s.spec.person_table.name, b.records) for n, (s, b, _) in agency.items()}
-    persons, links = truth_frames(records, people["person_id"], client_of)
+    persons, links = _truth(built)
     write_truth(out_dir / "truth", persons, links)
     measures = truth_measures(
-        client_tables["clients"],
-        {n: (s.kind, _with_true_charges(t, b)) for n, (s, b, t) in agency.items()},
+        built.sources[built.client_src][2]["clients"],
+        {n: (s.kind, _with_true_charges(t, b)) for n, (s, b, t) in built.agency.items()},
         links,
         as_of,
     )
     measures.to_csv(out_dir / "truth" / "measures.csv", index=False, lineterminator="\n")
-    write_canonical(
-        out_dir / "canonical",
-        client_tables["clients"],
-        {n: t[s.spec.person_table.name] for n, (s, _, t) in agency.items()},
-        links,
-    )
+    _write_canonical(out_dir / "canonical", built, links)
     return Generated(out_dir, landing, files, links, persons, as_of, counts, measures)
 
 
@@ -117,4 +95,70 @@ def _with_true_charges(tables: dict[str, pd.DataFrame], built: Built) -> dict[st
     return {**tables, "arrests": tables["arrests"].assign(true_charges=true)}
 
 
-__all__ = ["generate", "Generated", "BUILDERS"]
+def generate_canonical(
+    out_dir: Path | str,
+    seed: int = 7,
+    clients: int = 200,
+    scale: int = 10,
+    as_of: date | None = None,
+    sources: dict[str, SourceConfig] | None = None,
+) -> dict[str, int]:
+    """Only the canonical benchmark tables (``out_dir``/clients.csv, records.csv, truth.csv).
+
+    The same people and rows as ``generate`` with the same arguments, without writing the agency
+    deliveries (XLSX writing dominates at a million rows): for matcher benchmarks at scale.
+    Returns the row counts of the three files.
+    """
+    as_of = as_of or date.today()
+    built = _build(seed, clients, scale, as_of, sources)
+    _, links = _truth(built)
+    return _write_canonical(Path(out_dir), built, links)
+
+
+@dataclass
+class _BuiltSet:
+    """Every source's canonical tables as its reader will see them (name -> (config, built, tables))."""
+
+    people: pd.DataFrame
+    sources: dict[str, tuple[SourceConfig, Built, dict[str, pd.DataFrame]]]
+    client_src: str
+
+    @property
+    def agency(self) -> dict[str, tuple[SourceConfig, Built, dict[str, pd.DataFrame]]]:
+        return {n: v for n, v in self.sources.items() if n != self.client_src}
+
+
+def _build(seed: int, clients: int, scale: int, as_of: date,
+           sources: dict[str, SourceConfig] | None) -> _BuiltSet:
+    if clients < 1 or scale < 1:
+        raise ValueError("clients and scale must be at least 1")
+    sources = sources if sources is not None else load_sources()
+    name_pools = build_pools(seed)
+    rng = np.random.default_rng(seed)
+    people = make_population(rng, name_pools, max(clients * scale, clients * 2), clients, as_of)
+    built = {}
+    for name, src in sources.items():
+        ctx = Context(source_rng(seed, name), people, name_pools, as_of)
+        result = BUILDERS[src.kind](ctx, src)
+        built[name] = (src, result, conform(src, result.tables))
+    client_src = next(n for n, s in sources.items() if s.kind == "safetynet_clients")
+    return _BuiltSet(people, built, client_src)
+
+
+def _truth(built: _BuiltSet) -> tuple[pd.DataFrame, pd.DataFrame]:
+    client_records = built.sources[built.client_src][1].records
+    client_of = dict(zip(client_records["person"].astype(int), client_records["record_id"], strict=True))
+    records = {n: (s.spec.person_table.name, b.records) for n, (s, b, _) in built.agency.items()}
+    return truth_frames(records, built.people["person_id"], client_of)
+
+
+def _write_canonical(out_dir: Path, built: _BuiltSet, links: pd.DataFrame) -> dict[str, int]:
+    return write_canonical(
+        out_dir,
+        built.sources[built.client_src][2]["clients"],
+        {n: t[s.spec.person_table.name] for n, (s, _, t) in built.agency.items()},
+        links,
+    )
+
+
+__all__ = ["generate", "generate_canonical", "Generated", "BUILDERS"]

@@ -56,11 +56,13 @@ def write_canonical(
         first = table.drop_duplicates("record_id", keep="first").copy()
         first["record_id"] = source + ":" + first["record_id"].astype(str)
         parts.append(_person_csv(first, "record_id"))
-    pd.concat(parts, ignore_index=True).to_csv(out_dir / "records.csv", index=False, lineterminator="\n")
+    records = pd.concat(parts, ignore_index=True)
+    records.to_csv(out_dir / "records.csv", index=False, lineterminator="\n")
     truth = pd.DataFrame(
         {"record_id": links["source"] + ":" + links["record_id"], "client_id": links["client_id"]}
     )
     truth.to_csv(out_dir / "truth.csv", index=False, lineterminator="\n")
+    return {"clients.csv": len(clients), "records.csv": len(records), "truth.csv": len(truth)}
 
 
 def write_truth(out_dir: Path, persons: pd.DataFrame, links: pd.DataFrame) -> None:

@@ -343,3 +343,15 @@ def test_hard_case_tags_describe_the_records(generated) -> None:
     for r in dm[dm["client_id"].notna()].itertuples():
         y, m, d = records.at[r.key, "dob"].split("-")
         assert f"{y}-{d}-{m}" == clients.at[r.client_id, "dob"]
+
+
+def test_generate_canonical_writes_the_same_canonical_tables_without_deliveries(generated, tmp_path) -> None:
+    from datetime import date
+
+    from synthetic import generate_canonical
+
+    counts = generate_canonical(tmp_path, seed=7, clients=120, scale=8, as_of=date(2026, 11, 16))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clients.csv", "records.csv", "truth.csv"]
+    for name in ("clients.csv", "records.csv", "truth.csv"):
+        assert (tmp_path / name).read_bytes() == (generated.out_dir / "canonical" / name).read_bytes()
+        assert counts[name] == len((tmp_path / name).read_text().splitlines()) - 1
