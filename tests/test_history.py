@@ -173,6 +173,34 @@ def test_seal_removes_everything_and_keeps_it_out(wh: Warehouse) -> None:
     assert wh.seal("oakland_pd", "B2", sealed_by="coordinator").already_sealed
 
 
+def test_seal_purges_append_only_review_history_and_nothing_else_can(wh: Warehouse) -> None:
+    """A decision made and undone in the review app goes with a sealed record; no other DELETE can."""
+    from warehouse.decisions import decide, undo
+
+    load(wh, arrests(), links(*ARREST_LINKS))
+    first = decide(wh.engine, source="oakland_pd", record_id="B2", client_id="C2",
+                   decision="same_person", decided_by="cora")
+    undo(wh.engine, first.decision_id, undone_by="cora")
+    decide(wh.engine, source="oakland_pd", record_id="B2", client_id="C2",
+           decision="same_person", decided_by="cora")
+    decide(wh.engine, source="oakland_pd", record_id="B1", client_id="C1",
+           decision="same_person", decided_by="cora")
+    assert len(rows(wh, "review_decisions", "WHERE record_id = 'B2'")) == 2
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), wh.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM review_decisions WHERE record_id = 'B2'"))
+
+    result = wh.seal("oakland_pd", "B2", sealed_by="coordinator", reference="JV-2026-0043")
+    assert result.removed["review_decisions"] == 2 and result.removed["review_undos"] == 1
+    for table in ("review_decisions", "review_items", "match_links", "arrests"):
+        assert not rows(wh, table, "WHERE record_id = 'B2'"), table
+    assert not rows(wh, "review_undos") and not rows(wh, "purge_permits")
+    assert len(rows(wh, "review_decisions", "WHERE record_id = 'B1'")) == 1  # another record's stays
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), wh.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM review_decisions WHERE record_id = 'B1'"))
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), wh.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE review_decisions SET note = 'x' WHERE record_id = 'B1'"))
+
+
 def test_seal_command(wh: Warehouse, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     load(wh, arrests(), links(*ARREST_LINKS))
     monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", wh.url)

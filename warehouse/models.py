@@ -527,3 +527,20 @@ class SealedRecord(Base):
     sealed_by: Mapped[str] = mapped_column(sa.String)
     reference: Mapped[str | None] = mapped_column(sa.String)  # the court order / notice number
     removed: Mapped[dict] = mapped_column(sa.JSON)  # rows removed per table (counts only)
+
+
+# --- sealing meets the append-only review tables -------------------------------------------------
+
+
+class PurgePermit(Base):
+    """A sealing notice's permission to delete one record's append-only review rows.
+
+    ``review_decisions`` and ``review_undos`` refuse DELETE (migration 0003) unless a permit for the
+    record exists; ``warehouse.sealing`` writes the permit, purges and deletes the permit in one
+    transaction, so a permit is never visible outside it and no other code path can delete history.
+    """
+
+    __tablename__ = "purge_permits"
+
+    source: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    record_id: Mapped[str] = mapped_column(sa.String, primary_key=True)

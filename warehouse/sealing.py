@@ -24,8 +24,11 @@ from warehouse.models import (
     ArrestCharge,
     FactVersion,
     MatchLink,
+    PurgePermit,
     ReviewDecision,
+    ReviewDecisionLink,
     ReviewItem,
+    ReviewUndo,
     SealedRecord,
     SourcePerson,
 )
@@ -67,13 +70,31 @@ def _purge(conn: sa.Connection, source: str, record_id: str) -> dict[str, int]:
         SourcePerson.__table__,
         MatchLink.__table__,
         ReviewItem.__table__,
-        ReviewDecision.__table__,
     ]
     for table in tables:
         removed[table.name] = conn.execute(
             sa.delete(table).where(table.c.source == source, table.c.record_id == record_id)
         ).rowcount
+    removed.update(_purge_review_history(conn, source, record_id))
     return {k: int(v) for k, v in removed.items() if v}
+
+
+def _purge_review_history(conn: sa.Connection, source: str, record_id: str) -> dict[str, int]:
+    """The record's append-only review rows, deleted under a permit that lives only in this transaction
+    (the tables' triggers refuse every other DELETE; migration 0005_seal_review)."""
+    rd, permit = ReviewDecision.__table__, PurgePermit.__table__
+    conn.execute(sa.insert(permit).values(source=source, record_id=record_id))
+    decision_ids = sa.select(rd.c.id).where(rd.c.source == source, rd.c.record_id == record_id)
+    removed = {}
+    for table in (ReviewDecisionLink.__table__, ReviewUndo.__table__):
+        removed[table.name] = conn.execute(
+            sa.delete(table).where(table.c.decision_id.in_(decision_ids))
+        ).rowcount
+    removed[rd.name] = conn.execute(
+        sa.delete(rd).where(rd.c.source == source, rd.c.record_id == record_id)
+    ).rowcount
+    conn.execute(sa.delete(permit).where(permit.c.source == source, permit.c.record_id == record_id))
+    return removed
 
 
 def seal_record(
