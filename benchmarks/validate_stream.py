@@ -6,7 +6,7 @@ Streams ``synthetic.broken.ArrestLogStream`` (an Oakland PD arrest log generated
 ~100 bytes a row, with a repeated booking number every million rows) through the same reader and
 chunked validation as ``safetynet validate`` (``iter_stream_extracts`` + ``validate_chunks``) and
 prints the bytes read, the time and the peak resident memory. Peak memory should stay flat as
-``--rows`` grows (it is set by ``--chunk-rows``, plus 16 bytes a row for the cross-chunk key check).
+``--rows`` grows (it is set by ``--chunk-rows``), plus 12 bytes a row for the cross-chunk key check.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """``validate_chunks``: the same suite over a delivery read in chunks (``safetynet validate`` on a
 file too large to hold at once). Every rule is row-local except natural-key uniqueness, which is
-re-checked across chunks from 64-bit hashes of the key (16 bytes per row, never the values)."""
+re-checked across chunks from 64-bit hashes of the key (12 bytes per row with its row number,
+never the values): the only memory that grows with the file."""
 
 from __future__ import annotations
 
@@ -20,13 +21,15 @@ from integrations.kinds import ROW_NUMBER, kind
 
 
 def _key_hashes(frame: pd.DataFrame, key: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of the rows' keys (rows with a missing key part left out) and their row numbers."""
     cols = [c for c in key if c in frame.columns]
     if len(cols) != len(key) or frame.empty:
-        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int32)
     present = frame[cols].notna().all(axis=1).to_numpy()
     keys = frame.loc[present, cols].astype(str)
     hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
-    return hashes, frame.loc[present, ROW_NUMBER].to_numpy(dtype=np.int64)
+    # int32: agency line numbers stay far below 2**31; 12 bytes a row in all
+    return hashes, frame.loc[present, ROW_NUMBER].to_numpy(dtype=np.int32)
 
 
 def _merge(a: RuleResult, b: RuleResult) -> RuleResult:
@@ -40,11 +43,18 @@ def _merge(a: RuleResult, b: RuleResult) -> RuleResult:
 
 
 def _unique_across(result: RuleResult, hashes: list[np.ndarray], numbers: list[np.ndarray]) -> RuleResult:
+    """Every row whose key hash occurs more than once in the whole delivery.
+
+    Memory-lean: one sorted copy of the hashes finds the (few) repeated values, then a membership
+    test picks their rows; no inverse index or per-row counts over millions of rows.
+    """
     h = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
-    n = np.concatenate(numbers) if numbers else np.empty(0, dtype=np.int64)
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
-    dup = counts[inverse] > 1
-    rows = np.sort(n[dup])
+    hashes.clear()
+    ordered = np.sort(h)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    dup = np.isin(h, repeated)
+    rows = np.sort(np.concatenate(numbers)[dup]) if numbers else np.empty(0, dtype=np.int32)
     return replace(
         result,
         success=not dup.any(),
