@@ -186,6 +186,14 @@ def profile(conn: sa.Connection, client_id: str) -> Profile | None:
     return Profile(client, children["aliases"], children["risk_factors"], children["services"], links, facts)
 
 
+def measures_today(engine: sa.Engine, client_id: str, today: date) -> dict | None:
+    """The client's derived measures as of ``today`` (definitions: ``warehouse/measures.py``), or None."""
+    from warehouse.profiles import client_profile
+
+    found = client_profile(engine, client_id, today)
+    return found.measures if found is not None else None
+
+
 # --- opaque client references for URLs ------------------------------------------------------------
 
 

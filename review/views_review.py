@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from review import accounts, queue
 from review.app import audit_in, engine, log, parse_date, queue_order, requires, settings
 from review.item import ITEMS, item_view
-from review.profile import client_for_ref, profile, refs_for, search_clients
+from review.profile import client_for_ref, measures_today, profile, refs_for, search_clients
 from review.sources import agency_names
 from warehouse import decisions
 from warehouse.db import write_transaction
@@ -205,10 +207,12 @@ def client(ref: str):  # noqa: ANN201
     if prof is None:
         log("view_client", outcome="not_found", subject_type="client_ref")
         abort(404)
+    measures = measures_today(engine(), client_id, date.today())
     log("view_client", subject_type="client", subject_id=client_id, clients=[client_id])
     return render_template(
         "client.html",
         p=prof,
+        measures=measures,
         ref=ref,
         agencies=agency_names(),
         done=_done_banner(),

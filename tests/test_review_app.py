@@ -281,14 +281,19 @@ def test_decisions_take_effect_at_once_and_undo_puts_things_back(coordinator, wh
     assert "Recorded:" in coordinator.get(response.location).text
     # the profile of C4 now holds the arrest
     page = coordinator.get(f"/items/{b4}").text
-    profile = coordinator.get(re.search(r'href="(/clients/[^"]+)"', page).group(1)).text
+    profile_url = re.search(r'href="(/clients/[^"]+)"', page).group(1)
+    profile = coordinator.get(profile_url).text
     assert "VC 10851" in profile
+    arrests = int(re.search(r'id="measure-arrests">(\d+)', profile).group(1))
+    assert arrests >= 1  # the derived measures count the arrest the decision brought in
 
     token = csrf_of(page)
     assert coordinator.post("/undo", data={"csrf_token": token}).status_code == 303
     assert scalar(wh, "SELECT decision FROM match_links WHERE record_id = 'B4'") == "review"
     assert scalar(wh, "SELECT status FROM review_items WHERE id = :i", i=b4) == "open"
     assert scalar(wh, "SELECT count(*) FROM review_undos") == 1
+    after_undo = coordinator.get(profile_url).text
+    assert int(re.search(r'id="measure-arrests">(\d+)', after_undo).group(1)) == arrests - 1
 
     # not this person, other candidates left: the item stays open for C3 only
     b2 = item_id(wh, "oakland_pd", "B2")
