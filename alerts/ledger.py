@@ -8,20 +8,17 @@ first, so two runs at once still send one message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from warehouse.db import write_transaction
+from warehouse.loader import utcnow
 from warehouse.models import AlertMessage, AlertProblem
 
 P = AlertProblem.__table__
 M = AlertMessage.__table__
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
