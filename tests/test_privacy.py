@@ -76,3 +76,33 @@ def test_a_run_with_a_quarantined_file_leaks_no_person_value(
     assert "quarantined" in blob or "did not pass" in blob
     leaks = _leaks(blob, values)
     assert leaks == []
+
+
+def test_a_database_error_names_the_statement_never_its_values(warehouse_url: str) -> None:
+    """SQLAlchemy puts bound parameters into an error's text by default, and PostgreSQL quotes key
+    values in its DETAIL; that text reaches logs, Dagster's event log and the review app's error log,
+    so the warehouse engine keeps both out."""
+    import pytest
+    import sqlalchemy as sa
+
+    from warehouse import Warehouse
+
+    wh = Warehouse(warehouse_url)
+    try:
+        wh.migrate()
+        with pytest.raises(sa.exc.IntegrityError) as caught, wh.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO match_links (source, record_id, client_id, decision, decided_by,"
+                    " delivery_id, updated_at)"
+                    " VALUES ('oakland_pd', :r, :c, 'match', 'model', 999, '2026-11-22')"
+                ),
+                {"r": "Destiny Okafor 2009-03-04", "c": "Okafor, Destiny"},
+            )
+        text = str(caught.value)
+        assert "INSERT INTO match_links" in text  # the statement is still named
+        if wh.engine.dialect.name == "postgresql":
+            assert "constraint fk_match_links_client_id_clients" in text  # and the schema object
+        assert "Okafor" not in text and "2009-03-04" not in text
+    finally:
+        wh.dispose()

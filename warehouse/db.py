@@ -21,6 +21,37 @@ def resolve_url(url: str | None = None) -> str:
     return url or os.environ.get(URL_ENV) or DEFAULT_URL
 
 
+#: SQLSTATE class of RAISE EXCEPTION: our own triggers' messages, which name tables, never values
+_RAISED_BY_US = "P0"
+
+
+def _redact_server_message(context: sa.engine.ExceptionContext) -> None:
+    """Keep PostgreSQL's error text free of values: its DETAIL ("Key (client_id)=(...)") and many
+    primary messages ('invalid input syntax ...: "<value>"') quote the data, so an error names only its
+    type, SQLSTATE and the schema objects involved (our own trigger messages are kept)."""
+    orig = context.original_exception
+    diag = getattr(orig, "diag", None)
+    if diag is None:
+        return
+    if (diag.sqlstate or "").startswith(_RAISED_BY_US) and diag.message_primary:
+        text = diag.message_primary
+    else:
+        where = [
+            f"{label} {name}"
+            for label, name in (
+                ("table", diag.table_name),
+                ("column", diag.column_name),
+                ("constraint", diag.constraint_name),
+            )
+            if name
+        ]
+        text = f"{type(orig).__name__} (SQLSTATE {diag.sqlstate})"
+        text += f" on {', '.join(where)}" if where else ""
+    orig.args = (text,)
+    if context.sqlalchemy_exception is not None:  # its message was rendered from the original text
+        context.sqlalchemy_exception.args = (f"({type(orig).__module__}.{type(orig).__name__}) {text}",)
+
+
 def make_engine(url: str | None = None) -> sa.Engine:
     """An engine whose transactions really are transactions, on both backends.
 
@@ -31,14 +62,18 @@ def make_engine(url: str | None = None) -> sa.Engine:
     per connection so both backends enforce the same constraints.
     """
     u = sa.engine.make_url(resolve_url(url))
+    # hide_parameters: a database error's message (which reaches logs, Dagster's event log and the
+    # review app's error log) then names the statement, never the bound values (names, DOBs, ids)
     if u.get_backend_name() != "sqlite":
-        return sa.create_engine(u, pool_pre_ping=True)
+        engine = sa.create_engine(u, pool_pre_ping=True, hide_parameters=True)
+        event.listen(engine, "handle_error", _redact_server_message)
+        return engine
 
     file_db = bool(u.database) and u.database != ":memory:" and not u.database.startswith("file::memory:")
     if file_db:
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     # timeout: wait for a concurrent writer (e.g. the review app) instead of failing at once
-    engine = sa.create_engine(u, connect_args={"timeout": 30})
+    engine = sa.create_engine(u, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI object)
