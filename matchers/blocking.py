@@ -29,6 +29,33 @@ def _phonetic(fn: Callable[[str], str], names: np.ndarray) -> np.ndarray:
     return coded[inverse].reshape(names.shape)
 
 
+#: words of a street address that name no particular street (types are abbreviated by standardise)
+_NOT_STREET_NAMES = frozenset({"flat", "villa", "block", "lodge", "house", "units", "unit", "suite",
+                               "floor", "level", "building", "room", "trailer", "space"})
+#: street-name words per address key (the first words name the street; the rest are estates or units)
+STREET_WORDS_PER_ADDRESS = 3
+
+
+def _house_number_street_words(addresses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(house number, up to STREET_WORDS_PER_ADDRESS street-name words of 4+ letters) per address,
+    computed once per distinct address: "12 southern close little dale" -> "12", [southern, close,
+    little]. A typo or a reordered estate name leaves most words intact."""
+    uniq, inverse = np.unique(addresses.astype(str), return_inverse=True)
+    number = np.full(len(uniq), "", dtype=object)
+    words = np.full((len(uniq), STREET_WORDS_PER_ADDRESS), "", dtype=object)
+    for k, a in enumerate(uniq):
+        head, _, rest = a.partition(" ")
+        if not head.isdigit():
+            continue
+        number[k] = head
+        kept = [w for w in rest.split() if len(w) >= 4 and w.isalpha() and w not in _NOT_STREET_NAMES]
+        for j, w in enumerate(dict.fromkeys(kept).keys()):
+            if j == STREET_WORDS_PER_ADDRESS:
+                break
+            words[k, j] = w
+    return number[inverse], words[inverse]
+
+
 _MIX = np.uint64(0x100000001B3)  # FNV prime: mixes the part hashes of one key
 
 
@@ -125,6 +152,10 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
         elif rule == "zip_first_initial":
             initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
             frames.append(_keys(rule, rows, t.zip, initial))
+        elif rule == "house_number_street_word":  # DOB and given name both wrong, same home
+            number, words = _house_number_street_words(t.address)
+            for j in range(words.shape[1]):
+                frames.append(_keys(rule, rows, number, words[:, j]))
         elif rule == "zip_first_prefix":
             prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
             frames.append(_keys(rule, rows, t.zip, prefix))

@@ -45,8 +45,16 @@ class MatchingConfig:
     keep_threshold: float = 0.01
     look_alike_margin_bits: float = 10.0
     review_caps: tuple[ReviewCap, ...] = ()
+    #: lift the review caps when a run's own data rule relatives out (matchers/relatives.py)
+    relatives_check: bool = False
+    relatives_confidence: float = 0.95
+    relatives_max_rate: float = 0.01
+    relatives_min_separation: float = 0.2
     match_rate: float = 0.1
     min_clients: int = 1000
+    #: re-estimate match_rate from each run's data (estimate.estimate_match_rate), within these bounds
+    estimate_match_rate: bool = False
+    match_rate_bounds: tuple[float, float] = (0.001, 1.0)
     chunk_size: int = 20000
     max_block_size: int = 200
     max_pairs_per_record: int = 100
@@ -74,6 +82,8 @@ class MatchingConfig:
             raise ValueError("matching thresholds must satisfy 0 <= keep <= review <= match <= 1")
         if self.chunk_size < 1 or self.max_block_size < 1 or self.max_pairs_per_record < 1:
             raise ValueError("chunk_size, max_block_size and max_pairs_per_record must be positive")
+        if not 0 < self.match_rate_bounds[0] <= self.match_rate_bounds[1] <= 1:
+            raise ValueError("prior.min_rate and prior.max_rate must satisfy 0 < min_rate <= max_rate <= 1")
         if not 0 < self.household_address_u < 1:
             raise ValueError("household.address_u_given_surname must lie strictly between 0 and 1")
         for f in self.fields.values():
@@ -95,6 +105,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
     """Build a config from the parsed YAML mapping."""
     th = raw.get("thresholds", {})
     dec = raw.get("decision", {})
+    rel = dec.get("relatives") or {}
     prior = raw.get("prior", {})
     blk = raw.get("blocking", {})
     proc = raw.get("processing", {})
@@ -110,8 +121,14 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
                       unless={k: tuple(v) for k, v in (c.get("unless") or {}).items()})
             for c in dec.get("review_caps") or ()
         ),
+        relatives_check=bool(rel.get("enabled", False)),
+        relatives_confidence=float(rel.get("confidence", 0.95)),
+        relatives_max_rate=float(rel.get("max_rate", 0.01)),
+        relatives_min_separation=float(rel.get("min_separation", 0.2)),
         match_rate=float(prior.get("match_rate", 0.1)),
         min_clients=int(prior.get("min_clients", 1000)),
+        estimate_match_rate=bool(prior.get("estimate", False)),
+        match_rate_bounds=(float(prior.get("min_rate", 0.001)), float(prior.get("max_rate", 1.0))),
         chunk_size=int(proc.get("chunk_size", 20000)),
         max_block_size=int(blk.get("max_block_size", 200)),
         max_pairs_per_record=int(blk.get("max_pairs_per_record", 100)),

@@ -33,6 +33,20 @@ def _at(order: pd.DataFrame, fname: str, levels: tuple[str, ...]) -> np.ndarray:
     return np.isin(order[f"{fname}_level"].to_numpy(), [LEVELS[fname].index(lv) for lv in levels])
 
 
+def at_review_cap(scored: pd.DataFrame, config: MatchingConfig) -> np.ndarray:
+    """Pairs that one of the config's review caps holds at review (aligned with ``scored``)."""
+    capped = np.zeros(len(scored), dtype=bool)
+    for cap in config.review_caps:
+        hit = _at(scored, cap.name, cap.levels)
+        if cap.unless:
+            excused = np.ones(len(scored), dtype=bool)
+            for fname, levels in cap.unless.items():
+                excused &= _at(scored, fname, levels)
+            hit &= ~excused
+        capped |= hit
+    return capped
+
+
 def decide(scored: pd.DataFrame, config: MatchingConfig) -> pd.Series:
     """Decision per pair. ``scored`` needs rec (row key), cli, score, total and the <field>_level
     columns of scoring.score; the result is aligned with its index."""
@@ -49,16 +63,7 @@ def decide(scored: pd.DataFrame, config: MatchingConfig) -> pd.Series:
     second_prob = 1.0 / (1.0 + np.exp2(-second))
     look_alike = (second_prob >= config.review_threshold) & (total - second < config.look_alike_margin_bits)
 
-    capped = np.zeros(len(order), dtype=bool)
-    for cap in config.review_caps:
-        hit = _at(order, cap.name, cap.levels)
-        if cap.unless:
-            excused = np.ones(len(order), dtype=bool)
-            for fname, levels in cap.unless.items():
-                excused &= _at(order, fname, levels)
-            hit &= ~excused
-        capped |= hit
-
+    capped = at_review_cap(order, config)
     is_match = (rank == 0) & (prob >= config.match_threshold) & ~capped & ~look_alike
     record_matched = pd.Series(is_match).groupby(rec).transform("any").to_numpy()
     is_review = ~record_matched & (prob >= config.review_threshold)

@@ -13,7 +13,7 @@ the whole extract, so chunking never changes a decision.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -22,10 +22,11 @@ import pandas as pd
 from matchers.blocking import ClientIndex
 from matchers.compare import compare
 from matchers.config import MatchingConfig
-from matchers.decide import decide
-from matchers.estimate import estimate_m, estimate_u
+from matchers.decide import at_review_cap, decide
+from matchers.estimate import estimate_m, estimate_match_rate, estimate_u
 from matchers.frequencies import NameFrequencies
 from matchers.params import apply as apply_parameters
+from matchers.relatives import relative_evidence
 from matchers.scoring import Weights, score
 from matchers.standardise import PersonTable, standardise
 
@@ -62,6 +63,10 @@ class LinkStats:
     #: version of the parameters file scored with, or "estimated" (m/u fitted on this run's data)
     #: or "config" (config/matching.yaml as it stands)
     parameters: str = "config"
+    #: share of extract rows estimated to be clients (the prior the run scored with)
+    match_rate: float = 0.0
+    #: whether this run's data ruled relatives out and the review caps were lifted (relatives.py)
+    relatives: dict[str, float | int | bool] = field(default_factory=dict)
 
     @property
     def pairs_per_record(self) -> float:
@@ -75,7 +80,13 @@ def _empty_result() -> pd.DataFrame:
         "score": pd.Series(dtype="float64"),
         "decision": pd.Series(dtype=object),
         "explanation": pd.Series(dtype=object),
+        "relative_shaped": pd.Series(dtype=bool),
+        "rec": pd.Series(dtype="int64"),
     })
+
+
+#: columns link() uses internally and drops before returning
+_INTERNAL = ["relative_shaped", "rec"]
 
 
 class FellegiSunterMatcher:
@@ -116,7 +127,8 @@ class FellegiSunterMatcher:
         n_ids = int(sorted_codes.max()) + 1 if len(sorted_codes) else 0
         stats = LinkStats(records=len(records), clients=len(cl), skipped_block_keys=index.skipped_keys,
                           parameters=self.parameters_version
-                          or ("estimated" if self.fitted_config is not cfg else "config"))
+                          or ("estimated" if self.fitted_config.fields is not cfg.fields else "config"),
+                          match_rate=self.fitted_config.match_rate)
         parts: list[pd.DataFrame] = []
         for first_id in range(0, n_ids, cfg.chunk_size):
             lo, hi = np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
@@ -129,6 +141,10 @@ class FellegiSunterMatcher:
         result = pd.concat(parts, ignore_index=True) if parts else _empty_result()
         if result.empty:
             result = _empty_result()
+        if cfg.relatives_check and cfg.review_caps:
+            result = self._lift_caps_without_relatives(cl, client_codes, index, weights, freq, records,
+                                                       rec_codes, result, stats)
+        result = result.drop(columns=_INTERNAL)
         stats.kept_pairs = len(result)
         stats.decisions = {k: int(v) for k, v in result["decision"].value_counts().items()}
         self.stats = stats
@@ -144,14 +160,20 @@ class FellegiSunterMatcher:
         cannot change any weight (and so any decision).
         """
         cfg = self.config
-        if len(cl) == 0 or len(records) == 0:
+        if len(cl) == 0 or len(records) == 0 or len(records) < cfg.estimate_min_rows and not force:
             return cfg
-        if not force and (not cfg.estimate or len(records) < cfg.estimate_min_rows):
+        estimate_mu = force or cfg.estimate
+        if not (estimate_mu or cfg.estimate_match_rate):
             return cfg
         sample = records.sample(n=min(cfg.sample_rows, len(records)), random_state=cfg.seed)
         rs = standardise(sample, id_column="record_id")
-        fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
-        return estimate_m(rs, cl, index, fitted, cfg.m_iterations, cfg.pseudo_count)
+        fitted = cfg
+        if estimate_mu:
+            fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
+            fitted = estimate_m(rs, cl, index, fitted, cfg.m_iterations, cfg.pseudo_count)
+        if cfg.estimate_match_rate:
+            fitted = estimate_match_rate(rs, cl, index, fitted)
+        return fitted
 
     def _tf_bits(self, freq: NameFrequencies | None, cl: PersonTable,
                  ci: np.ndarray) -> dict[str, np.ndarray]:
@@ -171,8 +193,12 @@ class FellegiSunterMatcher:
 
     def _link_chunk(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex, weights: Weights,
                     freq: NameFrequencies | None, chunk: pd.DataFrame, rec_codes: np.ndarray,
-                    stats: LinkStats) -> pd.DataFrame:
-        cfg = self.config
+                    stats: LinkStats, relaxed: bool = False) -> pd.DataFrame:
+        """Scored and decided pairs of one chunk of rows. ``relaxed``: relatives were ruled out
+        (see _lift_caps_without_relatives), so no review cap and no household rule."""
+        cfg = replace(self.config, review_caps=()) if relaxed else self.config
+        if relaxed:
+            weights = replace(weights, household_address=None)
         rs = standardise(chunk, id_column="record_id")
         pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record, stats.pairs_by_rule)
         stats.candidate_pairs += len(pairs)
@@ -186,6 +212,7 @@ class FellegiSunterMatcher:
         scored = scored.sort_values(["rec", "cli", "total"], ascending=[True, True, False], kind="stable")
         scored = scored.drop_duplicates(["rec", "cli"])
         scored["decision"] = decide(scored, cfg)
+        scored["relative_shaped"] = scored["household"].to_numpy() | at_review_cap(scored, self.config)
         kept = scored[(scored["score"] >= cfg.keep_threshold) | (scored["decision"] != "nonmatch")]
         kept = kept.sort_values(["rec", "score", "cli"], ascending=[True, False, True], kind="stable")
         return pd.DataFrame({
@@ -194,4 +221,29 @@ class FellegiSunterMatcher:
             "score": kept["score"].to_numpy(dtype=np.float64),
             "decision": kept["decision"].to_numpy(dtype=object),
             "explanation": kept["explanation"].to_numpy(dtype=object),
+            "relative_shaped": kept["relative_shaped"].to_numpy(dtype=bool),
+            "rec": kept["rec"].to_numpy(dtype=np.int64),
         })
+
+    def _lift_caps_without_relatives(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
+                                     weights: Weights, freq: NameFrequencies | None,
+                                     records: pd.DataFrame, rec_codes: np.ndarray, result: pd.DataFrame,
+                                     stats: LinkStats) -> pd.DataFrame:
+        """Second pass: if this run's data rule relatives out (matchers/relatives.py), score the
+        rows held in review by a cap or the household rule again without either."""
+        cfg = self.config
+        evidence = relative_evidence(result, len(cl), cfg.relatives_confidence, cfg.relatives_max_rate,
+                                     cfg.relatives_min_separation)
+        stats.relatives = evidence.as_dict()
+        log.info("matcher: relatives check %s", stats.relatives)
+        if not evidence.ruled_out:
+            return result
+        held = result[(result["decision"] == "review") & result["relative_shaped"]]
+        held_codes = np.unique(held["rec"].to_numpy())
+        rows = np.flatnonzero(np.isin(rec_codes, held_codes))
+        again = self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[rows], rec_codes[rows],
+                                 LinkStats(), relaxed=True)
+        kept = result[~np.isin(result["rec"].to_numpy(), held_codes)]
+        merged = pd.concat([kept, again], ignore_index=True)
+        return merged.sort_values(["rec", "score", "client_id"], ascending=[True, False, True],
+                                  kind="stable").reset_index(drop=True)

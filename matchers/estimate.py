@@ -118,3 +118,36 @@ def estimate_household(scored: pd.DataFrame, config: MatchingConfig, strength: f
     same = float((siblings & at("address", ("exact",))).sum())
     u = (same + strength * config.household_address_u) / (float(siblings.sum()) + strength)
     return replace(config, household_address_u=min(max(u, 1e-6), 1 - 1e-6))
+
+
+def estimate_match_rate(records: PersonTable, clients: PersonTable, index: ClientIndex,
+                        config: MatchingConfig, iterations: int = 5) -> MatchingConfig:
+    """The share of extract rows that are clients (the prior), from the data: EM on one parameter.
+
+    Each sampled row's probability of being some client is its best candidate pair's match
+    probability (a row is at most one client); their mean is the new rate, which moves the prior and
+    so every probability; a few rounds reach the fixed point. This is what Splink estimates as
+    ``probability_two_random_records_match``. An extract of nothing but clients (a referral list,
+    FEBRL's duplicates) then starts from odds of 1 in N clients, not 1 in 10 N; a school roster
+    where one row in 200 is a client starts lower than the configured guess.
+    """
+    if len(records) == 0 or len(clients) == 0:
+        return config
+    pairs = index.candidates(records, config.blocking_rules, config.max_pairs_per_record)
+    if pairs.empty:
+        return config
+    levels = compare(records, clients, pairs["rec"].to_numpy(), pairs["cli"].to_numpy())
+    rows = pairs["rec"].to_numpy()
+    rate = config.match_rate
+    for _ in range(iterations):
+        weights = Weights.from_config(replace(config, match_rate=rate), n_clients=len(clients))
+        prob = score(levels, weights, explain=False)["score"].to_numpy()
+        best = pd.Series(prob).groupby(rows).max()
+        new = float(best.sum()) / len(records)
+        new = min(max(new, config.match_rate_bounds[0]), config.match_rate_bounds[1])
+        if abs(new - rate) < 1e-4:
+            rate = new
+            break
+        rate = new
+    log.info("matcher: match rate estimated at %.4f (configured %.4f)", rate, config.match_rate)
+    return replace(config, match_rate=rate)

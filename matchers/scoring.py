@@ -73,7 +73,8 @@ def prior_weight(match_rate: float, n_clients: int) -> float:
 def score(levels: pd.DataFrame, weights: Weights,
           tf_bits: dict[str, np.ndarray] | None = None, explain: bool = True,
           household: bool = True) -> pd.DataFrame:
-    """Columns: score, total (bits), swapped (bool), <field>_level (level code of each explained
+    """Columns: score, total (bits), swapped (bool), household (bool: the household rule weighed
+    the address), <field>_level (level code of each explained
     field in the chosen name reading, for decide.py), explanation (JSON); aligned with ``levels``.
 
     ``tf_bits``: optional per-pair term-frequency adjustment of a field's "exact" level (bits,
@@ -116,6 +117,7 @@ def score(levels: pd.DataFrame, weights: Weights,
     # the given name, so with an agreeing given name the address keeps its full weight (the one
     # same-named relative at an address, Jr / Sr, differs in the DOB: a review cap). Estimation
     # scores without it (household=False): it looks for pairs the fields identify.
+    same_home = np.zeros(len(levels), dtype=bool)
     if household and weights.household_address is not None:
         surname_levels = [LEVELS["last_name"].index(lv) for lv in HOUSEHOLD_SURNAME]
         given_levels = [LEVELS["first_name"].index(lv) for lv in HOUSEHOLD_GIVEN_AGREES]
@@ -131,6 +133,7 @@ def score(levels: pd.DataFrame, weights: Weights,
         "score": prob,
         "total": total,
         "swapped": swapped,
+        "household": same_home,
         **{f"{f}_level": codes[f] for f in EXPLAINED if f != "name_order"},
         "explanation": _explanations(codes, adjust, weights) if explain else None,
     }, index=levels.index)
