@@ -19,6 +19,7 @@ NAME_LEVELS = ("exact", "nickname", "alias_or_part", "jw_92", "jw_85", "else", "
 LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": NAME_LEVELS,
     "last_name": NAME_LEVELS,
+    "middle_name": ("exact", "initial", "jw_92", "else", "missing"),
     "dob": ("exact", "day_month_swap", "one_digit", "same_year", "else", "missing"),
     "sex": ("agree", "disagree", "missing"),
     "race": ("agree", "disagree", "missing"),
@@ -27,7 +28,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "zip": ("exact", "one_digit", "else", "missing"),
 }
 #: comparison columns produced for each pair (names twice: straight and swapped reading)
-COLUMNS = ("first_name", "last_name", "first_name_swapped", "last_name_swapped",
+COLUMNS = ("first_name", "last_name", "first_name_swapped", "last_name_swapped", "middle_name",
            "dob", "sex", "race", "address", "city", "zip")
 WORKERS = -1  # rapidfuzz threads: all cores
 
@@ -128,6 +129,26 @@ def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = Non
     return code
 
 
+def compare_middle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """exact / initial (one side wrote only the initial of the other) / jw_92 (a typo) / else /
+    missing. Agencies often leave the middle name out (missing weighs 0), but two written middle
+    names that differ are two children: the same given and surname with another middle name and
+    another birthday is a namesake, not a typo."""
+    missing = (a == "") | (b == "")
+    exact = ~missing & (a == b)
+    one_letter = (np.char.str_len(a.astype(str)) == 1) | (np.char.str_len(b.astype(str)) == 1)
+    same_first = np.array([x[:1] == y[:1] for x, y in zip(a, b, strict=True)], dtype=bool)
+    initial = ~missing & ~exact & one_letter & same_first.reshape(len(a))
+    rest = np.flatnonzero(~(missing | exact | initial))
+    code = np.full(len(a), _code("middle_name", "else"), dtype=np.int8)
+    typo = _pairwise(a[rest], b[rest], JaroWinkler.normalized_similarity) >= 0.92
+    code[rest[typo]] = _code("middle_name", "jw_92")
+    code[initial] = _code("middle_name", "initial")
+    code[exact] = _code("middle_name", "exact")
+    code[missing] = _code("middle_name", "missing")
+    return code
+
+
 def compare_dob(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
     ry, rm, rd = r.dob_y[ri], r.dob_m[ri], r.dob_d[ri]
     cy, cm, cd = c.dob_y[ci], c.dob_m[ci], c.dob_d[ci]
@@ -203,6 +224,7 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
         "first_name_swapped": compare_names(rl, cf, rlr, cfr, alt_vs_alt=False,
                                             hashes={"a": hrl, "b": hcf, "roots_a": hrlr, "roots_b": hcfr}),
         "last_name_swapped": compare_names(rf, cl, hashes={"a": hrf, "b": hcl}),
+        "middle_name": compare_middle(r.middle[ri], c.middle[ci]),
         "dob": compare_dob(r, c, ri, ci),
         "sex": compare_exact("sex", r.sex[ri], c.sex[ci]),
         "race": compare_exact("race", r.race[ri], c.race[ci]),

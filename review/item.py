@@ -33,6 +33,7 @@ AGREEMENT = {
     "jw_85": "partly",
     "day_month_swap": "partly",
     "one_digit": "partly",
+    "initial": "partly",
     "same_year": "partly",
     "similar": "partly",
     "swapped": "partly",
@@ -51,6 +52,7 @@ LEVEL_TEXT = {
     "jw_85": "similar spelling",
     "day_month_swap": "day and month swapped",
     "one_digit": "one digit differs",
+    "initial": "initial only",
     "same_year": "same year only",
     "similar": "similar",
     "else": "different",
@@ -60,7 +62,7 @@ LEVEL_TEXT = {
 #: rows of the side-by-side table: (label, person fields shown, matcher field explaining them)
 FIELDS = (
     ("First name", ("first_name",), "first_name"),
-    ("Middle name", ("middle_name",), None),
+    ("Middle name", ("middle_name",), "middle_name"),
     ("Last name", ("last_name",), "last_name"),
     ("Name order", (), "name_order"),
     ("Aliases", ("aliases",), None),

@@ -338,7 +338,8 @@ def test_explanation_json_shape() -> None:
         e = json.loads(expl)
         assert set(e) == {"fields", "prior", "total"}
         assert [f["field"] for f in e["fields"]] == [
-            "first_name", "last_name", "name_order", "dob", "sex", "race", "address", "city", "zip"]
+            "first_name", "middle_name", "last_name", "name_order", "dob", "sex", "race", "address", "city",
+            "zip"]
         for f in e["fields"]:
             assert set(f) == {"field", "level", "weight"}
             assert isinstance(f["level"], str) and isinstance(f["weight"], float | int)
