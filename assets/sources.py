@@ -154,6 +154,9 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
         if stats is not None and stats.records:
             metadata["matcher.parameters"] = stats.parameters
             metadata["matcher.pairs_per_record"] = round(stats.pairs_per_record, 2)
+            metadata["matcher.match_rate"] = round(stats.match_rate, 4)
+            # whether this delivery's data ruled relatives out, so look-alike caps were lifted
+            metadata["matcher.relatives_ruled_out"] = bool(stats.relatives.get("ruled_out", False))
         return dg.MaterializeResult(metadata=metadata)
 
     return [delivery, loaded]

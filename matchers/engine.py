@@ -67,6 +67,8 @@ class LinkStats:
     match_rate: float = 0.0
     #: whether this run's data ruled relatives out and the review caps were lifted (relatives.py)
     relatives: dict[str, float | int | bool] = field(default_factory=dict)
+    #: record codes per chunk that a second pass would score again (internal; see engine.link)
+    held_rows: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def pairs_per_record(self) -> float:
@@ -213,6 +215,12 @@ class FellegiSunterMatcher:
         scored = scored.drop_duplicates(["rec", "cli"])
         scored["decision"] = decide(scored, cfg)
         scored["relative_shaped"] = scored["household"].to_numpy() | at_review_cap(scored, self.config)
+        if not relaxed:
+            # Rows without a match that a cap or the household rule may have held back, at any
+            # score: what a second pass scores again if the run's data rule relatives out.
+            matched = scored.loc[scored["decision"] == "match", "rec"].unique()
+            shaped = scored.loc[scored["relative_shaped"], "rec"].unique()
+            stats.held_rows.append(np.setdiff1d(shaped, matched))
         kept = scored[(scored["score"] >= cfg.keep_threshold) | (scored["decision"] != "nonmatch")]
         kept = kept.sort_values(["rec", "score", "cli"], ascending=[True, False, True], kind="stable")
         return pd.DataFrame({
@@ -238,8 +246,7 @@ class FellegiSunterMatcher:
         log.info("matcher: relatives check %s", stats.relatives)
         if not evidence.ruled_out:
             return result
-        held = result[(result["decision"] == "review") & result["relative_shaped"]]
-        held_codes = np.unique(held["rec"].to_numpy())
+        held_codes = np.unique(np.concatenate(stats.held_rows)) if stats.held_rows else np.zeros(0, np.int64)
         rows = np.flatnonzero(np.isin(rec_codes, held_codes))
         again = self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[rows], rec_codes[rows],
                                  LinkStats(), relaxed=True)

@@ -1,0 +1,97 @@
+"""The curated given-name table: true diminutives share a root, distinct names never do, and the
+table stays folded, duplicate-free and narrow enough for the root arrays."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from matchers import nicknames
+
+
+def _share(a: str, b: str) -> bool:
+    return bool(set(nicknames.roots(a)) & set(nicknames.roots(b)))
+
+
+@pytest.mark.parametrize(
+    ("formal", "nickname"),
+    [
+        ("cynthia", "cindy"), ("andrea", "andy"), ("andrew", "andy"), ("diana", "di"),
+        ("lizbeth", "lizzy"), ("elizabeth", "liz"), ("isaiah", "zay"), ("leslie", "les"),
+        ("genesis", "gen"), ("guillermo", "memo"), ("nathan", "nate"), ("nathaniel", "nate"),
+        ("kenneth", "kenny"), ("vincent", "vince"), ("gabriel", "gabe"), ("elijah", "eli"),
+        ("jackson", "jax"), ("cameron", "cam"), ("dominic", "dom"), ("ezekiel", "zeke"),
+        ("guadalupe", "lupita"), ("humberto", "beto"), ("jesus", "chuy"), ("gustavo", "tavo"),
+        ("sergio", "checo"), ("alfonso", "poncho"), ("nicolas", "nico"), ("sarah", "sara"),
+        ("sophia", "sofia"), ("kaylee", "kayleigh"), ("hailey", "haley"), ("jayden", "jaden"),
+        ("aidan", "aiden"), ("maximiliano", "max"), ("amelia", "millie"), ("penelope", "penny"),
+        ("henry", "hank"), ("tatiana", "tati"), ("christian", "cristian"),
+        ("jacqueline", "jaqueline"), ("madeline", "maddie"), ("christopher", "chris"),
+    ],
+)
+def test_nickname_shares_a_root_with_its_formal_name(formal: str, nickname: str) -> None:
+    assert _share(formal, nickname), (formal, nickname)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("adrian", "adriana"), ("daniel", "danielle"), ("jasmine", "jessica"), ("maria", "mariana"),
+        ("emma", "emily"), ("alexander", "alexandra"), ("christopher", "christina"),
+        ("samuel", "samantha"), ("andrew", "andrea"), ("gabriel", "gabriela"), ("jonathan", "nathan"),
+        ("santiago", "diego"), ("angel", "angela"), ("madison", "madeline"), ("kayla", "kaylee"),
+        ("julia", "juliana"), ("lillian", "liliana"), ("elijah", "elias"), ("jacob", "jayden"),
+        ("dakota", "cody"), ("brian", "brianna"), ("isaiah", "isaac"), ("maria", "elizabeth"),
+    ],
+)
+def test_distinct_names_do_not_share_a_root(a: str, b: str) -> None:
+    assert not _share(a, b), (a, b, nicknames.roots(a), nicknames.roots(b))
+
+
+def test_unknown_name_is_its_own_root_and_empty_has_none() -> None:
+    assert nicknames.roots("zendaya") == ("zendaya",)
+    assert nicknames.roots("") == ()
+
+
+def test_every_name_is_folded() -> None:
+    folded = re.compile(r"^[a-z]+$")
+    bad = [name for root, names in nicknames.GROUPS.items() for name in (root, *names)
+           if not folded.match(name)]
+    assert not bad
+
+
+def test_no_group_lists_itself_or_a_duplicate() -> None:
+    for root, names in nicknames.GROUPS.items():
+        assert root not in names, root
+        assert len(set(names)) == len(names), (root, [n for n, c in Counter(names).items() if c > 1])
+        assert names, root
+
+
+def test_no_root_is_written_twice_in_the_source() -> None:
+    # a repeated key in the dict literal silently drops the first group
+    tree = ast.parse(Path(nicknames.__file__).read_text(encoding="utf-8"))
+    keys = [
+        k.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+        and node.target.id == "GROUPS" and isinstance(node.value, ast.Dict)
+        for k in node.value.keys
+        if isinstance(k, ast.Constant)
+    ]
+    assert len(keys) == len(nicknames.GROUPS)
+    assert [k for k, c in Counter(keys).items() if c > 1] == []
+
+
+def test_root_arrays_stay_narrow() -> None:
+    assert nicknames.max_roots() <= 8
+
+
+def test_roots_are_sorted_and_include_the_formal_name() -> None:
+    for root in nicknames.GROUPS:
+        got = nicknames.roots(root)
+        assert root in got
+        assert list(got) == sorted(got)
