@@ -73,7 +73,8 @@ def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
     clients = read_persons(Path(clients_csv), "client_id")
     records = read_persons(Path(records_csv), "record_id")
     print(f"matching {len(records)} records against {len(clients)} clients ...", file=sys.stderr)
-    links = default_matcher().link(clients, records)
+    matcher = default_matcher()
+    links = matcher.link(clients, records)
     out = links[OUTPUT_COLUMNS]
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(out_csv, index=False, float_format="%.6f")
@@ -83,6 +84,14 @@ def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
         f"{decided.get('nonmatch', 0)} non-matches",
         file=sys.stderr,
     )
+    stats = getattr(matcher, "stats", None)
+    if stats is not None and stats.records:
+        rel = stats.relatives
+        verdict = ("ruled out: look-alike caps lifted" if rel.get("ruled_out")
+                   else "not ruled out: look-alikes go to review")
+        print(f"{stats.pairs_per_record:.1f} candidate pairs per record; match rate {stats.match_rate:.3f}; "
+              f"relatives {verdict} ({rel.get('conflicts', 0)} of {rel.get('shaped', 0)} held records "
+              f"meet a matched client)", file=sys.stderr)
     return len(out)
 
 
