@@ -20,6 +20,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": NAME_LEVELS,
     "last_name": NAME_LEVELS,
     "middle_name": ("exact", "initial", "jw_92", "else", "missing"),
+    "aliases": ("shared", "else", "missing"),
     "dob": ("exact", "day_month_swap", "one_digit", "same_year", "else", "missing"),
     "sex": ("agree", "disagree", "missing"),
     "race": ("agree", "disagree", "missing"),
@@ -28,7 +29,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "zip": ("exact", "one_digit", "else", "missing"),
 }
 #: comparison columns produced for each pair (names twice: straight and swapped reading)
-COLUMNS = ("first_name", "last_name", "first_name_swapped", "last_name_swapped", "middle_name",
+COLUMNS = ("first_name", "last_name", "first_name_swapped", "last_name_swapped", "middle_name", "aliases",
            "dob", "sex", "race", "address", "city", "zip")
 WORKERS = -1  # rapidfuzz threads: all cores
 
@@ -149,6 +150,15 @@ def compare_middle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return code
 
 
+def compare_aliases(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """shared (an alias or street name recorded on both sides) / else / missing (none on a side).
+    A street name is personal: a twin or sibling has her own."""
+    code = np.full(len(a), _code("aliases", "else"), dtype=np.int8)
+    code[_any_equal(a, b)] = _code("aliases", "shared")
+    code[~(a != "").any(axis=1) | ~(b != "").any(axis=1)] = _code("aliases", "missing")
+    return code
+
+
 def compare_dob(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
     ry, rm, rd = r.dob_y[ri], r.dob_m[ri], r.dob_d[ri]
     cy, cm, cd = c.dob_y[ci], c.dob_m[ci], c.dob_d[ci]
@@ -225,6 +235,7 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
                                             hashes={"a": hrl, "b": hcf, "roots_a": hrlr, "roots_b": hcfr}),
         "last_name_swapped": compare_names(rf, cl, hashes={"a": hrf, "b": hcl}),
         "middle_name": compare_middle(r.middle[ri], c.middle[ci]),
+        "aliases": compare_aliases(r.aliases[ri], c.aliases[ci]),
         "dob": compare_dob(r, c, ri, ci),
         "sex": compare_exact("sex", r.sex[ri], c.sex[ci]),
         "race": compare_exact("race", r.race[ri], c.race[ci]),

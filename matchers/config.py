@@ -35,7 +35,8 @@ class ReviewCap:
 
     name: str
     levels: tuple[str, ...]
-    unless: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: alternatives: the cap is excused when every field of any one of them is at a listed level
+    unless: tuple[dict[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,12 @@ class MatchingConfig:
                 raise ValueError(f"m and u of field {f.name} must lie strictly between 0 and 1")
 
 
+def _unless(raw: dict | list | None) -> tuple[dict[str, tuple[str, ...]], ...]:
+    """A cap's "unless": one mapping field -> levels, or a list of them (any one excuses)."""
+    alternatives = raw if isinstance(raw, list) else [raw] if raw else []
+    return tuple({k: tuple(v) for k, v in alt.items()} for alt in alternatives)
+
+
 def _field(name: str, spec: dict[str, Any]) -> FieldModel:
     levels = tuple(spec)
     return FieldModel(
@@ -118,7 +125,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         look_alike_margin_bits=float(dec.get("look_alike_margin_bits", 10.0)),
         review_caps=tuple(
             ReviewCap(name=c["field"], levels=tuple(c["levels"]),
-                      unless={k: tuple(v) for k, v in (c.get("unless") or {}).items()})
+                      unless=_unless(c.get("unless")))
             for c in dec.get("review_caps") or ()
         ),
         relatives_check=bool(rel.get("enabled", False)),

@@ -38,9 +38,9 @@ def at_review_cap(scored: pd.DataFrame, config: MatchingConfig) -> np.ndarray:
     capped = np.zeros(len(scored), dtype=bool)
     for cap in config.review_caps:
         hit = _at(scored, cap.name, cap.levels)
-        if cap.unless:
+        for alternative in cap.unless:
             excused = np.ones(len(scored), dtype=bool)
-            for fname, levels in cap.unless.items():
+            for fname, levels in alternative.items():
                 excused &= _at(scored, fname, levels)
             hit &= ~excused
         capped |= hit

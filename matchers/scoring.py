@@ -18,8 +18,8 @@ from matchers.compare import LEVELS
 from matchers.config import MatchingConfig
 
 #: fields in explanation order; name_order says whether the names were read swapped
-EXPLAINED = ("first_name", "middle_name", "last_name", "name_order", "dob", "sex", "race", "address", "city",
-             "zip")
+EXPLAINED = ("first_name", "middle_name", "last_name", "name_order", "aliases", "dob", "sex", "race",
+             "address", "city", "zip")
 #: fields implied by an agreeing street address (see score())
 LOCATION_IMPLIED = ("city", "zip")
 #: surname levels that, with an identical address, mean "same household" (see score())
@@ -93,7 +93,7 @@ def score(levels: pd.DataFrame, weights: Weights,
         "first_name": np.where(swapped, lv["first_name_swapped"], lv["first_name"]),
         "last_name": np.where(swapped, lv["last_name_swapped"], lv["last_name"]),
         "name_order": swapped.astype(np.int64),
-        **{f: lv[f] for f in ("middle_name", "dob", "sex", "race", "address", "city", "zip")},
+        **{f: lv[f] for f in ("middle_name", "aliases", "dob", "sex", "race", "address", "city", "zip")},
     }
     adjust = {f: np.zeros(len(levels)) for f in EXPLAINED}
     for f, bits in (tf_bits or {}).items():

@@ -22,6 +22,8 @@ from matchers import nicknames
 
 #: width of the alternative-name arrays: the primary name plus this many alternatives minus one
 FIRST_WIDTH = 5
+#: aliases / street names kept per person for the alias comparison
+ALIAS_WIDTH = 4
 LAST_WIDTH = 4
 ROOT_WIDTH = nicknames.max_roots()
 
@@ -281,6 +283,8 @@ class PersonTable:
     address: np.ndarray
     city: np.ndarray
     zip: np.ndarray
+    #: (n, ALIAS_WIDTH) whole aliases / street names run together ("Lil J" -> "lilj"), "" padded
+    aliases: np.ndarray = field(default_factory=lambda: np.zeros((0, ALIAS_WIDTH), dtype=object))
 
     _hashes: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -317,6 +321,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
 
     first_rows: list[list[str]] = []
     last_rows: list[list[str]] = []
+    alias_rows: list[list[str]] = []
     for f, la, al in zip(first.tolist(), last.tolist(), aliases.tolist(), strict=True):
         f_tokens = f.split()
         la_parts = surname_parts(la)
@@ -326,6 +331,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
         # siblings often share one, so it may only meet the other side's primary given name.
         first_rows.append(["".join(f_tokens), *(f_tokens if len(f_tokens) > 1 else []), *al_first])
         last_rows.append(["".join(la.split()), *la_parts, *al_last])
+        alias_rows.append(["", *("".join(a.split()) for a in al.split("|"))] if al else [])
     first_arr = _fill(first_rows, FIRST_WIDTH)
     last_arr = _fill(last_rows, LAST_WIDTH)
 
@@ -352,4 +358,5 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
         address=_address(_column(frame, "address")),
         city=fold(_column(frame, "city")).to_numpy(dtype=object),
         zip=_zip(_column(frame, "zip")),
+        aliases=_fill(alias_rows, ALIAS_WIDTH + 1)[:, 1:],
     )

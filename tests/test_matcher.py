@@ -238,6 +238,19 @@ def test_twins_sharing_name_words_are_not_auto_matched(client_first: str, client
         assert _decision(out, "r1", "T1") != "match"
 
 
+def test_a_shared_street_name_excuses_the_given_name_caps() -> None:
+    """A street name is personal: a row under another given name (a legal name, a replaced one) that
+    records the client's street name is her; the same row without it stays for a person (a twin)."""
+    household = dict(last_name="Torres", dob="2008-03-14", sex="F", race="Hispanic", address="123 Maple St",
+                     city="Oakland", zip="94601")
+    out = _link(_record("r1", first_name="Rosalinda", aliases="LIL J", **household),
+                _record("r2", first_name="Rosalinda", **household))
+    assert _decision(out, "r1", "C1") == "match"
+    assert json.loads(out.loc[out["record_id"] == "r1", "explanation"].iloc[0])["fields"][4] == {
+        "field": "aliases", "level": "shared", "weight": pytest.approx(9.2, abs=0.5)}
+    assert _decision(out, "r2", "C1") == "review"
+
+
 def test_same_name_sibling_with_another_dob_is_not_auto_matched() -> None:
     out = _link(_record("r1", first_name="Ana", last_name="Delgado", dob="2011-06-02", sex="F",
                         race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"))
@@ -338,8 +351,8 @@ def test_explanation_json_shape() -> None:
         e = json.loads(expl)
         assert set(e) == {"fields", "prior", "total"}
         assert [f["field"] for f in e["fields"]] == [
-            "first_name", "middle_name", "last_name", "name_order", "dob", "sex", "race", "address", "city",
-            "zip"]
+            "first_name", "middle_name", "last_name", "name_order", "aliases", "dob", "sex", "race",
+            "address", "city", "zip"]
         for f in e["fields"]:
             assert set(f) == {"field", "level", "weight"}
             assert isinstance(f["level"], str) and isinstance(f["weight"], float | int)
