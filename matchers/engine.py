@@ -245,12 +245,18 @@ class FellegiSunterMatcher:
         stats.relatives = evidence.as_dict()
         log.info("matcher: relatives check %s", stats.relatives)
         if not evidence.ruled_out:
+            stats.held_rows = []
             return result
         held_codes = np.unique(np.concatenate(stats.held_rows)) if stats.held_rows else np.zeros(0, np.int64)
+        stats.held_rows = []
         rows = np.flatnonzero(np.isin(rec_codes, held_codes))
-        again = self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[rows], rec_codes[rows],
-                                 LinkStats(), relaxed=True)
+        rows = rows[np.argsort(rec_codes[rows], kind="stable")]  # one id's rows in one chunk
+        again = []
+        for start in range(0, len(held_codes), cfg.chunk_size):
+            part = rows[np.isin(rec_codes[rows], held_codes[start:start + cfg.chunk_size])]
+            again.append(self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[part],
+                                          rec_codes[part], LinkStats(), relaxed=True))
         kept = result[~np.isin(result["rec"].to_numpy(), held_codes)]
-        merged = pd.concat([kept, again], ignore_index=True)
+        merged = pd.concat([kept, *again], ignore_index=True)
         return merged.sort_values(["rec", "score", "client_id"], ascending=[True, False, True],
                                   kind="stable").reset_index(drop=True)
