@@ -10,7 +10,7 @@ A data set is a folder with clients.csv, records.csv (canonical person schema) a
 generator (synthetic.generate_canonical, seed 7) under var/bench/ first.
 
 Each matcher runs in its own child process (this script with ``--worker``); wall time and peak
-resident memory (ru_maxrss from os.wait4 of that child alone) include reading the CSVs, training
+resident memory (the child's own VmHWM, reported as it ends) include reading the CSVs, training
 and writing the pairs. Printed for each: precision / recall / F1 of auto-matches, the review queue
 (records waiting for a person), recall once that queue is resolved correctly, wall time, peak memory.
 
@@ -110,6 +110,16 @@ def run_splink(data: Path, out: Path) -> None:
 
 # ---------------------------------------------------------------- measuring
 
+def _own_peak_kib() -> int:
+    """This process's peak resident memory since its exec (VmHWM), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def measure(worker: str, data: Path, out: Path) -> dict[str, float]:
     """Run one worker in a child process; its wall time (s) and peak RSS (MB)."""
     # Ours scores as `safetynet match` does on a fresh install: m/u estimated on the run's own data,
@@ -123,7 +133,12 @@ def measure(worker: str, data: Path, out: Path) -> dict[str, float]:
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"{worker} failed with exit code {code}")
-    cost = {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024}  # ru_maxrss is in KiB on Linux
+    # The child's own high-water mark (VmHWM, written by the worker as it ends). ru_maxrss would
+    # count the parent too: Linux carries the pre-exec image's peak into the child's ru_maxrss, and
+    # the parent may hold a generated million-row data set.
+    hwm = out.with_suffix(".vmhwm")
+    peak_kib = int(hwm.read_text()) if hwm.is_file() else usage.ru_maxrss  # both in KiB
+    cost = {"wall_s": wall, "peak_mb": peak_kib / 1024}
     out.with_suffix(".cost.json").write_text(json.dumps(cost))
     return cost
 
@@ -241,7 +256,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
+        args.out.with_suffix(".vmhwm").unlink(missing_ok=True)
         (run_ours if args.worker == "ours" else run_splink)(args.data[0], args.out)
+        args.out.with_suffix(".vmhwm").write_text(str(_own_peak_kib()))
         return
     datasets = list(args.data)
     for spec in args.generate:

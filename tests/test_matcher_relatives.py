@@ -19,10 +19,11 @@ GIVEN = ["amara", "bettina", "corinne", "delphine", "esperanza", "fiorella", "gi
 
 
 def _people(n: int, seed: int = 3) -> pd.DataFrame:
+    assert n <= len(SYLLABLES) ** 4 // 2, "not enough distinct surnames"
     rng = np.random.default_rng(seed)
     surnames: set[str] = set()
     while len(surnames) < n:
-        surnames.add("".join(rng.choice(SYLLABLES, size=3)))
+        surnames.add("".join(rng.choice(SYLLABLES, size=4)))
     days = rng.integers(0, 365 * 8, n)
     dob = (np.datetime64("2006-01-01") + days.astype("timedelta64[D]")).astype(str)
     return pd.DataFrame({
@@ -136,3 +137,25 @@ def test_relative_evidence_bound(shaped: int, conflicts: int, matched: int, repe
     assert evidence.shaped == shaped and evidence.conflicts == conflicts
     assert evidence.ruled_out is ruled_out
     assert 0 <= evidence.rate_upper <= 1
+
+
+# --- the match rate (prior) is estimated from the run's rows as well ---------------------------
+
+
+def _strangers(n: int, seed: int = 11) -> pd.DataFrame:
+    """Rows of people who are no client (other surnames, same towns)."""
+    people = _people(n, seed=seed).rename(columns={"client_id": "record_id"})
+    people["record_id"] = [f"S{i:05d}" for i in range(n)]
+    people["last_name"] = [f"{name}son" for name in people["last_name"]]
+    return people
+
+
+@pytest.mark.parametrize(("clients_in_extract", "strangers"), [(2000, 0), (400, 1800)])
+def test_match_rate_is_estimated_from_the_rows(population, clients_in_extract: int, strangers: int) -> None:
+    clients, renamed = population
+    rows = pd.concat([_records(clients, renamed).iloc[:clients_in_extract], _strangers(strangers)],
+                     ignore_index=True)
+    matcher = default_matcher()
+    matcher.link(clients, rows)
+    true_rate = clients_in_extract / len(rows)
+    assert matcher.stats.match_rate == pytest.approx(true_rate, abs=0.05)
