@@ -130,32 +130,40 @@ def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = Non
     return code
 
 
-def compare_middle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def compare_middle(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
     """exact / initial (one side wrote only the initial of the other) / jw_92 (a typo) / else /
     missing. Agencies often leave the middle name out (missing weighs 0), but two written middle
     names that differ are two children: the same given and surname with another middle name and
     another birthday is a namesake, not a typo."""
-    missing = (a == "") | (b == "")
-    exact = ~missing & (a == b)
-    one_letter = (np.char.str_len(a.astype(str)) == 1) | (np.char.str_len(b.astype(str)) == 1)
-    same_first = np.array([x[:1] == y[:1] for x, y in zip(a, b, strict=True)], dtype=bool)
-    initial = ~missing & ~exact & one_letter & same_first.reshape(len(a))
-    rest = np.flatnonzero(~(missing | exact | initial))
-    code = np.full(len(a), _code("middle_name", "else"), dtype=np.int8)
-    typo = _pairwise(a[rest], b[rest], JaroWinkler.normalized_similarity) >= 0.92
-    code[rest[typo]] = _code("middle_name", "jw_92")
-    code[initial] = _code("middle_name", "initial")
+    ha, hb = r.hashed("middle")[ri], c.hashed("middle")[ci]
+    missing = (ha == 0) | (hb == 0)
+    exact = ~missing & (ha == hb)
+    code = np.full(len(ri), _code("middle_name", "else"), dtype=np.int8)
+    rest = np.flatnonzero(~(missing | exact))
+    if rest.size:
+        a, b = r.middle[ri[rest]], c.middle[ci[rest]]
+        pairs = list(zip(a, b, strict=True))
+        one_letter = np.fromiter((len(x) == 1 or len(y) == 1 for x, y in pairs), bool, rest.size)
+        same_first = np.fromiter((x[0] == y[0] for x, y in pairs), bool, rest.size)
+        typo = np.zeros(rest.size, dtype=bool)
+        spelled = np.flatnonzero(~one_letter)
+        typo[spelled] = _pairwise(a[spelled], b[spelled], JaroWinkler.normalized_similarity) >= 0.92
+        code[rest[typo]] = _code("middle_name", "jw_92")
+        code[rest[one_letter & same_first]] = _code("middle_name", "initial")
     code[exact] = _code("middle_name", "exact")
     code[missing] = _code("middle_name", "missing")
     return code
 
 
-def compare_aliases(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def compare_aliases(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
     """shared (an alias or street name recorded on both sides) / else / missing (none on a side).
     A street name is personal: a twin or sibling has her own."""
-    code = np.full(len(a), _code("aliases", "else"), dtype=np.int8)
-    code[_any_equal(a, b)] = _code("aliases", "shared")
-    code[~(a != "").any(axis=1) | ~(b != "").any(axis=1)] = _code("aliases", "missing")
+    ha, hb = r.hashed("aliases"), c.hashed("aliases")
+    has_a, has_b = (ha != 0).any(axis=1)[ri], (hb != 0).any(axis=1)[ci]
+    code = np.full(len(ri), _code("aliases", "missing"), dtype=np.int8)
+    both = np.flatnonzero(has_a & has_b)
+    code[both] = np.where(_any_equal(ha[ri[both]], hb[ci[both]]), _code("aliases", "shared"),
+                          _code("aliases", "else"))
     return code
 
 
@@ -234,8 +242,8 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
         "first_name_swapped": compare_names(rl, cf, rlr, cfr, alt_vs_alt=False,
                                             hashes={"a": hrl, "b": hcf, "roots_a": hrlr, "roots_b": hcfr}),
         "last_name_swapped": compare_names(rf, cl, hashes={"a": hrf, "b": hcl}),
-        "middle_name": compare_middle(r.middle[ri], c.middle[ci]),
-        "aliases": compare_aliases(r.aliases[ri], c.aliases[ci]),
+        "middle_name": compare_middle(r, c, ri, ci),
+        "aliases": compare_aliases(r, c, ri, ci),
         "dob": compare_dob(r, c, ri, ci),
         "sex": compare_exact("sex", r.sex[ri], c.sex[ci]),
         "race": compare_exact("race", r.race[ri], c.race[ci]),

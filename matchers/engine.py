@@ -207,7 +207,10 @@ class FellegiSunterMatcher:
         if pairs.empty:
             return _empty_result()
         ri, ci = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
-        scored = score(compare(rs, cl, ri, ci), weights, self._tf_bits(freq, cl, ci))
+        levels = compare(rs, cl, ri, ci)
+        tf_bits = self._tf_bits(freq, cl, ci)
+        # Explanations are rendered for the kept pairs only (below): most candidates are dropped.
+        scored = score(levels, weights, tf_bits, explain=False)
         scored["row"], scored["client_row"] = ri, ci
         # decide() works on id codes: the best pair per (record_id, client_id) stands for the id.
         scored["rec"], scored["cli"] = rec_codes[ri], client_codes[ci]
@@ -223,12 +226,15 @@ class FellegiSunterMatcher:
             stats.held_rows.append(np.setdiff1d(shaped, matched))
         kept = scored[(scored["score"] >= cfg.keep_threshold) | (scored["decision"] != "nonmatch")]
         kept = kept.sort_values(["rec", "score", "cli"], ascending=[True, False, True], kind="stable")
+        at = kept.index.to_numpy()  # positions in levels (score() keeps the index of its input)
+        kept_tf = {f: bits[at] for f, bits in tf_bits.items()}
+        explained = score(levels.iloc[at].reset_index(drop=True), weights, kept_tf)["explanation"]
         return pd.DataFrame({
             "record_id": rs.ids[kept["row"].to_numpy()],
             "client_id": cl.ids[kept["client_row"].to_numpy()],
             "score": kept["score"].to_numpy(dtype=np.float64),
             "decision": kept["decision"].to_numpy(dtype=object),
-            "explanation": kept["explanation"].to_numpy(dtype=object),
+            "explanation": explained.to_numpy(dtype=object),
             "relative_shaped": kept["relative_shaped"].to_numpy(dtype=bool),
             "rec": kept["rec"].to_numpy(dtype=np.int64),
         })

@@ -292,7 +292,7 @@ class PersonTable:
         return len(self.ids)
 
     def hashed(self, name: str) -> np.ndarray:
-        """A name array (first, last, first_roots, last_roots, middle) as 64-bit hashes, "" -> 0,
+        """A name array (first, last, first_roots, last_roots, middle, aliases) as 64-bit hashes, "" -> 0,
         computed once per table: comparisons test equality on integers."""
         h = self._hashes.get(name)
         if h is None:
