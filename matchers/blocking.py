@@ -156,6 +156,9 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
             number, words = _house_number_street_words(t.address)
             for j in range(words.shape[1]):
                 frames.append(_keys(rule, rows, number, words[:, j]))
+        elif rule == "zip_first_prefix_year":  # surname missing or changed, day or month mistyped
+            prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
+            frames.append(_keys(rule, rows, t.zip, prefix, year))
         elif rule == "zip_first_prefix":
             prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
             frames.append(_keys(rule, rows, t.zip, prefix))
@@ -176,10 +179,13 @@ class ClientIndex:
     skipped_keys: int  # key values dropped as too unspecific
 
     @classmethod
-    def build(cls, clients: PersonTable, rules: tuple[str, ...], max_block_size: int) -> ClientIndex:
+    def build(cls, clients: PersonTable, rules: tuple[str, ...], max_block_size: int,
+              rule_max_block_size: dict[str, int] | None = None) -> ClientIndex:
+        """``rule_max_block_size``: a smaller cap for rules whose keys are broad (see config)."""
         keys = person_keys(clients, rules)
         sizes = keys.groupby("key")["row"].transform("size")
-        too_big = sizes > max_block_size
+        limit = keys["rule"].map(lambda r: (rule_max_block_size or {}).get(r, max_block_size))
+        too_big = sizes > limit.astype(np.int64)
         skipped = int(keys.loc[too_big, "key"].nunique())
         return cls(keys=keys.loc[~too_big, ["key", "row"]], skipped_keys=skipped)
 

@@ -58,6 +58,8 @@ class MatchingConfig:
     match_rate_bounds: tuple[float, float] = (0.001, 1.0)
     chunk_size: int = 20000
     max_block_size: int = 200
+    #: smaller block caps for broad rules (rule -> cap)
+    rule_max_block_size: dict[str, int] = field(default_factory=dict)
     max_pairs_per_record: int = 100
     blocking_rules: tuple[str, ...] = ()
     fields: dict[str, FieldModel] = field(default_factory=dict)
@@ -138,6 +140,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         match_rate_bounds=(float(prior.get("min_rate", 0.001)), float(prior.get("max_rate", 1.0))),
         chunk_size=int(proc.get("chunk_size", 20000)),
         max_block_size=int(blk.get("max_block_size", 200)),
+        rule_max_block_size={str(k): int(v) for k, v in (blk.get("rule_max_block_size") or {}).items()},
         max_pairs_per_record=int(blk.get("max_pairs_per_record", 100)),
         blocking_rules=tuple(blk.get("rules", ())),
         fields={name: _field(name, spec) for name, spec in (raw.get("comparisons") or {}).items()},

@@ -106,7 +106,8 @@ class FellegiSunterMatcher:
     def fit(self, clients: pd.DataFrame, records: pd.DataFrame) -> MatchingConfig:
         """The config with m/u estimated from these clients and records (what training saves)."""
         cl = standardise(clients, id_column="client_id")
-        index = ClientIndex.build(cl, self.config.blocking_rules, self.config.max_block_size)
+        index = ClientIndex.build(cl, self.config.blocking_rules, self.config.max_block_size,
+                                  self.config.rule_max_block_size)
         return self._fit(cl, index, records, force=True)
 
     def link(self, clients: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
@@ -115,7 +116,7 @@ class FellegiSunterMatcher:
             # Column names only: never values (privacy rule 5).
             raise ValueError("link() needs a client_id column in clients and a record_id column in records")
         cl = standardise(clients, id_column="client_id")
-        index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size)
+        index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size, cfg.rule_max_block_size)
         self.fitted_config = self._fit(cl, index, records)
         weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
         freq = NameFrequencies.from_frames(clients, records) if cfg.tf_fields else None

@@ -108,3 +108,18 @@ def test_standardising_distinct_values_once_gives_the_same_table() -> None:
         assert (whole.dob_y[i], whole.dob_m[i], whole.dob_d[i]) == (one.dob_y[0], one.dob_m[0], one.dob_d[0])
         assert whole.address[i] == one.address[0] == "9 birch st"
     assert np.array_equal(whole.hashed("first")[0], whole.hashed("first")[3])
+
+
+def test_a_broad_rule_has_its_own_block_cap() -> None:
+    """zip + given-name prefix: a key shared by more clients than the rule's own cap is skipped, while
+    the same block under the general cap stays (config blocking.rule_max_block_size)."""
+    from matchers.blocking import ClientIndex
+
+    clients = standardise(_people([dict(client_id=f"C{i}", first_name=f"Ana{chr(97 + i)}", last_name=f"L{i}",
+                                        zip="94601") for i in range(12)], "client_id"), id_column="client_id")
+    row = standardise(_people([_record("r1", first_name="Anab", zip="94601")], "record_id"))
+    general = ClientIndex.build(clients, ("zip_first_prefix",), max_block_size=40)
+    assert len(general.candidates(row, ("zip_first_prefix",), 30)) == 12
+    capped = ClientIndex.build(clients, ("zip_first_prefix",), 40, {"zip_first_prefix": 8})
+    assert capped.skipped_keys == 1 and capped.candidates(row, ("zip_first_prefix",), 30).empty
+    assert load().rule_max_block_size["zip_first_prefix"] == 8
