@@ -67,7 +67,23 @@ def _hash(values: np.ndarray) -> np.ndarray:
     return h
 
 
-def _keys(rule: str, rows: np.ndarray, *parts: np.ndarray) -> pd.DataFrame:
+class _HashMemo:
+    """Part hashes of one person_keys call: the same DOB, zip or initial array feeds several rules.
+    Keyed by the array object, which the memo holds, so an id is never reused while it lives."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, part: np.ndarray) -> np.ndarray:
+        hit = self._seen.get(id(part))
+        if hit is not None and hit[0] is part:
+            return hit[1]
+        h = _hash(part)
+        self._seen[id(part)] = (part, h)
+        return h
+
+
+def _keys(rule: str, rows: np.ndarray, *parts: np.ndarray, memo: _HashMemo | None = None) -> pd.DataFrame:
     """Key frame (key, row, rule) of the rows where every part is non-empty.
 
     A key is a 64-bit hash of the rule name and its parts, so the join of a chunk's keys against the
@@ -77,7 +93,7 @@ def _keys(rule: str, rows: np.ndarray, *parts: np.ndarray) -> pd.DataFrame:
     ok = np.ones(len(rows), dtype=bool)
     with np.errstate(over="ignore"):
         for p in parts:
-            h = _hash(p)
+            h = memo(p) if memo is not None else _hash(p)
             ok &= h != 0
             key = (key * _MIX) ^ h
     return pd.DataFrame({"key": key[ok], "row": rows[ok], "rule": rule})
@@ -92,76 +108,81 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
     first_initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
     last_initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
     frames: list[pd.DataFrame] = []
+    memo = _HashMemo()
+
+    def keys(*parts: np.ndarray) -> pd.DataFrame:
+        return _keys(rule, rows, *parts, memo=memo)
+
     for rule in rules:
         if rule == "dob":
-            frames.append(_keys(rule, rows, t.dob8))
+            frames.append(keys(t.dob8))
         # Scale-aware variants: with tens of thousands of clients one birth date or one surname
         # sound in a birth year is shared by dozens, so each key adds an initial of the other name.
         elif rule == "dob_first_initial":  # surname changed or mistyped, DOB exact
-            frames.append(_keys(rule, rows, t.dob8, first_initial))
+            frames.append(keys(t.dob8, first_initial))
         elif rule == "dob_last_initial":  # given name changed (twins' rule decides), DOB exact
             for j in range(t.last.shape[1]):
-                frames.append(_keys(rule, rows, t.dob8, last_initials[:, j]))
+                frames.append(keys(t.dob8, last_initials[:, j]))
         elif rule == "last_phonetic_zip_first_initial":  # DOB missing or badly mistyped
             codes = _phonetic(jellyfish.metaphone, t.last[:, :1])[:, 0]
-            frames.append(_keys(rule, rows, codes, t.zip, first_initial))
+            frames.append(keys(codes, t.zip, first_initial))
         elif rule == "dob_zip":  # both names changed or mistyped, DOB exact, same zip
-            frames.append(_keys(rule, rows, t.dob8, t.zip))
+            frames.append(keys(t.dob8, t.zip))
         elif rule == "nickname_last_initial_monthday":  # names right, birth year mistyped
             monthday = np.where(has_dob, t.dob_m * 100 + t.dob_d, -1)
             monthday = np.where(monthday >= 0, monthday.astype(str), "").astype(object)
             for i in range(t.first_roots.shape[1]):
                 for j in range(t.last.shape[1]):
-                    frames.append(_keys(rule, rows, t.first_roots[:, i], last_initials[:, j], monthday))
+                    frames.append(keys(t.first_roots[:, i], last_initials[:, j], monthday))
         elif rule == "dob_swap_last_initial":
             lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
             for j in range(t.last.shape[1]):
-                frames.append(_keys(rule, rows, year, lo * 100 + hi, last_initials[:, j]))
+                frames.append(keys(year, lo * 100 + hi, last_initials[:, j]))
         elif rule == "last_phonetic_year_first_initial":
             codes = _phonetic(jellyfish.metaphone, t.last)
             for j in range(t.last.shape[1]):
-                frames.append(_keys(rule, rows, codes[:, j], year, first_initial))
+                frames.append(keys(codes[:, j], year, first_initial))
         elif rule == "nickname_last_initial_year":
             for i in range(t.first_roots.shape[1]):
                 for j in range(t.last.shape[1]):
-                    frames.append(_keys(rule, rows, t.first_roots[:, i], last_initials[:, j], year))
+                    frames.append(keys(t.first_roots[:, i], last_initials[:, j], year))
         elif rule == "dob_swap":
             lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
-            frames.append(_keys(rule, rows, year, lo * 100 + hi))
+            frames.append(keys(year, lo * 100 + hi))
         elif rule == "last_phonetic_year":
             codes = _phonetic(jellyfish.metaphone, t.last)
             for j in range(t.last.shape[1]):
-                frames.append(_keys(rule, rows, codes[:, j], year))
+                frames.append(keys(codes[:, j], year))
         elif rule == "nickname_last_initial":
             initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
             for i in range(t.first_roots.shape[1]):
                 for j in range(t.last.shape[1]):
-                    frames.append(_keys(rule, rows, t.first_roots[:, i], initials[:, j]))
+                    frames.append(keys(t.first_roots[:, i], initials[:, j]))
         elif rule == "alias_year":
             for j in range(1, t.first.shape[1]):
-                frames.append(_keys(rule, rows, t.first[:, j], year))
+                frames.append(keys(t.first[:, j], year))
         elif rule == "name_pair_phonetic":
             a = _phonetic(jellyfish.soundex, t.first[:, :1])[:, 0].astype(str)
             b = _phonetic(jellyfish.soundex, t.last[:, :1])[:, 0].astype(str)
             first_is_lo = a <= b
             lo, hi = np.where(first_is_lo, a, b), np.where(first_is_lo, b, a)
-            frames.append(_keys(rule, rows, lo.astype(object), hi.astype(object)))
+            frames.append(keys(lo.astype(object), hi.astype(object)))
         elif rule == "last_phonetic_zip":
             codes = _phonetic(jellyfish.metaphone, t.last[:, :1])[:, 0]
-            frames.append(_keys(rule, rows, codes, t.zip))
+            frames.append(keys(codes, t.zip))
         elif rule == "zip_first_initial":
             initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
-            frames.append(_keys(rule, rows, t.zip, initial))
+            frames.append(keys(t.zip, initial))
         elif rule == "house_number_street_word":  # DOB and given name both wrong, same home
             number, words = _house_number_street_words(t.address)
             for j in range(words.shape[1]):
-                frames.append(_keys(rule, rows, number, words[:, j]))
+                frames.append(keys(number, words[:, j]))
         elif rule == "zip_first_prefix_year":  # surname missing or changed, day or month mistyped
             prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
-            frames.append(_keys(rule, rows, t.zip, prefix, year))
+            frames.append(keys(t.zip, prefix, year))
         elif rule == "zip_first_prefix":
             prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
-            frames.append(_keys(rule, rows, t.zip, prefix))
+            frames.append(keys(t.zip, prefix))
         else:
             raise ValueError(f"unknown blocking rule {rule!r}")
     if not frames:
