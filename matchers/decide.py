@@ -6,7 +6,8 @@ Precision first. A pair is auto-matched only when all of these hold:
 - no review cap applies (config ``review_caps``): a disagreeing given name (twins share every
   household field and differ only there, which the summed weights alone would outvote), a
   disagreeing surname unless given name and exact DOB agree (surnames change), a disagreeing DOB
-  (same-named siblings), a missing DOB unless the street address is identical;
+  (same-named siblings), a missing DOB unless the street address is identical (the engine drops
+  the caps for a run whose data rule relatives out: matchers/relatives.py);
 - no look-alike: the runner-up client is not itself plausible (probability below the review
   threshold) or the best beats it by at least ``look_alike_margin_bits``. Otherwise both go to review,
   so the coordinator sees the two candidates side by side.
