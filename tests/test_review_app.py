@@ -360,8 +360,11 @@ def test_no_client_data_in_any_url(coordinator, wh):
     seen.append(_decide(coordinator, item_id(wh, "oakland_pd", "B4"), "same_person").location)
     assert seen
     for url in seen:
+        # Ids would appear as a path segment or a query value; a random opaque token (c=...) may
+        # contain "C4" by chance, so short ids are compared with whole parts, names and years as text.
+        parts = set(re.split(r"[/?&=#]", url))
         for secret in secrets:
-            assert secret not in url, url
+            assert (secret not in url) if len(secret) >= 4 else (secret not in parts), url
 
 
 def test_security_headers(coordinator):
