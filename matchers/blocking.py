@@ -106,6 +106,7 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
     has_dob = t.dob_y >= 0
     year = np.where(has_dob, t.dob_y.astype(str), "").astype(object)
     first_initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
+    first_prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
     last_initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
     frames: list[pd.DataFrame] = []
     memo = _HashMemo()
@@ -178,11 +179,9 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
             for j in range(words.shape[1]):
                 frames.append(keys(number, words[:, j]))
         elif rule == "zip_first_prefix_year":  # surname missing or changed, day or month mistyped
-            prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
-            frames.append(keys(t.zip, prefix, year))
+            frames.append(keys(t.zip, first_prefix, year))
         elif rule == "zip_first_prefix":
-            prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
-            frames.append(keys(t.zip, prefix))
+            frames.append(keys(t.zip, first_prefix))
         else:
             raise ValueError(f"unknown blocking rule {rule!r}")
     if not frames:

@@ -22,8 +22,8 @@ import pandas as pd
 from matchers.blocking import ClientIndex
 from matchers.compare import compare
 from matchers.config import MatchingConfig
-from matchers.decide import at_review_cap, decide
-from matchers.estimate import estimate_m, estimate_match_rate, estimate_u
+from matchers.decide import MATCH, at_review_cap, decide
+from matchers.estimate import candidate_levels, estimate_m, estimate_match_rate, estimate_u
 from matchers.frequencies import NameFrequencies
 from matchers.params import apply as apply_parameters
 from matchers.relatives import relative_evidence
@@ -170,12 +170,13 @@ class FellegiSunterMatcher:
             return cfg
         sample = records.sample(n=min(cfg.sample_rows, len(records)), random_state=cfg.seed)
         rs = standardise(sample, id_column="record_id")
+        rows, levels = candidate_levels(rs, cl, index, cfg)
         fitted = cfg
         if estimate_mu:
             fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
-            fitted = estimate_m(rs, cl, index, fitted, cfg.m_iterations, cfg.pseudo_count)
+            fitted = estimate_m(levels, len(cl), fitted, cfg.m_iterations, cfg.pseudo_count)
         if cfg.estimate_match_rate:
-            fitted = estimate_match_rate(rs, cl, index, fitted)
+            fitted = estimate_match_rate(rows, levels, len(rs), len(cl), fitted)
         return fitted
 
     def _tf_bits(self, freq: NameFrequencies | None, cl: PersonTable,
@@ -222,7 +223,7 @@ class FellegiSunterMatcher:
         if not relaxed:
             # Rows without a match that a cap or the household rule may have held back, at any
             # score: what a second pass scores again if the run's data rule relatives out.
-            matched = scored.loc[scored["decision"] == "match", "rec"].unique()
+            matched = scored.loc[scored["decision"] == MATCH, "rec"].unique()
             shaped = scored.loc[scored["relative_shaped"], "rec"].unique()
             stats.held_rows.append(np.setdiff1d(shaped, matched))
         kept = scored[(scored["score"] >= cfg.keep_threshold) | (scored["decision"] != "nonmatch")]

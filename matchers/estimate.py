@@ -69,7 +69,16 @@ def estimate_u(records: PersonTable, clients: PersonTable, config: MatchingConfi
     return replace(config, fields=fields)
 
 
-def estimate_m(records: PersonTable, clients: PersonTable, index: ClientIndex, config: MatchingConfig,
+def candidate_levels(records: PersonTable, clients: PersonTable, index: ClientIndex,
+                     config: MatchingConfig) -> tuple[np.ndarray, pd.DataFrame]:
+    """The sample's candidate pairs (as blocking finds them) compared once: (row of each pair,
+    comparison levels). Both m and the match rate are estimated on them."""
+    pairs = index.candidates(records, config.blocking_rules, config.max_pairs_per_record)
+    rows, cli = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
+    return rows, compare(records, clients, rows, cli)
+
+
+def estimate_m(levels: pd.DataFrame, n_clients: int, config: MatchingConfig,
                iterations: int, strength: float, confidence_bits: float = 10.0) -> MatchingConfig:
     """m per field from the candidate pairs the *other* fields already identify (leave one field out).
 
@@ -80,13 +89,11 @@ def estimate_m(records: PersonTable, clients: PersonTable, index: ClientIndex, c
     Plain EM over union-of-blocks candidates was tried first and drifted to a latent class of
     "same surname / same area" pairs (m(dob exact) fell to 0.36 on FEBRL), so it is not used.
     """
-    pairs = index.candidates(records, config.blocking_rules, config.max_pairs_per_record)
-    if pairs.empty:
+    if levels.empty:
         return config
-    levels = compare(records, clients, pairs["rec"].to_numpy(), pairs["cli"].to_numpy())
     base = config
     for _ in range(iterations):
-        weights = Weights.from_config(config, n_clients=len(clients))
+        weights = Weights.from_config(config, n_clients=n_clients)
         scored = score(levels, weights, explain=False, household=False)
         total = scored["total"].to_numpy()
         fields = dict(config.fields)
@@ -99,7 +106,7 @@ def estimate_m(records: PersonTable, clients: PersonTable, index: ClientIndex, c
             fields[f] = replace(fields[f], m=m)
         config = replace(config, fields=fields)
     config = estimate_household(scored, config, strength)
-    log.info("matcher: m estimated on %d candidate pairs, %d iterations", len(pairs), iterations)
+    log.info("matcher: m estimated on %d candidate pairs, %d iterations", len(levels), iterations)
     return config
 
 
@@ -120,7 +127,7 @@ def estimate_household(scored: pd.DataFrame, config: MatchingConfig, strength: f
     return replace(config, household_address_u=min(max(u, 1e-6), 1 - 1e-6))
 
 
-def estimate_match_rate(records: PersonTable, clients: PersonTable, index: ClientIndex,
+def estimate_match_rate(rows: np.ndarray, levels: pd.DataFrame, n_records: int, n_clients: int,
                         config: MatchingConfig, iterations: int = 5) -> MatchingConfig:
     """The share of extract rows that are clients (the prior), from the data: EM on one parameter.
 
@@ -131,19 +138,14 @@ def estimate_match_rate(records: PersonTable, clients: PersonTable, index: Clien
     FEBRL's duplicates) then starts from odds of 1 in N clients, not 1 in 10 N; a school roster
     where one row in 200 is a client starts lower than the configured guess.
     """
-    if len(records) == 0 or len(clients) == 0:
+    if levels.empty or n_records == 0:
         return config
-    pairs = index.candidates(records, config.blocking_rules, config.max_pairs_per_record)
-    if pairs.empty:
-        return config
-    levels = compare(records, clients, pairs["rec"].to_numpy(), pairs["cli"].to_numpy())
-    rows = pairs["rec"].to_numpy()
     rate = config.match_rate
     for _ in range(iterations):
-        weights = Weights.from_config(replace(config, match_rate=rate), n_clients=len(clients))
+        weights = Weights.from_config(replace(config, match_rate=rate), n_clients=n_clients)
         prob = score(levels, weights, explain=False)["score"].to_numpy()
         best = pd.Series(prob).groupby(rows).max()
-        new = float(best.sum()) / len(records)
+        new = float(best.sum()) / n_records
         new = min(max(new, config.match_rate_bounds[0]), config.match_rate_bounds[1])
         if abs(new - rate) < 1e-4:
             rate = new

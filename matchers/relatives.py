@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import beta
 
-REVIEW, MATCH = "review", "match"
+from matchers.decide import MATCH, REVIEW
 
 
 @dataclass(frozen=True)
