@@ -51,6 +51,11 @@ class MatchingConfig:
     relatives_confidence: float = 0.95
     relatives_max_rate: float = 0.01
     relatives_min_separation: float = 0.2
+    #: a run of at least this many rows (clients + rows) may call a given name found in one row only
+    #: a misspelling (decide.PAIR_FACTS "row_given_name": "unseen"); 0 turns the fact off
+    unseen_name_min_rows: int = 0
+    #: score a client's other rows again with the given names her auto-matched rows state (AKA)
+    learn_names: bool = False
     match_rate: float = 0.1
     min_clients: int = 1000
     #: re-estimate match_rate from each run's data (estimate.estimate_match_rate), within these bounds
@@ -134,6 +139,8 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         relatives_confidence=float(rel.get("confidence", 0.95)),
         relatives_max_rate=float(rel.get("max_rate", 0.01)),
         relatives_min_separation=float(rel.get("min_separation", 0.2)),
+        unseen_name_min_rows=int(dec.get("unseen_name_min_rows", 0)),
+        learn_names=bool((dec.get("learned_names") or {}).get("enabled", False)),
         match_rate=float(prior.get("match_rate", 0.1)),
         min_clients=int(prior.get("min_clients", 1000)),
         estimate_match_rate=bool(prior.get("estimate", False)),

@@ -26,12 +26,21 @@ from matchers.config import MatchingConfig
 
 MATCH, REVIEW, NONMATCH = "match", "review", "nonmatch"
 
+#: facts about a pair that are no comparison but may excuse a cap (column ``<name>_level`` of the
+#: scored pairs): ``row_given_name`` is "unseen" when the row's given name occurs nowhere else in a
+#: large run (clients and rows together), i.e. a misspelling rather than another child's name
+PAIR_FACTS: dict[str, tuple[str, ...]] = {"row_given_name": ("unseen", "seen")}
+
 
 def _at(order: pd.DataFrame, fname: str, levels: tuple[str, ...]) -> np.ndarray:
-    """Pairs whose ``fname`` comparison is at one of ``levels``."""
-    if fname not in LEVELS:
+    """Pairs whose ``fname`` comparison (or pair fact) is at one of ``levels``."""
+    known = LEVELS.get(fname) or PAIR_FACTS.get(fname)
+    if known is None:
         raise ValueError(f"config/matching.yaml names unknown field {fname} in decision rules")
-    return np.isin(order[f"{fname}_level"].to_numpy(), [LEVELS[fname].index(lv) for lv in levels])
+    column = f"{fname}_level"
+    if column not in order.columns:  # a fact the caller did not establish is never at a level
+        return np.zeros(len(order), dtype=bool)
+    return np.isin(order[column].to_numpy(), [known.index(lv) for lv in levels])
 
 
 def at_review_cap(scored: pd.DataFrame, config: MatchingConfig) -> np.ndarray:

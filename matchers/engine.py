@@ -12,6 +12,7 @@ the whole extract, so chunking never changes a decision.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
@@ -25,6 +26,12 @@ from matchers.config import MatchingConfig
 from matchers.decide import MATCH, at_review_cap, decide
 from matchers.estimate import candidate_levels, estimate_m, estimate_match_rate, estimate_u
 from matchers.frequencies import NameFrequencies
+from matchers.learned_names import (
+    learned_by_client,
+    stated_given_names,
+    uses_learned_name,
+    with_learned_names,
+)
 from matchers.params import apply as apply_parameters
 from matchers.relatives import relative_evidence
 from matchers.scoring import Weights, score
@@ -67,6 +74,9 @@ class LinkStats:
     match_rate: float = 0.0
     #: whether this run's data ruled relatives out and the review caps were lifted (relatives.py)
     relatives: dict[str, float | int | bool] = field(default_factory=dict)
+    #: given names learned from auto-matched rows that stated them (AKA), and rows scored again with them
+    learned_names: int = 0
+    learned_name_rows: int = 0
     #: record codes per chunk that a second pass would score again (internal; see engine.link)
     held_rows: list[np.ndarray] = field(default_factory=list, repr=False)
 
@@ -84,11 +94,13 @@ def _empty_result() -> pd.DataFrame:
         "explanation": pd.Series(dtype=object),
         "relative_shaped": pd.Series(dtype=bool),
         "rec": pd.Series(dtype="int64"),
+        "client_row": pd.Series(dtype="int64"),
+        "stated_given": pd.Series(dtype=object),
     })
 
 
 #: columns link() uses internally and drops before returning
-_INTERNAL = ["relative_shaped", "rec"]
+_INTERNAL = ["relative_shaped", "rec", "client_row", "stated_given"]
 
 
 class FellegiSunterMatcher:
@@ -102,6 +114,7 @@ class FellegiSunterMatcher:
         #: the config the last run scored with (m/u re-estimated when ``estimation`` is enabled)
         self.fitted_config = self.config
         self.stats = LinkStats()
+        self._name_counts: NameFrequencies | None = None
 
     def fit(self, clients: pd.DataFrame, records: pd.DataFrame) -> MatchingConfig:
         """The config with m/u estimated from these clients and records (what training saves)."""
@@ -119,7 +132,11 @@ class FellegiSunterMatcher:
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size, cfg.rule_max_block_size)
         self.fitted_config = self._fit(cl, index, records)
         weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
-        freq = NameFrequencies.from_frames(clients, records) if cfg.tf_fields else None
+        counted = cfg.tf_fields or cfg.unseen_name_min_rows
+        freq = NameFrequencies.from_frames(clients, records) if counted else None
+        # Only in a large run does "found in no other row" single out a misspelling (decide.PAIR_FACTS).
+        self._name_counts = freq if cfg.unseen_name_min_rows and \
+            len(clients) + len(records) >= cfg.unseen_name_min_rows else None
         # One decision per record_id and per client_id even if an id repeats: rows sharing a
         # record_id are kept in one chunk and decided together; a repeated client_id counts once.
         rec_codes, _ = pd.factorize(records["record_id"])
@@ -144,9 +161,14 @@ class FellegiSunterMatcher:
         result = pd.concat(parts, ignore_index=True) if parts else _empty_result()
         if result.empty:
             result = _empty_result()
+        relaxed = False
         if cfg.relatives_check and cfg.review_caps:
             result = self._lift_caps_without_relatives(cl, client_codes, index, weights, freq, records,
                                                        rec_codes, result, stats)
+            relaxed = bool(stats.relatives.get("ruled_out", False))
+        if cfg.learn_names:
+            result = self._score_again_with_learned_names(cl, client_codes, index, weights, freq, records,
+                                                          rec_codes, result, stats, relaxed)
         result = result.drop(columns=_INTERNAL)
         stats.kept_pairs = len(result)
         stats.decisions = {k: int(v) for k, v in result["decision"].value_counts().items()}
@@ -197,9 +219,12 @@ class FellegiSunterMatcher:
 
     def _link_chunk(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex, weights: Weights,
                     freq: NameFrequencies | None, chunk: pd.DataFrame, rec_codes: np.ndarray,
-                    stats: LinkStats, relaxed: bool = False) -> pd.DataFrame:
+                    stats: LinkStats, relaxed: bool = False,
+                    own_given_width: int | None = None) -> pd.DataFrame:
         """Scored and decided pairs of one chunk of rows. ``relaxed``: relatives were ruled out
-        (see _lift_caps_without_relatives), so no review cap and no household rule."""
+        (see _lift_caps_without_relatives), so no review cap and no household rule.
+        ``own_given_width``: ``cl`` carries learned given names after this many columns of its own
+        (see _score_again_with_learned_names); pairs agreeing on one say so in their explanation."""
         cfg = replace(self.config, review_caps=()) if relaxed else self.config
         if relaxed:
             weights = replace(weights, household_address=None)
@@ -218,6 +243,9 @@ class FellegiSunterMatcher:
         scored["rec"], scored["cli"] = rec_codes[ri], client_codes[ci]
         scored = scored.sort_values(["rec", "cli", "total"], ascending=[True, True, False], kind="stable")
         scored = scored.drop_duplicates(["rec", "cli"])
+        if self._name_counts is not None:
+            seen = self._name_counts.count("first_name", rs.first[scored["row"].to_numpy(), 0]) > 1
+            scored["row_given_name_level"] = seen.astype(np.int8)  # 0 "unseen", 1 "seen"
         scored["decision"] = decide(scored, cfg)
         scored["relative_shaped"] = scored["household"].to_numpy() | at_review_cap(scored, self.config)
         if not relaxed:
@@ -230,15 +258,25 @@ class FellegiSunterMatcher:
         kept = kept.sort_values(["rec", "score", "cli"], ascending=[True, False, True], kind="stable")
         at = kept.index.to_numpy()  # positions in levels (score() keeps the index of its input)
         kept_tf = {f: bits[at] for f, bits in tf_bits.items()}
-        explained = score(levels.iloc[at].reset_index(drop=True), weights, kept_tf)["explanation"]
+        explained = score(levels.iloc[at].reset_index(drop=True), weights, kept_tf)["explanation"].to_numpy()
+        kr, kc = kept["row"].to_numpy(), kept["client_row"].to_numpy()
+        stated = stated_given_names(rs, cl, kr, kc, kept["decision"].to_numpy() == MATCH,
+                                    kept["swapped"].to_numpy(), kept["first_name_level"].to_numpy(),
+                                    kept["aliases_level"].to_numpy())
+        if own_given_width is not None:
+            flagged = np.flatnonzero(uses_learned_name(rs, cl, kr, kc, own_given_width))
+            for k in flagged:  # a few rows: say in the waterfall where the given name came from
+                explained[k] = json.dumps({**json.loads(explained[k]), "learned_given_name": True})
         return pd.DataFrame({
             "record_id": rs.ids[kept["row"].to_numpy()],
             "client_id": cl.ids[kept["client_row"].to_numpy()],
             "score": kept["score"].to_numpy(dtype=np.float64),
             "decision": kept["decision"].to_numpy(dtype=object),
-            "explanation": explained.to_numpy(dtype=object),
+            "explanation": explained.astype(object),
             "relative_shaped": kept["relative_shaped"].to_numpy(dtype=bool),
             "rec": kept["rec"].to_numpy(dtype=np.int64),
+            "client_row": kc.astype(np.int64),
+            "stated_given": stated,
         })
 
     def _lift_caps_without_relatives(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
@@ -265,6 +303,38 @@ class FellegiSunterMatcher:
             again.append(self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[part],
                                           rec_codes[part], LinkStats(), relaxed=True))
         kept = result[~np.isin(result["rec"].to_numpy(), held_codes)]
+        merged = pd.concat([kept, *again], ignore_index=True)
+        return merged.sort_values(["rec", "score", "client_id"], ascending=[True, False, True],
+                                  kind="stable").reset_index(drop=True)
+
+    def _score_again_with_learned_names(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
+                                        weights: Weights, freq: NameFrequencies | None,
+                                        records: pd.DataFrame, rec_codes: np.ndarray, result: pd.DataFrame,
+                                        stats: LinkStats, relaxed: bool) -> pd.DataFrame:
+        """Third pass: rows without a match that have a candidate client whose auto-matched rows
+        stated another given name of hers (matchers/learned_names.py) are scored again with it."""
+        learned = learned_by_client(result["client_row"].to_numpy(), result["stated_given"].to_numpy())
+        stats.learned_names = sum(len(v) for v in learned.values())
+        if not learned:
+            return result
+        matched = result.loc[result["decision"] == MATCH, "rec"].unique()
+        touched = result.loc[result["client_row"].isin(list(learned)), "rec"].unique()
+        again_codes = np.setdiff1d(touched, matched)
+        stats.learned_name_rows = int(len(again_codes))
+        log.info("matcher: %d given names learned from matched rows, %d rows scored again",
+                 stats.learned_names, len(again_codes))
+        if len(again_codes) == 0:
+            return result
+        cl_more = with_learned_names(cl, learned)
+        rows = np.flatnonzero(np.isin(rec_codes, again_codes))
+        rows = rows[np.argsort(rec_codes[rows], kind="stable")]  # one id's rows in one chunk
+        again = []
+        for start in range(0, len(again_codes), self.config.chunk_size):
+            part = rows[np.isin(rec_codes[rows], again_codes[start:start + self.config.chunk_size])]
+            again.append(self._link_chunk(cl_more, client_codes, index, weights, freq, records.iloc[part],
+                                          rec_codes[part], LinkStats(), relaxed=relaxed,
+                                          own_given_width=cl.first.shape[1]))
+        kept = result[~np.isin(result["rec"].to_numpy(), again_codes)]
         merged = pd.concat([kept, *again], ignore_index=True)
         return merged.sort_values(["rec", "score", "client_id"], ascending=[True, False, True],
                                   kind="stable").reset_index(drop=True)

@@ -21,7 +21,7 @@ import pandas as pd
 from matchers.blocking import ClientIndex
 from matchers.compare import LEVELS, compare
 from matchers.config import FieldModel, MatchingConfig
-from matchers.scoring import EXPLAINED, HOUSEHOLD_SURNAME, Weights, score
+from matchers.scoring import AFTER_MOVE, EXPLAINED, HOUSEHOLD_SURNAME, LOCATION_IMPLIED, Weights, score
 from matchers.standardise import PersonTable
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,11 @@ def estimate_u(records: PersonTable, clients: PersonTable, config: MatchingConfi
     for f in FIELDS:
         prior = fields[f]
         fields[f] = replace(prior, u=_shrink(_counts(chosen[f], f), prior, "u", strength))
+    # After a move, city / zip agree among different people as often as ever: the same u.
+    for f in LOCATION_IMPLIED:
+        moved = fields.get(AFTER_MOVE.format(f))
+        if moved is not None and moved.levels == fields[f].levels:
+            fields[AFTER_MOVE.format(f)] = replace(moved, u=fields[f].u)
     return replace(config, fields=fields)
 
 
@@ -104,6 +109,12 @@ def estimate_m(levels: pd.DataFrame, n_clients: int, config: MatchingConfig,
             # prior keeps its pull however many iterations run.
             m = _shrink(_counts(codes[confident], f), base.fields[f], "m", strength)
             fields[f] = replace(fields[f], m=m)
+            moved_name = AFTER_MOVE.format(f)
+            if f in LOCATION_IMPLIED and moved_name in fields:
+                # The same people after a move: how often the move stayed in the city / zip.
+                moved = confident & (scored["address_level"].to_numpy() == LEVELS["address"].index("else"))
+                m = _shrink(_counts(codes[moved], f), base.fields[moved_name], "m", strength)
+                fields[moved_name] = replace(fields[moved_name], m=m)
         config = replace(config, fields=fields)
     config = estimate_household(scored, config, strength)
     log.info("matcher: m estimated on %d candidate pairs, %d iterations", len(levels), iterations)

@@ -45,6 +45,13 @@ class NameFrequencies:
             freq[field] = counts[counts.index != ""]
         return cls(counts=freq)
 
+    def count(self, field: str, names: np.ndarray) -> np.ndarray:
+        """How often each of ``names`` (standardised primary names) occurs among clients and rows."""
+        table = self.counts.get(field)
+        if table is None or len(names) == 0:
+            return np.zeros(len(names))
+        return pd.Series(names, dtype=object).map(table).astype("float64").fillna(0.0).to_numpy()
+
     def adjustment(self, field: str, names: np.ndarray, u_exact: float, max_bonus: float,
                    max_penalty: float, pseudo_count: float) -> np.ndarray:
         """Bits to add to the exact-level weight of ``field`` for pairs agreeing on ``names``.
@@ -56,7 +63,7 @@ class NameFrequencies:
         table = self.counts.get(field)
         if table is None or len(names) == 0:
             return np.zeros(len(names))
-        count = pd.Series(names, dtype=object).map(table).astype("float64").fillna(0.0).to_numpy()
+        count = self.count(field, names)
         freq = (count + pseudo_count * u_exact) / (float(table.sum()) + pseudo_count)
         bits = np.log2(u_exact / np.maximum(freq, FLOOR))
         return np.round(np.clip(bits, -max_penalty, max_bonus), 2)

@@ -22,6 +22,10 @@ EXPLAINED = ("first_name", "middle_name", "last_name", "name_order", "aliases", 
              "address", "city", "zip")
 #: fields implied by an agreeing street address (see score())
 LOCATION_IMPLIED = ("city", "zip")
+#: config pseudo-field holding m/u of a location field after a disagreeing street address (a move)
+AFTER_MOVE = "{}_after_move"
+#: given-name levels that already imply the sex (see score())
+SEX_IMPLIED_BY_GIVEN = ("exact", "nickname")
 #: surname levels that, with an identical address, mean "same household" (see score())
 HOUSEHOLD_SURNAME = ("exact", "alias_or_part", "jw_92")
 #: given-name levels siblings do not reach: with these the household rule does not apply
@@ -39,6 +43,8 @@ class Weights:
     prior: float
     #: weight of an identical street address when the surname agrees too (one household, see score())
     household_address: float | None = None
+    #: city / zip weights by level after a disagreeing street address (see score()); absent: none
+    after_move: dict[str, np.ndarray] | None = None
 
     @classmethod
     def from_config(cls, config: MatchingConfig, n_clients: int) -> Weights:
@@ -59,9 +65,19 @@ class Weights:
             by_field[fname] = np.asarray(row, dtype=np.float64)
         address = config.fields["address"]
         m_exact = address.m[address.levels.index("exact")]
+        after_move = {}
+        for fname in LOCATION_IMPLIED:
+            model = config.fields.get(AFTER_MOVE.format(fname))
+            if model is not None:
+                # Agreement after a move weighs what a local move is worth, never less than nothing;
+                # disagreement weighs 0 (the move was already counted once, on the street address).
+                table = {lv: max(wt, 0.0) for lv, wt in zip(model.levels, model.weights, strict=True)}
+                after_move[fname] = np.asarray([table.get(lv, 0.0) if lv not in ("else", "missing") else 0.0
+                                                for lv in LEVELS[fname]], dtype=np.float64)
         return cls(by_field=by_field, swap_penalty=config.name_swap_penalty_bits,
                    prior=prior_weight(config.match_rate, max(n_clients, config.min_clients)),
-                   household_address=math.log2(m_exact / config.household_address_u))
+                   household_address=math.log2(m_exact / config.household_address_u),
+                   after_move=after_move or None)
 
 
 def prior_weight(match_rate: float, n_clients: int) -> float:
@@ -103,14 +119,32 @@ def score(levels: pd.DataFrame, weights: Weights,
     # the same address reach review on the address alone). Their disagreement still counts, and
     # after a merely similar address they still count: they confirm the misspelt one is the same.
     # Likewise a move is one event: after a disagreeing street address, a different city and zip
-    # add no further penalty (youths in care move often; a move must not count three times).
-    # A same city or zip after a move still counts for the pair.
+    # add no further penalty (youths in care move often; a move must not count three times). A same
+    # city or zip after a move counts for what a local move is worth (config "<field>_after_move",
+    # re-estimated per run from the same people who moved), not for what staying put is worth:
+    # else a namesake across town gains the city and zip bits of a girl who never moved.
     address_agrees = codes["address"] == LEVELS["address"].index("exact")
     address_differs = codes["address"] == LEVELS["address"].index("else")
     for f in LOCATION_IMPLIED:
         base = w[f][codes[f]]
         implied = (address_agrees & (base > 0)) | (address_differs & (base < 0))
         adjust[f] = np.where(implied, -base, adjust[f])
+        if weights.after_move is not None and f in weights.after_move:
+            moved = address_differs & (base > 0)
+            adjust[f] = np.where(moved, weights.after_move[f][codes[f]] - base, adjust[f])
+    # The given name already tells the sex: agreeing on both is one fact, not two (a shared first
+    # name between two different girls comes with a shared sex marker too). A disagreeing sex
+    # marker still counts: it is how a legal name and a birth sex on a trans youth's record look.
+    # And a row that agrees with the client only through another name she is known by (an AKA on
+    # either side, a learned legal name) is expected to carry that name's sex marker: a youth's
+    # legal name and birth sex beside her chosen name and gender on the list. There a disagreeing
+    # marker says nothing against her.
+    given_says_sex = np.isin(codes["first_name"],
+                             [LEVELS["first_name"].index(lv) for lv in SEX_IMPLIED_BY_GIVEN])
+    via_other_name = codes["first_name"] == LEVELS["first_name"].index("alias_or_part")
+    sex_w = w["sex"][codes["sex"]]
+    adjust["sex"] = np.where((given_says_sex & (sex_w > 0)) | (via_other_name & (sex_w < 0)), -sex_w,
+                             adjust["sex"])
     # Household: a surname and an identical street address are shared by a whole family, so given
     # an agreeing surname the address is weighed against siblings (u among same-surname different
     # people, config "household"), not against random pairs: it says "same household", not "same

@@ -200,8 +200,10 @@ def test_compound_surname_by_one_part_matches(last: str) -> None:
 
 def test_dob_day_month_swap_matches() -> None:
     # Decision: match. Exact given and surname plus a DOB whose day and month are swapped (a known
-    # US/EU entry error) is strong; it would fall to review if anything else disagreed.
-    out = _link(_record("r1", first_name="Destiny", last_name="Walker", dob="2008-05-02", sex="F"))
+    # US/EU entry error) and the same zip is strong; it would fall to review if anything else
+    # disagreed. (The sex marker adds nothing here: the shared given name already implies it.)
+    out = _link(_record("r1", first_name="Destiny", last_name="Walker", dob="2008-05-02", sex="F",
+                        zip="94605"))
     assert _decision(out, "r1", "C8") == "match"
     fields = {f["field"]: f["level"] for f in json.loads(out["explanation"].iloc[0])["fields"]}
     assert fields["dob"] == "day_month_swap"
@@ -243,12 +245,35 @@ def test_a_shared_street_name_excuses_the_given_name_caps() -> None:
     records the client's street name is her; the same row without it stays for a person (a twin)."""
     household = dict(last_name="Torres", dob="2008-03-14", sex="F", race="Hispanic", address="123 Maple St",
                      city="Oakland", zip="94601")
-    out = _link(_record("r1", first_name="Rosalinda", aliases="LIL J", **household),
-                _record("r2", first_name="Rosalinda", **household))
+    with_street_name = _record("r1", first_name="Rosalinda", aliases="LIL J", **household)
+    without = _record("r2", first_name="Rosalinda", **household)
+    out = _link(with_street_name)
     assert _decision(out, "r1", "C1") == "match"
     assert json.loads(out.loc[out["record_id"] == "r1", "explanation"].iloc[0])["fields"][4] == {
         "field": "aliases", "level": "shared", "weight": pytest.approx(9.2, abs=0.5)}
-    assert _decision(out, "r2", "C1") == "review"
+    assert _decision(_link(without), "r2", "C1") == "review"
+
+
+def test_a_given_name_stated_by_a_matched_row_is_learned_for_her_other_rows() -> None:
+    """A row auto-matched through the client's street name or her own name as an AKA states that she
+    goes by its given name (a legal name): her other rows under it in the same run are her, and
+    their explanation says the given name was learned. A twin's name is never stated that way."""
+    household = dict(last_name="Torres", dob="2008-03-14", race="Hispanic", address="123 Maple St",
+                     city="Oakland", zip="94601")
+    out = _link(_record("r1", first_name="Rosalinda", aliases="LIL J", sex="F", **household),
+                _record("r2", first_name="Rosalinda", sex="F", **household),
+                _record("r3", first_name="Roberto", aliases="Jasmine", sex="M", **household),
+                _record("r4", first_name="Roberto", sex="M", **household),
+                _record("r5", first_name="Valeria", sex="F", **household))
+    assert _decision(out, "r1", "C1") == "match"
+    assert _decision(out, "r3", "C1") == "match"  # her own name as an AKA, the legal name's sex marker
+    for learned in ("r2", "r4"):
+        assert _decision(out, learned, "C1") == "match"
+        explanation = json.loads(out.loc[out["record_id"] == learned, "explanation"].iloc[0])
+        assert explanation.get("learned_given_name") is True
+        assert {f["field"]: f["level"] for f in explanation["fields"]}["first_name"] == "alias_or_part"
+    assert _decision(out, "r5", "C1") == "review"  # a twin: no row ever said she is Valeria
+    assert "learned_given_name" not in out.loc[out["record_id"] == "r1", "explanation"].iloc[0]
 
 
 def test_same_name_sibling_with_another_dob_is_not_auto_matched() -> None:

@@ -1,0 +1,160 @@
+"""Evidence the matcher must count once, or learn from the run itself (made-up people only):
+fields that imply each other, a misspelt given name in a large run, names stated by matched rows."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matchers import default_matcher
+from matchers.compare import LEVELS
+from matchers.config import load
+from matchers.learned_names import learned_by_client, stated_given_names, with_learned_names
+from matchers.scoring import Weights, score
+from matchers.standardise import standardise
+from tests.test_matcher import _people, _synthetic
+
+
+@pytest.fixture(autouse=True)
+def _no_published_parameters(tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFETYNET_MATCHER_PARAMS_DIR", str(tmp_path_factory.mktemp("no_params")))
+
+
+def _levels(**chosen: str) -> pd.DataFrame:
+    """One pair's comparison levels: the given ones, "missing" for every other column."""
+    row = {}
+    for col in ("first_name", "last_name", "first_name_swapped", "last_name_swapped", "middle_name",
+                "aliases", "dob", "sex", "race", "address", "city", "zip"):
+        field = col.replace("_swapped", "")
+        row[col] = LEVELS[field].index(chosen.get(col, "missing" if "swapped" not in col else "else"))
+    return pd.DataFrame([row])
+
+
+def _weights() -> tuple[Weights, dict]:
+    config = load()
+    return Weights.from_config(config, n_clients=1000), config.fields
+
+
+def _field_weight(levels: pd.DataFrame, field: str) -> float:
+    explanation = json.loads(score(levels, _weights()[0])["explanation"].iloc[0])
+    return {f["field"]: f["weight"] for f in explanation["fields"]}[field]
+
+
+# --- fields that imply each other -------------------------------------------------------------------
+
+
+def test_a_shared_city_after_a_move_weighs_what_a_local_move_is_worth() -> None:
+    _, fields = _weights()
+    moved = _field_weight(_levels(first_name="exact", last_name="exact", address="else", city="exact"),
+                          "city")
+    stayed = _field_weight(_levels(first_name="exact", last_name="exact", city="exact"), "city")
+    after = fields["city_after_move"]
+    expected = math.log2(after.m[0] / after.u[0])
+    assert moved == pytest.approx(expected, abs=0.01)
+    assert stayed == pytest.approx(math.log2(fields["city"].m[0] / fields["city"].u[0]), abs=0.01)
+    assert 0 <= moved < stayed
+    # a different city after a move still costs nothing more: the move was counted on the address
+    assert _field_weight(_levels(first_name="exact", address="else", city="else"), "city") == 0.0
+
+
+def test_the_sex_marker_adds_nothing_to_an_agreeing_given_name() -> None:
+    assert _field_weight(_levels(first_name="exact", sex="agree"), "sex") == 0.0
+    assert _field_weight(_levels(first_name="nickname", sex="agree"), "sex") == 0.0
+    assert _field_weight(_levels(first_name="jw_92", sex="agree"), "sex") > 0
+    assert _field_weight(_levels(first_name="exact", sex="disagree"), "sex") < 0
+
+
+def test_a_legal_name_s_sex_marker_does_not_count_against_an_aka_agreement() -> None:
+    # The row agrees with her only through another name she goes by: its sex marker is that name's.
+    assert _field_weight(_levels(first_name="alias_or_part", sex="disagree"), "sex") == 0.0
+    # With no such link a disagreeing marker still counts: twins of the other sex look like that.
+    assert _field_weight(_levels(first_name="else", sex="disagree"), "sex") < 0
+
+
+def test_after_move_m_is_estimated_from_the_people_who_moved() -> None:
+    clients, records, _ = _synthetic(seed=3, n_clients=400, n_records=2400)
+    matcher = default_matcher()
+    matcher.link(clients, records)
+    fitted = matcher.fitted_config.fields
+    configured = load().fields
+    # The synthetic rows never move (no address, zip always copied): nothing to learn about moves,
+    # so the after-move m stays at its prior while u follows the random pairs.
+    assert fitted["zip_after_move"].u == fitted["zip"].u
+    assert fitted["zip_after_move"].m == pytest.approx(configured["zip_after_move"].m, abs=1e-9)
+
+
+# --- a misspelt given name in a large run -------------------------------------------------------------
+
+HOUSEHOLD = dict(last_name="Morales", dob="2007-07-23", sex="F", race="Hispanic", address="310 Walnut St",
+                 city="Oakland", zip="94621")
+
+
+def _large_run(*extra_rows: dict) -> pd.DataFrame:
+    """A run of ~2,800 people (above unseen_name_min_rows) with the given rows added to it."""
+    clients, records, _ = _synthetic(seed=5, n_clients=400, n_records=2400)
+    ours = [dict(client_id="G1", first_name="Guadalupe", **HOUSEHOLD),
+            dict(client_id="A1", first_name="Adrian", **{**HOUSEHOLD, "last_name": "Delgado"})]
+    clients = pd.concat([clients, _people(ours, "client_id")], ignore_index=True)
+    records = pd.concat([records, _people(list(extra_rows), "record_id")], ignore_index=True)
+    return default_matcher().link(clients, records)
+
+
+def _decision(out: pd.DataFrame, record_id: str, client_id: str) -> str:
+    hit = out[(out["record_id"] == record_id) & (out["client_id"] == client_id)]
+    return hit["decision"].iloc[0] if len(hit) else "absent"
+
+
+def test_a_given_name_found_in_no_other_row_of_a_large_run_is_a_misspelling() -> None:
+    # "Gudalupee" (two slips, Jaro-Winkler 0.91) is in no other row: the twin cap does not hold it.
+    out = _large_run(dict(record_id="typo", first_name="Gudalupee", **HOUSEHOLD))
+    assert _decision(out, "typo", "G1") == "match"
+
+
+def test_a_similar_real_name_in_a_large_run_stays_a_twin_for_a_person() -> None:
+    # "Adan" is a name other children in the run have: a twin of Adrian is as likely as a slip.
+    twin = dict(record_id="twin", first_name="Adan", **{**HOUSEHOLD, "last_name": "Delgado"})
+    other_adan = dict(record_id="other", first_name="Adan", last_name="Quintero", dob="2010-01-05", sex="M",
+                      zip="94577")
+    out = _large_run(twin, other_adan)
+    assert _decision(out, "twin", "A1") == "review"
+
+
+def test_a_misspelling_in_a_small_run_stays_for_a_person() -> None:
+    clients = _people([dict(client_id="G1", first_name="Guadalupe", **HOUSEHOLD)], "client_id")
+    records = _people([dict(record_id="typo", first_name="Gudalupee", **HOUSEHOLD)], "record_id")
+    out = default_matcher().link(clients, records)
+    assert _decision(out, "typo", "G1") == "review"
+
+
+# --- names stated by matched rows ---------------------------------------------------------------
+
+
+def test_only_a_matched_row_that_states_the_link_teaches_a_name() -> None:
+    clients = standardise(_people([dict(client_id="C1", first_name="Jasmine", aliases="Lil J")], "client_id"),
+                          id_column="client_id")
+    rows = standardise(_people([
+        dict(record_id="aka", first_name="Roberto", aliases="Jasmine"),    # her own name as an AKA
+        dict(record_id="street", first_name="Rosa", aliases="LIL J"),      # her street name
+        dict(record_id="bare", first_name="Valeria"),                      # nothing links it
+        dict(record_id="unmatched", first_name="Marta", aliases="Jasmine"),
+    ], "record_id"))
+    n = len(rows)
+    ri, ci = np.arange(n), np.zeros(n, dtype=np.int64)
+    else_, alias = LEVELS["first_name"].index("else"), LEVELS["first_name"].index("alias_or_part")
+    stated = stated_given_names(
+        rows, clients, ri, ci,
+        matched=np.array([True, True, True, False]), swapped=np.zeros(n, dtype=bool),
+        first_level=np.array([alias, else_, else_, alias]),
+        alias_level=np.array([LEVELS["aliases"].index(lv) for lv in ("else", "shared", "missing", "else")]))
+    assert list(stated) == ["roberto", "rosa", "", ""]
+    learned = learned_by_client(ci, stated)
+    assert learned == {0: ["roberto", "rosa"]}
+    more = with_learned_names(clients, learned)
+    assert more.first.shape[1] == clients.first.shape[1] + 2
+    assert list(more.first[0, -2:]) == ["roberto", "rosa"]
+    assert (more.first[:, :clients.first.shape[1]] == clients.first).all()
