@@ -157,6 +157,8 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
             metadata["matcher.match_rate"] = round(stats.match_rate, 4)
             # whether this delivery's data ruled relatives out, so look-alike caps were lifted
             metadata["matcher.relatives_ruled_out"] = bool(stats.relatives.get("ruled_out", False))
+            # how many given names matched rows stated (a count: never the names themselves)
+            metadata["matcher.learned_given_names"] = int(stats.learned_names)
         return dg.MaterializeResult(metadata=metadata)
 
     return [delivery, loaded]

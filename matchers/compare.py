@@ -96,7 +96,9 @@ def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = Non
     a middle name, and neither may count as the same given name.
     jw_92 / jw_85: best Jaro-Winkler (see _best_jw); else; missing: no name.
     ``hashes``: the same arrays already hashed (keys a, b, roots_a, roots_b, middle_a, middle_b), when
-    the caller has them (PersonTable.hashed); otherwise they are hashed here.
+    the caller has them (PersonTable.hashed); otherwise they are hashed here. With keys short_a and
+    short_b (PersonTable.short_forms) a clipped form or diminutive of the other primary is a
+    nickname too ("Bren" / Brenda, "Karlita" / Karla).
     """
     given = hashes or {}
 
@@ -110,6 +112,9 @@ def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = Non
     nickname = np.zeros(len(a), dtype=bool)
     if roots_a is not None and roots_b is not None:
         nickname = _any_equal(h("roots_a", roots_a), h("roots_b", roots_b))
+    if "short_a" in given and "short_b" in given:
+        # One primary is a clipped form or diminutive base of the other (nicknames.short_forms).
+        nickname |= _any_equal(given["short_a"], hb[:, :1]) | _any_equal(given["short_b"], ha[:, :1])
     if alt_vs_alt:
         alias = _any_equal(ha, hb)
     else:
@@ -233,7 +238,8 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
     hcf, hcl = c.hashed("first")[ci], c.hashed("last")[ci]
     hrfr, hrlr, hcfr = r.hashed("first_roots")[ri], r.hashed("last_roots")[ri], c.hashed("first_roots")[ci]
     first_h = {"a": hrf, "b": hcf, "roots_a": hrfr, "roots_b": hcfr,
-               "middle_a": r.hashed("middle")[ri], "middle_b": c.hashed("middle")[ci]}
+               "middle_a": r.hashed("middle")[ri], "middle_b": c.hashed("middle")[ci],
+               "short_a": r.short_forms()[ri], "short_b": c.short_forms()[ci]}
     return pd.DataFrame({
         "first_name": compare_names(rf, cf, rfr, cfr, r.middle[ri], c.middle[ci], alt_vs_alt=False,
                                     hashes=first_h),

@@ -427,3 +427,37 @@ def roots(name: str) -> tuple[str, ...]:
         return ()
     found = _index().get(name)
     return tuple(sorted(found)) if found else (name,)
+
+
+#: Spanish diminutive endings and the endings of the names they come from ("Karlita" <- Karla,
+#: "Dulcita" <- Dulce, "Isabelita" <- Isabel, "Juanito" <- Juan, "Carmencita" <- Carmen)
+_DIMINUTIVES = {"cita": ("", "a", "e"), "cito": ("", "o", "e"), "ita": ("a", "e", ""), "ito": ("o", "e", ""),
+                "illa": ("a", ""), "illo": ("o", "")}
+#: clipped forms: a kept front of 3-5 letters ("Bren" for Brenda, "Citla" for Citlali, "Tre" for
+#: Trevon) or a kept back of 4-5 ("Shawn" for Deshawn, "Celi" for Araceli), at least 2 letters
+#: shorter than the name (Adrian / Adriana and Gabriel / Gabriela differ by one: two names, not a
+#: clipping; Daniel / Danielle are both longer than any clipped form)
+_FRONT = (3, 5)
+_BACK = (4, 5)
+
+
+@lru_cache(maxsize=200_000)
+def short_forms(name: str) -> tuple[str, ...]:
+    """The clipped forms and diminutive bases of one folded given name, formed by rule rather than
+    listed: agencies write many such forms no table holds. Two given names are nickname-equivalent
+    when one is among the other's short forms (see compare.compare_names)."""
+    forms: list[str] = []
+    n = len(name)
+    for k in range(_FRONT[0], min(_FRONT[1], n - 2) + 1):
+        forms.append(name[:k])
+    for k in range(_BACK[0], min(_BACK[1], n - 2) + 1):
+        forms.append(name[-k:])
+    for ending, bases in _DIMINUTIVES.items():
+        stem = name[: -len(ending)]
+        if name.endswith(ending) and len(stem) >= 2:
+            forms.extend(stem + b for b in bases if len(stem + b) >= 3)
+    return tuple(dict.fromkeys(f for f in forms if f != name))
+
+
+#: width of the short-form arrays (every form of a name up to 40 letters fits)
+SHORT_WIDTH = 16

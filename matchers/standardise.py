@@ -291,6 +291,23 @@ class PersonTable:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def short_forms(self) -> np.ndarray:
+        """(n, SHORT_WIDTH) 64-bit hashes of the clipped forms and diminutive bases of each primary
+        given name (nicknames.short_forms), 0 padded; computed once per distinct name, on first use."""
+        h = self._hashes.get("short_forms")
+        if h is None:
+            primary = pd.Series(self.first[:, 0], dtype=object)
+            codes, distinct = pd.factorize(primary)
+            forms = np.full((len(distinct), nicknames.SHORT_WIDTH), "", dtype=object)
+            for i, name in enumerate(distinct):
+                found = nicknames.short_forms(name)[: nicknames.SHORT_WIDTH] if name else ()
+                forms[i, : len(found)] = found
+            flat = forms.ravel()
+            hashes = pd.util.hash_array(flat, categorize=True)
+            hashes[flat == ""] = 0
+            h = self._hashes["short_forms"] = hashes.reshape(forms.shape)[codes]
+        return h
+
     def hashed(self, name: str) -> np.ndarray:
         """A name array (first, last, first_roots, last_roots, middle, aliases) as 64-bit hashes, "" -> 0,
         computed once per table: comparisons test equality on integers."""

@@ -92,6 +92,8 @@ def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
         print(f"{stats.pairs_per_record:.1f} candidate pairs per record; match rate {stats.match_rate:.3f}; "
               f"relatives {verdict} ({rel.get('conflicts', 0)} of {rel.get('shaped', 0)} held records "
               f"meet a matched client)", file=sys.stderr)
+        print(f"{stats.learned_names} given names learned from rows that state them (AKA, street name); "
+              f"{stats.learned_name_rows} rows scored again with them", file=sys.stderr)
     return len(out)
 
 

@@ -46,6 +46,7 @@ def test_match_writes_one_row_per_pair_with_probability_and_decision(tmp_path: P
     assert links["score"].astype(float).between(0, 1).all()
     assert links[links["decision"] == "match"]["record_id"].is_unique
     assert "matching 2 records against 8 clients" in proc.stderr  # progress: counts only
+    assert "0 given names learned" in proc.stderr  # a count of learned names, never a name
     assert "Nguyen" not in proc.stderr and "NGUYEN" not in proc.stderr
 
 

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from matchers import nicknames
@@ -95,3 +96,43 @@ def test_roots_are_sorted_and_include_the_formal_name() -> None:
         got = nicknames.roots(root)
         assert root in got
         assert list(got) == sorted(got)
+
+
+# --- clipped forms and diminutives, by rule (nicknames.short_forms) ---------------------------------
+
+def _nickname_level(a: str, b: str) -> str:
+    import pandas as pd
+
+    from matchers.compare import LEVELS, compare
+    from matchers.standardise import standardise
+
+    def table(name: str, id_column: str) -> object:
+        return standardise(pd.DataFrame({id_column: ["x"], "first_name": [name], "last_name": ["Lee"]}),
+                           id_column=id_column)
+
+    levels = compare(table(a, "record_id"), table(b, "client_id"), np.zeros(1, int), np.zeros(1, int))
+    return LEVELS["first_name"][int(levels["first_name"].iloc[0])]
+
+
+@pytest.mark.parametrize(("row", "client"), [
+    ("Bren", "Brenda"), ("Citla", "Citlali"), ("Tre", "Trevon"), ("Shawn", "Deshawn"), ("Celi", "Araceli"),
+    ("Karlita", "Karla"), ("Dulcita", "Dulce"), ("Juanito", "Juan"), ("Carmencita", "Carmen"),
+    ("Brenda", "Bren"),  # either side may hold the short form
+])
+def test_clipped_forms_and_diminutives_are_nicknames(row: str, client: str) -> None:
+    assert _nickname_level(row, client) == "nickname"
+
+
+@pytest.mark.parametrize(("row", "client"), [
+    ("Adrian", "Adriana"), ("Gabriel", "Gabriela"),  # one letter apart: two names, not a clipping
+    ("Daniel", "Danielle"),  # both longer than any clipped form
+    ("Ana", "Eva"), ("Mariana", "Marisol"),
+])
+def test_distinct_names_are_not_clipped_forms(row: str, client: str) -> None:
+    assert _nickname_level(row, client) != "nickname"
+
+
+def test_short_forms_fit_their_arrays() -> None:
+    longest = "maximilianoalexander"
+    assert len(nicknames.short_forms(longest)) <= nicknames.SHORT_WIDTH
+    assert nicknames.short_forms("") == ()
