@@ -62,6 +62,8 @@ class MatchingConfig:
     estimate_match_rate: bool = False
     match_rate_bounds: tuple[float, float] = (0.001, 1.0)
     chunk_size: int = 20000
+    #: processes scoring chunks side by side (0: one per core; 1: in this process)
+    workers: int = 1
     max_block_size: int = 200
     #: smaller block caps for broad rules (rule -> cap)
     rule_max_block_size: dict[str, int] = field(default_factory=dict)
@@ -146,6 +148,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         estimate_match_rate=bool(prior.get("estimate", False)),
         match_rate_bounds=(float(prior.get("min_rate", 0.001)), float(prior.get("max_rate", 1.0))),
         chunk_size=int(proc.get("chunk_size", 20000)),
+        workers=int(proc.get("workers", 1)),
         max_block_size=int(blk.get("max_block_size", 200)),
         rule_max_block_size={str(k): int(v) for k, v in (blk.get("rule_max_block_size") or {}).items()},
         max_pairs_per_record=int(blk.get("max_pairs_per_record", 100)),

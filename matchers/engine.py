@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from matchers import parallel
 from matchers.blocking import ClientIndex
 from matchers.compare import compare
 from matchers.config import MatchingConfig
@@ -77,8 +78,20 @@ class LinkStats:
     #: given names learned from auto-matched rows that stated them (AKA), and rows scored again with them
     learned_names: int = 0
     learned_name_rows: int = 0
+    #: worker processes that scored the chunks (1: this process) and the largest one's peak memory
+    workers: int = 1
+    worker_peak_kib: int = 0
     #: record codes per chunk that a second pass would score again (internal; see engine.link)
     held_rows: list[np.ndarray] = field(default_factory=list, repr=False)
+
+    def add_chunk(self, part: LinkStats) -> None:
+        """Add the counts of one chunk scored on its own (perhaps in a worker process)."""
+        self.chunks += 1
+        self.candidate_pairs += part.candidate_pairs
+        for rule, n in part.pairs_by_rule.items():
+            self.pairs_by_rule[rule] = self.pairs_by_rule.get(rule, 0) + n
+        self.held_rows.extend(part.held_rows)
+        self.worker_peak_kib = max(self.worker_peak_kib, part.worker_peak_kib)
 
     @property
     def pairs_per_record(self) -> float:
@@ -149,13 +162,21 @@ class FellegiSunterMatcher:
                           parameters=self.parameters_version
                           or ("estimated" if self.fitted_config.fields is not cfg.fields else "config"),
                           match_rate=self.fitted_config.match_rate)
+        bounds = [np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
+                  for first_id in range(0, n_ids, cfg.chunk_size)]
+        jobs = ((records.iloc[order[lo:hi]], rec_codes[order[lo:hi]]) for lo, hi in bounds)
+        workers = parallel.worker_count(cfg.workers)
+        if workers > 1 and len(bounds) > 1:
+            self.stats = LinkStats()  # what the workers get of this matcher: no previous run's state
+            stats.workers = min(workers, len(bounds))
+            done = parallel.map_chunks((self, cl, client_codes, index, weights, freq), jobs, stats.workers)
+        else:
+            done = ((self._link_chunk(cl, client_codes, index, weights, freq, chunk, codes, part_stats),
+                     part_stats) for chunk, codes in jobs for part_stats in [LinkStats()])
         parts: list[pd.DataFrame] = []
-        for first_id in range(0, n_ids, cfg.chunk_size):
-            lo, hi = np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
-            rows = order[lo:hi]
-            parts.append(self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[rows],
-                                          rec_codes[rows], stats))
-            stats.chunks += 1
+        for (part, part_stats), (_, hi) in zip(done, bounds, strict=True):
+            parts.append(part)
+            stats.add_chunk(part_stats)
             log.info("matcher: %d of %d rows done, %d candidate pairs so far",
                      hi, len(order), stats.candidate_pairs)
         result = pd.concat(parts, ignore_index=True) if parts else _empty_result()

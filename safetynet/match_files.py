@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,11 @@ def read_persons(path: Path, id_column: str) -> pd.DataFrame:
 
 def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
     """Link every record to the clients; write one row per candidate pair kept. Returns the row count."""
+    return match_files(clients_csv, records_csv, out_csv)[0]
+
+
+def match_files(clients_csv: Path, records_csv: Path, out_csv: Path) -> tuple[int, Any]:
+    """What ``run_match`` does; returns the row count and the run's ``LinkStats`` (counts only)."""
     from matchers import default_matcher
 
     clients = read_persons(Path(clients_csv), "client_id")
@@ -94,7 +100,10 @@ def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
               f"meet a matched client)", file=sys.stderr)
         print(f"{stats.learned_names} given names learned from rows that state them (AKA, street name); "
               f"{stats.learned_name_rows} rows scored again with them", file=sys.stderr)
-    return len(out)
+        if stats.workers > 1:
+            print(f"{stats.chunks} chunks scored by {stats.workers} worker processes "
+                  f"(largest peak {stats.worker_peak_kib / 1024:.0f} MB)", file=sys.stderr)
+    return len(out), stats
 
 
 def run_train(clients_csv: Path, records_csv: Path, warehouse_url: str | None, out_dir: Path | None) -> dict:

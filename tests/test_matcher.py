@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from matchers import Matcher, default_matcher, nicknames
+from matchers import Matcher, default_matcher, nicknames, parallel
 from matchers.compare import LEVELS, compare_names
 from matchers.config import DEFAULT_FILE, from_dict
 from matchers.engine import FellegiSunterMatcher
@@ -398,6 +398,22 @@ def test_chunked_run_equals_single_chunk() -> None:
     key = ["record_id", "client_id"]
     pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
                                   b.sort_values(key).reset_index(drop=True))
+
+
+def test_worker_processes_give_the_same_result_as_one_process() -> None:
+    """Chunks scored side by side in spawned worker processes (matchers/parallel.py) come back in
+    order: the same pairs, decisions, explanations and counts as scoring them one after another."""
+    raw = yaml.safe_load(DEFAULT_FILE.read_text())
+    alone = FellegiSunterMatcher(from_dict(dict(raw, processing={"chunk_size": 3, "workers": 1})))
+    side_by_side = FellegiSunterMatcher(from_dict(dict(raw, processing={"chunk_size": 3, "workers": 2})))
+    a, b = _link(*ALL_CASES, matcher=alone), _link(*ALL_CASES, matcher=side_by_side)
+    pd.testing.assert_frame_equal(a, b)
+    assert side_by_side.stats.chunks == alone.stats.chunks == 3
+    assert side_by_side.stats.pairs_by_rule == alone.stats.pairs_by_rule
+    assert side_by_side.stats.candidate_pairs == alone.stats.candidate_pairs
+    if parallel.worker_count(2) == 2:  # a one-core machine scores in this process
+        assert side_by_side.stats.workers == 2 and side_by_side.stats.worker_peak_kib > 0
+    assert alone.stats.workers == 1
 
 
 def test_default_matcher_reads_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,73 @@
+"""Score chunks of extract rows side by side in worker processes (config ``processing.workers``).
+
+Once the client index, the weights and the name counts are built, chunks are independent: each
+worker process receives that shared state once and then one chunk of rows at a time. Results come
+back in chunk order, so the output does not depend on the number of workers. Workers are spawned,
+not forked, so no thread or lock of the parent (rapidfuzz, BLAS, logging) is inherited half-held.
+At most two chunks per worker are in flight, so memory stays bounded by the chunk size.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: the shared state of one worker process (set once by _init)
+_STATE: tuple[Any, ...] | None = None
+
+
+def worker_count(configured: int) -> int:
+    """``configured`` workers, 0 meaning one per core; never more than the cores there are."""
+    cores = os.cpu_count() or 1
+    return cores if configured <= 0 else min(configured, cores)
+
+
+def _init(state: tuple[Any, ...]) -> None:
+    global _STATE
+    _STATE = state
+
+
+def _run(job: tuple[pd.DataFrame, np.ndarray]) -> tuple[pd.DataFrame, Any]:
+    from matchers.engine import LinkStats  # imported here: engine imports this module
+
+    matcher, cl, client_codes, index, weights, freq = _STATE
+    chunk, codes = job
+    stats = LinkStats()
+    part = matcher._link_chunk(cl, client_codes, index, weights, freq, chunk, codes, stats)
+    stats.worker_peak_kib = peak_kib()
+    return part, stats
+
+
+def peak_kib() -> int:
+    """This process's peak resident memory since it started (VmHWM), in KiB; 0 where unknown."""
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def map_chunks(state: tuple[Any, ...], jobs: Iterable[tuple[pd.DataFrame, np.ndarray]],
+               workers: int) -> Iterator[tuple[pd.DataFrame, Any]]:
+    """(scored pairs, LinkStats of that chunk) for each (rows, record codes) job, in job order.
+
+    ``state`` is (matcher, client table, client codes, client index, weights, name frequencies).
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(state,)) as pool:
+        pending: deque = deque()
+        for job in jobs:
+            pending.append(pool.submit(_run, job))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
