@@ -433,4 +433,8 @@ def test_safetynet_review_serves_the_app(wh, tmp_path):
                 time.sleep(0.3)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a shell that ignores SIGTERM (nohup, some CI runners)
+            proc.kill()
+            proc.wait(timeout=10)
