@@ -114,12 +114,11 @@ def run_splink(data: Path, out: Path) -> None:
 
 def _own_peak_kib() -> int:
     """This process's peak resident memory since its exec (VmHWM), in KiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from matchers.parallel import peak_kib
+
+    return peak_kib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measure(worker: str, data: Path, out: Path) -> dict[str, float]:

@@ -38,7 +38,7 @@ def _at(order: pd.DataFrame, fname: str, levels: tuple[str, ...]) -> np.ndarray:
     if known is None:
         raise ValueError(f"config/matching.yaml names unknown field {fname} in decision rules")
     column = f"{fname}_level"
-    if column not in order.columns:  # a fact the caller did not establish is never at a level
+    if fname in PAIR_FACTS and column not in order.columns:  # a fact not established is at no level
         return np.zeros(len(order), dtype=bool)
     return np.isin(order[column].to_numpy(), [known.index(lv) for lv in levels])
 

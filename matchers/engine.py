@@ -171,8 +171,8 @@ class FellegiSunterMatcher:
             stats.workers = min(workers, len(bounds))
             done = parallel.map_chunks((self, cl, client_codes, index, weights, freq), jobs, stats.workers)
         else:
-            done = ((self._link_chunk(cl, client_codes, index, weights, freq, chunk, codes, part_stats),
-                     part_stats) for chunk, codes in jobs for part_stats in [LinkStats()])
+            done = (self._link_chunk_alone(cl, client_codes, index, weights, freq, chunk, codes)
+                    for chunk, codes in jobs)
         parts: list[pd.DataFrame] = []
         for (part, part_stats), (_, hi) in zip(done, bounds, strict=True):
             parts.append(part)
@@ -238,6 +238,13 @@ class FellegiSunterMatcher:
                                      cfg.tf_pseudo_count)
         return out
 
+    def _link_chunk_alone(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
+                          weights: Weights, freq: NameFrequencies | None, chunk: pd.DataFrame,
+                          rec_codes: np.ndarray) -> tuple[pd.DataFrame, LinkStats]:
+        """One chunk's pairs and counts, as a worker process returns them (matchers/parallel.py)."""
+        stats = LinkStats()
+        return self._link_chunk(cl, client_codes, index, weights, freq, chunk, rec_codes, stats), stats
+
     def _link_chunk(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex, weights: Weights,
                     freq: NameFrequencies | None, chunk: pd.DataFrame, rec_codes: np.ndarray,
                     stats: LinkStats, relaxed: bool = False,
@@ -265,8 +272,9 @@ class FellegiSunterMatcher:
         scored = scored.sort_values(["rec", "cli", "total"], ascending=[True, True, False], kind="stable")
         scored = scored.drop_duplicates(["rec", "cli"])
         if self._name_counts is not None:
-            seen = self._name_counts.count("first_name", rs.first[scored["row"].to_numpy(), 0]) > 1
-            scored["row_given_name_level"] = seen.astype(np.int8)  # 0 "unseen", 1 "seen"
+            seen = self._name_counts.count("first_name", rs.first[:, 0]) > 1  # once per row, not pair
+            # decide.PAIR_FACTS["row_given_name"]: 0 "unseen", 1 "seen"
+            scored["row_given_name_level"] = seen[scored["row"].to_numpy()].astype(np.int8)
         scored["decision"] = decide(scored, cfg)
         scored["relative_shaped"] = scored["household"].to_numpy() | at_review_cap(scored, self.config)
         if not relaxed:
@@ -316,14 +324,24 @@ class FellegiSunterMatcher:
             return result
         held_codes = np.unique(np.concatenate(stats.held_rows)) if stats.held_rows else np.zeros(0, np.int64)
         stats.held_rows = []
-        rows = np.flatnonzero(np.isin(rec_codes, held_codes))
-        rows = rows[np.argsort(rec_codes[rows], kind="stable")]  # one id's rows in one chunk
+        return self._score_again(held_codes, cl, client_codes, index, weights, freq, records, rec_codes,
+                                 result, relaxed=True)
+
+    def _score_again(self, codes: np.ndarray, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
+                     weights: Weights, freq: NameFrequencies | None, records: pd.DataFrame,
+                     rec_codes: np.ndarray, result: pd.DataFrame, relaxed: bool,
+                     own_given_width: int | None = None) -> pd.DataFrame:
+        """``result`` with the pairs of the record ids ``codes`` scored and decided again (chunk by
+        chunk, every row of one id in one chunk), in link()'s order."""
+        rows = np.flatnonzero(np.isin(rec_codes, codes))
+        rows = rows[np.argsort(rec_codes[rows], kind="stable")]
         again = []
-        for start in range(0, len(held_codes), cfg.chunk_size):
-            part = rows[np.isin(rec_codes[rows], held_codes[start:start + cfg.chunk_size])]
+        for start in range(0, len(codes), self.config.chunk_size):
+            part = rows[np.isin(rec_codes[rows], codes[start:start + self.config.chunk_size])]
             again.append(self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[part],
-                                          rec_codes[part], LinkStats(), relaxed=True))
-        kept = result[~np.isin(result["rec"].to_numpy(), held_codes)]
+                                          rec_codes[part], LinkStats(), relaxed=relaxed,
+                                          own_given_width=own_given_width))
+        kept = result[~np.isin(result["rec"].to_numpy(), codes)]
         merged = pd.concat([kept, *again], ignore_index=True)
         return merged.sort_values(["rec", "score", "client_id"], ascending=[True, False, True],
                                   kind="stable").reset_index(drop=True)
@@ -346,16 +364,5 @@ class FellegiSunterMatcher:
                  stats.learned_names, len(again_codes))
         if len(again_codes) == 0:
             return result
-        cl_more = with_learned_names(cl, learned)
-        rows = np.flatnonzero(np.isin(rec_codes, again_codes))
-        rows = rows[np.argsort(rec_codes[rows], kind="stable")]  # one id's rows in one chunk
-        again = []
-        for start in range(0, len(again_codes), self.config.chunk_size):
-            part = rows[np.isin(rec_codes[rows], again_codes[start:start + self.config.chunk_size])]
-            again.append(self._link_chunk(cl_more, client_codes, index, weights, freq, records.iloc[part],
-                                          rec_codes[part], LinkStats(), relaxed=relaxed,
-                                          own_given_width=cl.first.shape[1]))
-        kept = result[~np.isin(result["rec"].to_numpy(), again_codes)]
-        merged = pd.concat([kept, *again], ignore_index=True)
-        return merged.sort_values(["rec", "score", "client_id"], ascending=[True, False, True],
-                                  kind="stable").reset_index(drop=True)
+        return self._score_again(again_codes, with_learned_names(cl, learned), client_codes, index, weights,
+                                 freq, records, rec_codes, result, relaxed, own_given_width=cl.first.shape[1])

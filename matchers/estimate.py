@@ -99,12 +99,14 @@ def estimate_m(levels: pd.DataFrame, n_clients: int, config: MatchingConfig,
     base = config
     for _ in range(iterations):
         weights = Weights.from_config(config, n_clients=n_clients)
-        scored = score(levels, weights, explain=False, household=False)
+        scored = score(levels, weights, explain=False, household=False, field_weights=True)
         total = scored["total"].to_numpy()
         fields = dict(config.fields)
         for f in FIELDS:
             codes = scored[f"{f}_level"].to_numpy()
-            confident = (total - weights.by_field[f][codes]) >= confidence_bits
+            # Leave out what the field actually added (after a move, a same zip adds less than its
+            # plain weight; with an agreeing given name the sex marker adds nothing).
+            confident = (total - scored[f"{f}_weight"].to_numpy()) >= confidence_bits
             # Shrink towards the configured prior, not the previous iteration's estimate, so the
             # prior keeps its pull however many iterations run.
             m = _shrink(_counts(codes[confident], f), base.fields[f], "m", strength)

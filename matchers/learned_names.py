@@ -17,6 +17,8 @@ reading. A twin's rows never state that, so a twin's name is never learned (on o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -69,9 +71,9 @@ def with_learned_names(cl: PersonTable, learned: dict[int, list[str]]) -> Person
     extra = np.full((len(cl), MAX_LEARNED), "", dtype=object)
     for row, names in learned.items():
         extra[row, :len(names)] = names
-    first = np.concatenate([cl.first, extra], axis=1)
-    fields = {f: getattr(cl, f) for f in cl.__dataclass_fields__ if f != "_hashes"}
-    return PersonTable(**{**fields, "first": first})
+    # The other cached hashes (surnames, short forms of the unchanged primary) still hold.
+    hashes = {k: v for k, v in cl._hashes.items() if k != "first"}
+    return replace(cl, first=np.concatenate([cl.first, extra], axis=1), _hashes=hashes)
 
 
 def uses_learned_name(rs: PersonTable, cl: PersonTable, ri: np.ndarray, ci: np.ndarray,

@@ -35,12 +35,8 @@ def _init(state: tuple[Any, ...]) -> None:
 
 
 def _run(job: tuple[pd.DataFrame, np.ndarray]) -> tuple[pd.DataFrame, Any]:
-    from matchers.engine import LinkStats  # imported here: engine imports this module
-
     matcher, cl, client_codes, index, weights, freq = _STATE
-    chunk, codes = job
-    stats = LinkStats()
-    part = matcher._link_chunk(cl, client_codes, index, weights, freq, chunk, codes, stats)
+    part, stats = matcher._link_chunk_alone(cl, client_codes, index, weights, freq, *job)
     stats.worker_peak_kib = peak_kib()
     return part, stats
 

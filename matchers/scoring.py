@@ -89,7 +89,7 @@ def prior_weight(match_rate: float, n_clients: int) -> float:
 
 def score(levels: pd.DataFrame, weights: Weights,
           tf_bits: dict[str, np.ndarray] | None = None, explain: bool = True,
-          household: bool = True) -> pd.DataFrame:
+          household: bool = True, field_weights: bool = False) -> pd.DataFrame:
     """Columns: score, total (bits), swapped (bool), household (bool: the household rule weighed
     the address), <field>_level (level code of each explained
     field in the chosen name reading, for decide.py), explanation (JSON); aligned with ``levels``.
@@ -97,6 +97,8 @@ def score(levels: pd.DataFrame, weights: Weights,
     ``tf_bits``: optional per-pair term-frequency adjustment of a field's "exact" level (bits,
     see frequencies.py); it is folded into that field's weight in the explanation.
     ``explain=False`` leaves the explanation empty (parameter estimation does not need it).
+    ``field_weights=True`` adds <field>_weight: what each field added to the total, adjustments
+    included (estimation leaves one field out by it).
     """
     w = weights.by_field
     lv = {c: levels[c].to_numpy().astype(np.int64) for c in levels.columns}
@@ -171,6 +173,7 @@ def score(levels: pd.DataFrame, weights: Weights,
         "household": same_home,
         **{f"{f}_level": codes[f] for f in EXPLAINED if f != "name_order"},
         "explanation": _explanations(codes, adjust, weights) if explain else None,
+        **({f"{f}_weight": field_w[f] for f in EXPLAINED if f != "name_order"} if field_weights else {}),
     }, index=levels.index)
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from integrations.kinds import PERSON_FIELDS
+
+if TYPE_CHECKING:
+    from matchers import LinkStats
 
 OUTPUT_COLUMNS = ["record_id", "client_id", "score", "decision"]
 
@@ -72,7 +75,7 @@ def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:
     return match_files(clients_csv, records_csv, out_csv)[0]
 
 
-def match_files(clients_csv: Path, records_csv: Path, out_csv: Path) -> tuple[int, Any]:
+def match_files(clients_csv: Path, records_csv: Path, out_csv: Path) -> tuple[int, LinkStats]:
     """What ``run_match`` does; returns the row count and the run's ``LinkStats`` (counts only)."""
     from matchers import default_matcher
 

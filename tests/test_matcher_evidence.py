@@ -76,16 +76,33 @@ def test_a_legal_name_s_sex_marker_does_not_count_against_an_aka_agreement() -> 
     assert _field_weight(_levels(first_name="else", sex="disagree"), "sex") < 0
 
 
-def test_after_move_m_is_estimated_from_the_people_who_moved() -> None:
-    clients, records, _ = _synthetic(seed=3, n_clients=400, n_records=2400)
+def _moved_run(keep_zip: bool) -> dict:
+    """Fitted fields of a run where every third matched row moved (another street address), keeping
+    its zip or not; the other rows keep the client's address."""
+    clients, records, truth = _synthetic(seed=3, n_clients=400, n_records=2400)
+    clients["address"] = [f"{100 + i} Oak St" for i in range(len(clients))]
+    home = dict(zip(clients["client_id"], clients["address"], strict=True))
+    of = dict(zip(truth["record_id"], truth["client_id"], strict=True))
+    records["address"] = [home.get(of.get(r), f"{9000 + i} Elm Ave")
+                          for i, r in enumerate(records["record_id"])]
+    moved = records["record_id"].map(of).notna() & (np.arange(len(records)) % 6 == 2)  # no surname typo
+    records.loc[moved, "address"] = [f"{i} Pine Rd" for i in range(int(moved.sum()))]
+    if not keep_zip:
+        records.loc[moved, "zip"] = "95999"
     matcher = default_matcher()
     matcher.link(clients, records)
-    fitted = matcher.fitted_config.fields
-    configured = load().fields
-    # The synthetic rows never move (no address, zip always copied): nothing to learn about moves,
-    # so the after-move m stays at its prior while u follows the random pairs.
-    assert fitted["zip_after_move"].u == fitted["zip"].u
-    assert fitted["zip_after_move"].m == pytest.approx(configured["zip_after_move"].m, abs=1e-9)
+    return matcher.fitted_config.fields
+
+
+def test_after_move_m_is_estimated_from_the_people_who_moved() -> None:
+    prior = load().fields["zip_after_move"]
+    exact = prior.levels.index("exact")
+    stayed_local = _moved_run(keep_zip=True)
+    moved_away = _moved_run(keep_zip=False)
+    assert stayed_local["zip_after_move"].m[exact] > prior.m[exact] + 0.2
+    assert moved_away["zip_after_move"].m[exact] < prior.m[exact] - 0.05
+    # u is the random-pair u of the zip: different people after a move agree as often as ever
+    assert stayed_local["zip_after_move"].u == stayed_local["zip"].u
 
 
 # --- a misspelt given name in a large run -------------------------------------------------------------
