@@ -221,7 +221,7 @@ def send_pending(warehouse: Warehouse, transport: Transport, sender: str | None 
         for message in ledger.pending(warehouse.engine):
             try:
                 transport.send(_email(message, sender))
-            except Exception as exc:  # noqa: BLE001 - any transport failure: retry next run
+            except Exception as exc:
                 errors[type(exc).__name__] += 1
                 ledger.mark_failed(warehouse.engine, message.id, type(exc).__name__)
                 summary.pending += 1

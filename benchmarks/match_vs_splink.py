@@ -43,6 +43,7 @@ SPLINK_COLUMNS = ["first_name", "last_name", "dob", "sex", "address", "city", "z
 
 # ---------------------------------------------------------------- workers (run in a child process)
 
+
 def run_ours(data: Path, out: Path) -> int:
     """Exactly what `safetynet match --clients --records --out` does. Returns the peak memory of
     its worker processes together (KiB): each one's own VmHWM, times the number of workers."""
@@ -92,8 +93,9 @@ def run_splink(data: Path, out: Path) -> None:
         ],
         retain_intermediate_calculation_columns=False,
     )
-    linker = Linker([clients, records], settings, db_api=DuckDBAPI(),
-                    input_table_aliases=["clients", "records"])
+    linker = Linker(
+        [clients, records], settings, db_api=DuckDBAPI(), input_table_aliases=["clients", "records"]
+    )
     linker.training.estimate_probability_two_random_records_match(
         [block_on("first_name", "last_name", "dob"), block_on("dob", "zip")], recall=0.7
     )
@@ -103,14 +105,17 @@ def run_splink(data: Path, out: Path) -> None:
     pred = linker.inference.predict(threshold_match_probability=0.01).as_pandas_dataframe()
     # Orient each pair as (record, client) whatever side Splink put them on.
     left_is_client = pred["source_dataset_l"] == "clients"
-    pd.DataFrame({
-        "record_id": np.where(left_is_client, pred["unique_id_r"], pred["unique_id_l"]),
-        "client_id": np.where(left_is_client, pred["unique_id_l"], pred["unique_id_r"]),
-        "score": pred["match_probability"],
-    }).to_csv(out, index=False)
+    pd.DataFrame(
+        {
+            "record_id": np.where(left_is_client, pred["unique_id_r"], pred["unique_id_l"]),
+            "client_id": np.where(left_is_client, pred["unique_id_l"], pred["unique_id_r"]),
+            "score": pred["match_probability"],
+        }
+    ).to_csv(out, index=False)
 
 
 # ---------------------------------------------------------------- measuring
+
 
 def _own_peak_kib() -> int:
     """This process's peak resident memory since its exec (VmHWM), in KiB."""
@@ -127,8 +132,11 @@ def measure(worker: str, data: Path, out: Path) -> dict[str, float]:
     # never parameters a developer once trained under var/matcher.
     env = {**os.environ, "SAFETYNET_MATCHER_PARAMS_DIR": str(out.parent / "no_trained_parameters")}
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--worker", worker, "--data", str(data),
-                              "--out", str(out)], cwd=ROOT, env=env)
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--worker", worker, "--data", str(data), "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+    )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -165,9 +173,14 @@ def evaluate_ours(links: pd.DataFrame, truth: set[tuple[str, str]]) -> dict[str,
     p, r, f1 = _prf(_pairs(match), truth)
     review = links[(links["decision"] == "review") & ~links["record_id"].isin(match["record_id"])]
     found = _pairs(match) | (_pairs(review) & truth)  # a person confirms the true pair in the queue
-    return {"precision": p, "recall": r, "f1": f1, "threshold": float("nan"),
-            "review_records": int(review["record_id"].nunique()),
-            "recall_after_review": len(found & truth) / len(truth) if truth else 1.0}
+    return {
+        "precision": p,
+        "recall": r,
+        "f1": f1,
+        "threshold": float("nan"),
+        "review_records": int(review["record_id"].nunique()),
+        "recall_after_review": len(found & truth) / len(truth) if truth else 1.0,
+    }
 
 
 def evaluate_splink(pred: pd.DataFrame, truth: set[tuple[str, str]], review_threshold: float) -> dict:
@@ -188,13 +201,24 @@ def evaluate_splink(pred: pd.DataFrame, truth: set[tuple[str, str]], review_thre
         f1 = np.where(last_of_tie, f1, -1.0)
         k = int(np.argmax(f1)) if len(f1) else -1
         if k >= 0 and f1[k] > best["f1"]:
-            best = {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f1[k]),
-                    "threshold": float(scores[k]), "variant": variant}
+            best = {
+                "precision": float(p[k]),
+                "recall": float(r[k]),
+                "f1": float(f1[k]),
+                "threshold": float(scores[k]),
+                "variant": variant,
+            }
     t = best["threshold"]
-    auto = best_per_record[best_per_record["score"] >= t] if best["variant"] != "all pairs" \
+    auto = (
+        best_per_record[best_per_record["score"] >= t]
+        if best["variant"] != "all pairs"
         else pred[pred["score"] >= t]
-    band = best_per_record[(best_per_record["score"] >= review_threshold) & (best_per_record["score"] < t)
-                           & ~best_per_record["record_id"].isin(auto["record_id"])]
+    )
+    band = best_per_record[
+        (best_per_record["score"] >= review_threshold)
+        & (best_per_record["score"] < t)
+        & ~best_per_record["record_id"].isin(auto["record_id"])
+    ]
     queue = pred[pred["record_id"].isin(band["record_id"]) & (pred["score"] >= review_threshold)]
     found = (_pairs(auto) & truth) | (_pairs(queue) & truth)
     best["review_records"] = int(band["record_id"].nunique())
@@ -226,33 +250,54 @@ def bench(data: Path, work: Path, rescore: bool = False) -> list[dict]:
             acc = evaluate_ours(pairs, truth)
         else:
             acc = evaluate_splink(pairs, truth, load().review_threshold)
-        rows.append({"data": data.name, "records": n_records, "clients": n_clients, "true_links": len(truth),
-                     "matcher": name, **acc, **cost})
+        rows.append(
+            {
+                "data": data.name,
+                "records": n_records,
+                "clients": n_clients,
+                "true_links": len(truth),
+                "matcher": name,
+                **acc,
+                **cost,
+            }
+        )
     return rows
 
 
 def print_table(rows: list[dict]) -> None:
-    head = ("| data | matcher | precision | recall | F1 | Splink threshold | review queue (% of true links) "
-            "| recall after review | wall s | peak MB |")
+    head = (
+        "| data | matcher | precision | recall | F1 | Splink threshold | review queue (% of true links) "
+        "| recall after review | wall s | peak MB |"
+    )
     print(head)
     print("| --- " * 10 + "|")
     for r in rows:
         thr = "default" if r["matcher"] == "ours" else f"{r['threshold']:.10g} ({r['variant']})"
         queue = f"{r['review_records']} ({100 * r['review_records'] / max(r['true_links'], 1):.1f}%)"
-        print(f"| {r['data']} ({r['records']:,} x {r['clients']:,}) | {r['matcher']} | {r['precision']:.4f} "
-              f"| {r['recall']:.4f} | {r['f1']:.4f} | {thr} | {queue} | {r['recall_after_review']:.4f} "
-              f"| {r['wall_s']:.1f} | {r['peak_mb']:.0f} |")
+        print(
+            f"| {r['data']} ({r['records']:,} x {r['clients']:,}) | {r['matcher']} | {r['precision']:.4f} "
+            f"| {r['recall']:.4f} | {r['f1']:.4f} | {thr} | {queue} | {r['recall_after_review']:.4f} "
+            f"| {r['wall_s']:.1f} | {r['peak_mb']:.0f} |"
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, action="append", default=[], help="folder with the three CSVs")
-    ap.add_argument("--generate", action="append", default=[], metavar="CLIENTS:SCALE",
-                    help="generate a data set with our generator (seed 7) under var/bench/")
+    ap.add_argument(
+        "--generate",
+        action="append",
+        default=[],
+        metavar="CLIENTS:SCALE",
+        help="generate a data set with our generator (seed 7) under var/bench/",
+    )
     ap.add_argument("--work", type=Path, default=ROOT / "var" / "bench", help="where outputs go")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
-    ap.add_argument("--rescore", action="store_true",
-                    help="re-evaluate the pairs and costs a previous run left in --work (no matching)")
+    ap.add_argument(
+        "--rescore",
+        action="store_true",
+        help="re-evaluate the pairs and costs a previous run left in --work (no matching)",
+    )
     ap.add_argument("--worker", choices=["ours", "splink"], help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()

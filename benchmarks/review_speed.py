@@ -79,7 +79,7 @@ def frame(kind_name: str, table: str, data: dict[str, object], n: int) -> pd.Dat
     return out
 
 
-def load(wh: Warehouse, source: str, kind_name: str, tables: dict[str, pd.DataFrame], links=None) -> None:  # noqa: ANN001
+def load(wh: Warehouse, source: str, kind_name: str, tables: dict[str, pd.DataFrame], links=None) -> None:
     sha = hashlib.sha256(f"{source}:{time.time()}".encode()).hexdigest()
     ex = Extract(
         source=source,
@@ -194,7 +194,7 @@ def p(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def timed(fn, n: int) -> list[float]:  # noqa: ANN001
+def timed(fn, n: int) -> list[float]:
     out = []
     for _ in range(n):
         start = time.perf_counter()
@@ -241,7 +241,7 @@ def run(url: str, clients: int, items: int, requests: int) -> dict[str, dict[str
     pages = {i: get(f"/items/{i}") for i in pending}
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', pages[pending[0]]).group(1)
 
-    def post(item: int, decision: str):  # noqa: ANN202
+    def post(item: int, decision: str):
         ref = re.search(r'name="client_ref" value="([^"]+)"', pages[item]).group(1)
         response = client.post(
             f"/items/{item}/decide", data={"csrf_token": csrf, "decision": decision, "client_ref": ref}

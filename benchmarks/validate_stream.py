@@ -31,7 +31,7 @@ class _Counting(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # noqa: ANN001
+    def readinto(self, b) -> int:
         n = self.inner.readinto(b)
         self.bytes += n
         return n

@@ -106,7 +106,7 @@ def _realistic_names(raw: pd.DataFrame, kind_name: str, seed: int = 11) -> None:
     raw[l_col] = rng.choice(last, len(raw))
 
 
-def _load_client_list(wh, clients: pd.DataFrame, folder: Path) -> None:  # noqa: ANN001
+def _load_client_list(wh, clients: pd.DataFrame, folder: Path) -> None:
     """The client list as the coordinator's CSV, loaded the way the nightly run loads it (not timed)."""
     from expectations import ValidationReport
     from integrations.readers import file_sha256, read_extract
@@ -151,7 +151,7 @@ def pipeline(args: argparse.Namespace) -> None:
     _realistic_names(raw, args.kind)
     timings: dict[str, float] = {}
 
-    def timed(step: str, fn):  # noqa: ANN001, ANN202
+    def timed(step: str, fn):
         t0 = time.perf_counter()
         out = fn()
         timings[step] = timings.get(step, 0.0) + time.perf_counter() - t0

@@ -31,11 +31,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from warehouse_load import _extract, _table  # noqa: E402  (the canonical-frame builder, same folder)
+from warehouse_load import _extract, _table
 
-from warehouse import Warehouse  # noqa: E402
-from warehouse.measures import client_measures  # noqa: E402
-from warehouse.profiles import facts_as_of  # noqa: E402
+from warehouse import Warehouse
+from warehouse.measures import client_measures
+from warehouse.profiles import facts_as_of
 
 #: share of the facts per table (sums to 1)
 SHARES = {
@@ -198,7 +198,7 @@ def night_two(tables: dict, rng: np.random.Generator) -> dict:
 def _load_night(
     wh: Warehouse, client_list: pd.DataFrame, tables: dict, links: dict, night: date, tag: str
 ) -> dict:
-    def rec(ex) -> int:  # noqa: ANN001
+    def rec(ex) -> int:
         from expectations.report import ValidationReport
 
         return wh.record_validation(

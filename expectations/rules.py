@@ -28,7 +28,9 @@ EVENT_DATES: tuple[str, ...] = ("referral_date", "placement_start", "start_date"
 PLANNED_DATES: tuple[str, ...] = ("enroll_start", "placement_end", "end_date", "enroll_end")
 #: end dates and the start they close
 END_DATES: dict[str, str] = {
-    "placement_end": "placement_start", "end_date": "start_date", "enroll_end": "enroll_start",
+    "placement_end": "placement_start",
+    "end_date": "start_date",
+    "enroll_end": "enroll_start",
 }
 
 #: the date agencies and old systems write when the real date of birth is unknown
@@ -144,133 +146,237 @@ def date_layout(source: SourceConfig | None, table: str | None, column: str | No
 
 
 def table_present(table: str) -> Rule:
-    return Rule(f"{table}.present", BLOCKING, f"The delivery contains the '{table}' table ({{where}}).",
-                "Send the delivery with every agreed sheet/table.", table)
+    return Rule(
+        f"{table}.present",
+        BLOCKING,
+        f"The delivery contains the '{table}' table ({{where}}).",
+        "Send the delivery with every agreed sheet/table.",
+        table,
+    )
 
 
 def has_rows(table: str, severity: Severity) -> Rule:
-    return Rule(f"{table}.has_rows", severity, "{Where} has at least one data row.",
-                "Check the export's filter and date range; the extract should not be empty.", table)
+    return Rule(
+        f"{table}.has_rows",
+        severity,
+        "{Where} has at least one data row.",
+        "Check the export's filter and date range; the extract should not be empty.",
+        table,
+    )
 
 
 def present(table: str, column: str) -> Rule:
-    return Rule(f"{table}.{column}.present", BLOCKING, "Column {col} is present.",
-                "Deliver every column of the agreed layout with its exact header.", table, column)
+    return Rule(
+        f"{table}.{column}.present",
+        BLOCKING,
+        "Column {col} is present.",
+        "Deliver every column of the agreed layout with its exact header.",
+        table,
+        column,
+    )
 
 
 def not_null(table: str, column: str) -> Rule:
-    return Rule(f"{table}.{column}.not_null", BLOCKING, "Every row has a value in column {col}.",
-                "Fill in {col} on the listed rows (or remove rows that are not real records).", table, column)
+    return Rule(
+        f"{table}.{column}.not_null",
+        BLOCKING,
+        "Every row has a value in column {col}.",
+        "Fill in {col} on the listed rows (or remove rows that are not real records).",
+        table,
+        column,
+    )
 
 
 def unique(table: str, key: tuple[str, ...]) -> Rule:
     if len(key) == 1:
-        return Rule(f"{table}.{key[0]}.unique", BLOCKING,
-                    "Each value of {col} appears on one row only.",
-                    "Remove duplicated rows, or give each record its own {col}.", table, key[0])
-    return Rule(f"{table}.key.unique", BLOCKING,
-                "Each combination of " + ", ".join(f"{{k{i}}}" for i in range(len(key)))
-                + " appears on one row only.",
-                "Remove the duplicated rows (all listed rows share their key with another row).",
-                table, ",".join(key))
+        return Rule(
+            f"{table}.{key[0]}.unique",
+            BLOCKING,
+            "Each value of {col} appears on one row only.",
+            "Remove duplicated rows, or give each record its own {col}.",
+            table,
+            key[0],
+        )
+    return Rule(
+        f"{table}.key.unique",
+        BLOCKING,
+        "Each combination of "
+        + ", ".join(f"{{k{i}}}" for i in range(len(key)))
+        + " appears on one row only.",
+        "Remove the duplicated rows (all listed rows share their key with another row).",
+        table,
+        ",".join(key),
+    )
 
 
 def parses(table: str, column: str, col_type: str) -> Rule:
     what = _TYPE_WORDS[col_type]
-    fix = ("Write {col} as {fmt} on the listed rows." if col_type in ("date", "datetime")
-           else "Write {col} as a whole number (digits only) on the listed rows.")
-    return Rule(f"{table}.{column}.parses", BLOCKING, f"Every value in column {{col}} can be read as {what}.",
-                fix, table, column)
+    fix = (
+        "Write {col} as {fmt} on the listed rows."
+        if col_type in ("date", "datetime")
+        else "Write {col} as a whole number (digits only) on the listed rows."
+    )
+    return Rule(
+        f"{table}.{column}.parses",
+        BLOCKING,
+        f"Every value in column {{col}} can be read as {what}.",
+        fix,
+        table,
+        column,
+    )
 
 
 def not_in_future(table: str, column: str, severity: Severity) -> Rule:
-    return Rule(f"{table}.{column}.not_in_future", severity,
-                "No date in column {col} lies in the future (after the day of the check).",
-                "Correct the date on the listed rows; a future date is usually a typo in the year "
-                "or a day/month swap.", table, column)
+    return Rule(
+        f"{table}.{column}.not_in_future",
+        severity,
+        "No date in column {col} lies in the future (after the day of the check).",
+        "Correct the date on the listed rows; a future date is usually a typo in the year "
+        "or a day/month swap.",
+        table,
+        column,
+    )
 
 
 def end_not_before_start(table: str, end: str, start: str) -> Rule:
-    return Rule(f"{table}.{end}.not_before_{start}", WARNING, "Column {col} is not earlier than {other}.",
-                "Check both dates on the listed rows; they may be swapped.", table, end, start)
+    return Rule(
+        f"{table}.{end}.not_before_{start}",
+        WARNING,
+        "Column {col} is not earlier than {other}.",
+        "Check both dates on the listed rows; they may be swapped.",
+        table,
+        end,
+        start,
+    )
 
 
 def in_code_set(table: str, column: str) -> Rule:
-    return Rule(f"{table}.{column}.in_code_set", BLOCKING,
-                "Every value in column {col} is one of the agreed codes ({codes}).",
-                "Use only the agreed codes. If your system has a new code, tell the SafetyNet team so it "
-                "can be added to the configuration before the next delivery.", table, column)
+    return Rule(
+        f"{table}.{column}.in_code_set",
+        BLOCKING,
+        "Every value in column {col} is one of the agreed codes ({codes}).",
+        "Use only the agreed codes. If your system has a new code, tell the SafetyNet team so it "
+        "can be added to the configuration before the next delivery.",
+        table,
+        column,
+    )
 
 
 def plausible_age(table: str, kind_name: str) -> Rule:
     low, high = AGE_RANGES[kind_name]
     at = "at the arrest" if kind_name == "arrest_log" else "on the delivery date"
-    return Rule(f"{table}.dob.plausible_age", WARNING,
-                f"The date of birth in column {{col}} gives an age {at} between {low} and {high} years.",
-                "Check the date of birth on the listed rows (year typos and day/month swaps are common).",
-                table, "dob")
+    return Rule(
+        f"{table}.dob.plausible_age",
+        WARNING,
+        f"The date of birth in column {{col}} gives an age {at} between {low} and {high} years.",
+        "Check the date of birth on the listed rows (year typos and day/month swaps are common).",
+        table,
+        "dob",
+    )
 
 
 def placeholder_dob(table: str) -> Rule:
-    return Rule(f"{table}.dob.placeholder", WARNING,
-                f"Column {{col}} does not hold the placeholder {PLACEHOLDER_DOB.isoformat()} "
-                "(it is treated as a missing date of birth).",
-                "Leave the date of birth empty when it is unknown, or fill in the real one.", table, "dob")
+    return Rule(
+        f"{table}.dob.placeholder",
+        WARNING,
+        f"Column {{col}} does not hold the placeholder {PLACEHOLDER_DOB.isoformat()} "
+        "(it is treated as a missing date of birth).",
+        "Leave the date of birth empty when it is unknown, or fill in the real one.",
+        table,
+        "dob",
+    )
 
 
 def days_not_negative(table: str, column: str) -> Rule:
-    return Rule(f"{table}.{column}.not_negative", BLOCKING, "Column {col} is 0 or more.",
-                "Day counts must be 0 or more.", table, column)
+    return Rule(
+        f"{table}.{column}.not_negative",
+        BLOCKING,
+        "Column {col} is 0 or more.",
+        "Day counts must be 0 or more.",
+        table,
+        column,
+    )
 
 
 def absent_not_above_enrolled(table: str) -> Rule:
-    return Rule(f"{table}.days_absent.not_above_days_enrolled", BLOCKING,
-                "Column {col} is not greater than {other} (a student cannot miss more days than "
-                "they were enrolled).", "Check both day counts on the listed rows.", table, "days_absent",
-                "days_enrolled")
+    return Rule(
+        f"{table}.days_absent.not_above_days_enrolled",
+        BLOCKING,
+        "Column {col} is not greater than {other} (a student cannot miss more days than they were enrolled).",
+        "Check both day counts on the listed rows.",
+        table,
+        "days_absent",
+        "days_enrolled",
+    )
 
 
 def charges_normalise(table: str) -> Rule:
-    return Rule(f"{table}.charges.normalises", WARNING,
-                "Every charge in column {col} has a recognisable code section (such as 'PC 647(b)').",
-                "Write each charge with its section number, e.g. '647(b) PC' or 'HS 11350'.",
-                table, "charges")
+    return Rule(
+        f"{table}.charges.normalises",
+        WARNING,
+        "Every charge in column {col} has a recognisable code section (such as 'PC 647(b)').",
+        "Write each charge with its section number, e.g. '647(b) PC' or 'HS 11350'.",
+        table,
+        "charges",
+    )
 
 
 def charges_known_code(table: str) -> Rule:
-    return Rule(f"{table}.charges.known_code", WARNING,
-                "Every charge in column {col} is under a known code: PC, HS (H&S), VC, WI (W&I) or BP "
-                "(B&P); a bare section is read as PC.",
-                "Write the code as PC, HS, VC, WI or BP; if the charge is under another code (e.g. a "
-                "municipal code), tell the SafetyNet team so it can be added.", table, "charges")
+    return Rule(
+        f"{table}.charges.known_code",
+        WARNING,
+        "Every charge in column {col} is under a known code: PC, HS (H&S), VC, WI (W&I) or BP "
+        "(B&P); a bare section is read as PC.",
+        "Write the code as PC, HS, VC, WI or BP; if the charge is under another code (e.g. a "
+        "municipal code), tell the SafetyNet team so it can be added.",
+        table,
+        "charges",
+    )
 
 
 def sb1322_minor(table: str) -> Rule:
-    return Rule(f"{table}.charges.sb1322_minor", WARNING,
-                "Data-quality and identity flag: no one under 18 at the arrest (by the row's date of birth) "
-                f"is charged with PC 647(b) or PC 653.22 on or after {SB1322_FROM.isoformat()}; "
-                "since SB 1322 these charges do not apply to minors, so such a row usually means a wrong "
-                "date of birth or a wrong person.",
-                "Check the date of birth and the identity of the arrested person on the listed rows, and the "
-                "charge itself; SafetyNet does not take these rows at face value.", table, "charges")
+    return Rule(
+        f"{table}.charges.sb1322_minor",
+        WARNING,
+        "Data-quality and identity flag: no one under 18 at the arrest (by the row's date of birth) "
+        f"is charged with PC 647(b) or PC 653.22 on or after {SB1322_FROM.isoformat()}; "
+        "since SB 1322 these charges do not apply to minors, so such a row usually means a wrong "
+        "date of birth or a wrong person.",
+        "Check the date of birth and the identity of the arrested person on the listed rows, and the "
+        "charge itself; SafetyNet does not take these rows at face value.",
+        table,
+        "charges",
+    )
 
 
 def sb357_repealed(table: str) -> Rule:
-    return Rule(f"{table}.charges.sb357_repealed", WARNING,
-                f"Data-quality flag: no one is charged with PC 653.22 on or after {SB357_FROM.isoformat()}; "
-                "SB 357 repealed it.",
-                "Check the charge and the arrest date on the listed rows.", table, "charges")
+    return Rule(
+        f"{table}.charges.sb357_repealed",
+        WARNING,
+        f"Data-quality flag: no one is charged with PC 653.22 on or after {SB357_FROM.isoformat()}; "
+        "SB 357 repealed it.",
+        "Check the charge and the arrest date on the listed rows.",
+        table,
+        "charges",
+    )
 
 
 def client_on_clients_sheet(table: str, clients_table: str) -> Rule:
-    return Rule(f"{table}.record_id.on_clients_sheet", BLOCKING,
-                "Every client id in column {col} is on the clients sheet.",
-                "Include every client referred to by referrals and placements on the clients sheet.",
-                table, "record_id")
+    return Rule(
+        f"{table}.record_id.on_clients_sheet",
+        BLOCKING,
+        "Every client id in column {col} is on the clients sheet.",
+        "Include every client referred to by referrals and placements on the clients sheet.",
+        table,
+        "record_id",
+    )
 
 
 def row_count_in_range() -> Rule:
-    return Rule("delivery.row_count.in_recent_range", WARNING,
-                "{detail}",
-                "If the delivery is incomplete (or duplicated), export it again; if the change is real, "
-                "no action is needed.")
+    return Rule(
+        "delivery.row_count.in_recent_range",
+        WARNING,
+        "{detail}",
+        "If the delivery is incomplete (or duplicated), export it again; if the change is real, "
+        "no action is needed.",
+    )

@@ -254,8 +254,9 @@ def table_suite(kind_name: str, table_name: str) -> TableSuite:
     table = kind(kind_name).table(table_name)
     suite = g.ExpectationSuite(name=f"{kind_name}.{table_name}")
     # row conditions read the ``_unparsed_`` columns; every other column is named in the kwargs
-    columns: list[str] = [ROW_NUMBER] + [f"_unparsed_{c.name}" for c in table.columns
-                                         if c.type in ("date", "datetime", "int")]
+    columns: list[str] = [ROW_NUMBER] + [
+        f"_unparsed_{c.name}" for c in table.columns if c.type in ("date", "datetime", "int")
+    ]
     for check in checks:
         expectation = check.build(g.expectations)
         expectation.meta = {"rule_id": check.rule.rule_id}
@@ -264,8 +265,15 @@ def table_suite(kind_name: str, table_name: str) -> TableSuite:
         columns += [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
         columns += list(kwargs.get("column_list") or ())
     helpers = tuple(dict.fromkeys(h for c in checks for h in c.helpers))
-    return TableSuite(kind_name, table_name, suite, checks, helpers, tuple(dict.fromkeys(columns)),
-                      _clients_table(kind_name, table))
+    return TableSuite(
+        kind_name,
+        table_name,
+        suite,
+        checks,
+        helpers,
+        tuple(dict.fromkeys(columns)),
+        _clients_table(kind_name, table),
+    )
 
 
 def warm_up(kind_names: tuple[str, ...] | None = None) -> None:

@@ -216,7 +216,7 @@ def _frame(wanted: list[str], columns: list[list[str]], numbers: list[int]) -> p
     return frame
 
 
-def _at_end(reader, lines: _Lines) -> bool:  # noqa: ANN001 (csv reader object)
+def _at_end(reader, lines: _Lines) -> bool:
     """True when the current record is the file's last and the file does not end with a newline."""
     if lines.exhausted:
         return not lines.ended_with_newline

@@ -57,7 +57,7 @@ def read_extract(path: Path | str, source: SourceConfig) -> Extract:
         return _read(path, source)
     except ExtractError:
         raise
-    except Exception as exc:  # noqa: BLE001 - see docstring: no traceback, no cell values
+    except Exception as exc:
         raise _internal(path.name, exc) from None
 
 
@@ -117,7 +117,7 @@ def iter_stream_extracts(
             )
     except ExtractError:
         raise
-    except Exception as exc:  # noqa: BLE001 - as read_extract: no traceback, no cell values
+    except Exception as exc:
         raise _internal(file_name, exc) from None
 
 

@@ -43,7 +43,7 @@ def read_xlsx_tables(path: Path, source: SourceConfig, notes: list[str]) -> dict
         )
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many types for a damaged archive; none may leak
+    except Exception:
         raise ExtractError(
             path.name,
             "file.unreadable",
@@ -66,7 +66,7 @@ def read_xlsx_tables(path: Path, source: SourceConfig, notes: list[str]) -> dict
                 out[table_name] = _sheet_frame(path.name, wb[sheet_name], sheet_name, mapping, notes)
             except ExtractError:
                 raise
-            except Exception:  # noqa: BLE001 - a damaged sheet part; say where, not what
+            except Exception:
                 raise ExtractError(
                     path.name,
                     "file.unreadable",

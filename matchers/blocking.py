@@ -30,8 +30,24 @@ def _phonetic(fn: Callable[[str], str], names: np.ndarray) -> np.ndarray:
 
 
 #: words of a street address that name no particular street (types are abbreviated by standardise)
-_NOT_STREET_NAMES = frozenset({"flat", "villa", "block", "lodge", "house", "units", "unit", "suite",
-                               "floor", "level", "building", "room", "trailer", "space"})
+_NOT_STREET_NAMES = frozenset(
+    {
+        "flat",
+        "villa",
+        "block",
+        "lodge",
+        "house",
+        "units",
+        "unit",
+        "suite",
+        "floor",
+        "level",
+        "building",
+        "room",
+        "trailer",
+        "space",
+    }
+)
 #: street-name words per address key (the first words name the street; the rest are estates or units)
 STREET_WORDS_PER_ADDRESS = 3
 
@@ -199,8 +215,13 @@ class ClientIndex:
     skipped_keys: int  # key values dropped as too unspecific
 
     @classmethod
-    def build(cls, clients: PersonTable, rules: tuple[str, ...], max_block_size: int,
-              rule_max_block_size: dict[str, int] | None = None) -> ClientIndex:
+    def build(
+        cls,
+        clients: PersonTable,
+        rules: tuple[str, ...],
+        max_block_size: int,
+        rule_max_block_size: dict[str, int] | None = None,
+    ) -> ClientIndex:
         """``rule_max_block_size``: a smaller cap for rules whose keys are broad (see config)."""
         keys = person_keys(clients, rules)
         sizes = keys.groupby("key")["row"].transform("size")
@@ -209,8 +230,13 @@ class ClientIndex:
         skipped = int(keys.loc[too_big, "key"].nunique())
         return cls(keys=keys.loc[~too_big, ["key", "row"]], skipped_keys=skipped)
 
-    def candidates(self, records: PersonTable, rules: tuple[str, ...], max_pairs_per_record: int,
-                   rule_counts: dict[str, int] | None = None) -> pd.DataFrame:
+    def candidates(
+        self,
+        records: PersonTable,
+        rules: tuple[str, ...],
+        max_pairs_per_record: int,
+        rule_counts: dict[str, int] | None = None,
+    ) -> pd.DataFrame:
         """Candidate pairs of a chunk: columns rec (record position), cli (client position), n_keys.
 
         Pairs found by more keys come first; a row with more candidates than the cap keeps those.
@@ -223,10 +249,14 @@ class ClientIndex:
             for rule, count in joined["rule"].value_counts().items():
                 rule_counts[str(rule)] = rule_counts.get(str(rule), 0) + int(count)
         if joined.empty:
-            return pd.DataFrame({"rec": np.zeros(0, np.int64), "cli": np.zeros(0, np.int64),
-                                 "n_keys": np.zeros(0, np.int64)})
+            return pd.DataFrame(
+                {"rec": np.zeros(0, np.int64), "cli": np.zeros(0, np.int64), "n_keys": np.zeros(0, np.int64)}
+            )
         pairs = (
-            joined.groupby(["row_rec", "row_cli"], sort=False).size().rename("n_keys").reset_index()
+            joined.groupby(["row_rec", "row_cli"], sort=False)
+            .size()
+            .rename("n_keys")
+            .reset_index()
             .rename(columns={"row_rec": "rec", "row_cli": "cli"})
         )
         pairs = pairs.sort_values(["rec", "n_keys", "cli"], ascending=[True, False, True], kind="stable")

@@ -29,8 +29,20 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "zip": ("exact", "one_digit", "else", "missing"),
 }
 #: comparison columns produced for each pair (names twice: straight and swapped reading)
-COLUMNS = ("first_name", "last_name", "first_name_swapped", "last_name_swapped", "middle_name", "aliases",
-           "dob", "sex", "race", "address", "city", "zip")
+COLUMNS = (
+    "first_name",
+    "last_name",
+    "first_name_swapped",
+    "last_name_swapped",
+    "middle_name",
+    "aliases",
+    "dob",
+    "sex",
+    "race",
+    "address",
+    "city",
+    "zip",
+)
 WORKERS = -1  # rapidfuzz threads: all cores
 
 
@@ -82,10 +94,16 @@ def _best_jw(a: np.ndarray, b: np.ndarray, alt_vs_alt: bool = True) -> np.ndarra
     return best
 
 
-def compare_names(a: np.ndarray, b: np.ndarray, roots_a: np.ndarray | None = None,
-                  roots_b: np.ndarray | None = None, middle_a: np.ndarray | None = None,
-                  middle_b: np.ndarray | None = None, alt_vs_alt: bool = True,
-                  hashes: dict[str, np.ndarray] | None = None) -> np.ndarray:
+def compare_names(
+    a: np.ndarray,
+    b: np.ndarray,
+    roots_a: np.ndarray | None = None,
+    roots_b: np.ndarray | None = None,
+    middle_a: np.ndarray | None = None,
+    middle_b: np.ndarray | None = None,
+    alt_vs_alt: bool = True,
+    hashes: dict[str, np.ndarray] | None = None,
+) -> np.ndarray:
     """Levels of NAME_LEVELS for aligned alternative arrays a (P, Wa) and b (P, Wb).
 
     exact: primary names equal; nickname: nickname roots shared (given names only);
@@ -167,8 +185,9 @@ def compare_aliases(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarr
     has_a, has_b = (ha != 0).any(axis=1)[ri], (hb != 0).any(axis=1)[ci]
     code = np.full(len(ri), _code("aliases", "missing"), dtype=np.int8)
     both = np.flatnonzero(has_a & has_b)
-    code[both] = np.where(_any_equal(ha[ri[both]], hb[ci[both]]), _code("aliases", "shared"),
-                          _code("aliases", "else"))
+    code[both] = np.where(
+        _any_equal(ha[ri[both]], hb[ci[both]]), _code("aliases", "shared"), _code("aliases", "else")
+    )
     return code
 
 
@@ -237,23 +256,39 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
     hrf, hrl = r.hashed("first")[ri], r.hashed("last")[ri]
     hcf, hcl = c.hashed("first")[ci], c.hashed("last")[ci]
     hrfr, hrlr, hcfr = r.hashed("first_roots")[ri], r.hashed("last_roots")[ri], c.hashed("first_roots")[ci]
-    first_h = {"a": hrf, "b": hcf, "roots_a": hrfr, "roots_b": hcfr,
-               "middle_a": r.hashed("middle")[ri], "middle_b": c.hashed("middle")[ci],
-               "short_a": r.short_forms()[ri], "short_b": c.short_forms()[ci]}
-    return pd.DataFrame({
-        "first_name": compare_names(rf, cf, rfr, cfr, r.middle[ri], c.middle[ci], alt_vs_alt=False,
-                                    hashes=first_h),
-        "last_name": compare_names(rl, cl, hashes={"a": hrl, "b": hcl}),
-        # Swapped reading: the row's surname is the client's given name and vice versa.
-        "first_name_swapped": compare_names(rl, cf, rlr, cfr, alt_vs_alt=False,
-                                            hashes={"a": hrl, "b": hcf, "roots_a": hrlr, "roots_b": hcfr}),
-        "last_name_swapped": compare_names(rf, cl, hashes={"a": hrf, "b": hcl}),
-        "middle_name": compare_middle(r, c, ri, ci),
-        "aliases": compare_aliases(r, c, ri, ci),
-        "dob": compare_dob(r, c, ri, ci),
-        "sex": compare_exact("sex", r.sex[ri], c.sex[ci]),
-        "race": compare_exact("race", r.race[ri], c.race[ci]),
-        "address": compare_fuzzy("address", r.address[ri], c.address[ci], fuzz.ratio, 85.0),
-        "city": compare_fuzzy("city", r.city[ri], c.city[ci], JaroWinkler.normalized_similarity, 0.90),
-        "zip": compare_zip(r.zip[ri], c.zip[ci]),
-    })
+    first_h = {
+        "a": hrf,
+        "b": hcf,
+        "roots_a": hrfr,
+        "roots_b": hcfr,
+        "middle_a": r.hashed("middle")[ri],
+        "middle_b": c.hashed("middle")[ci],
+        "short_a": r.short_forms()[ri],
+        "short_b": c.short_forms()[ci],
+    }
+    return pd.DataFrame(
+        {
+            "first_name": compare_names(
+                rf, cf, rfr, cfr, r.middle[ri], c.middle[ci], alt_vs_alt=False, hashes=first_h
+            ),
+            "last_name": compare_names(rl, cl, hashes={"a": hrl, "b": hcl}),
+            # Swapped reading: the row's surname is the client's given name and vice versa.
+            "first_name_swapped": compare_names(
+                rl,
+                cf,
+                rlr,
+                cfr,
+                alt_vs_alt=False,
+                hashes={"a": hrl, "b": hcf, "roots_a": hrlr, "roots_b": hcfr},
+            ),
+            "last_name_swapped": compare_names(rf, cl, hashes={"a": hrf, "b": hcl}),
+            "middle_name": compare_middle(r, c, ri, ci),
+            "aliases": compare_aliases(r, c, ri, ci),
+            "dob": compare_dob(r, c, ri, ci),
+            "sex": compare_exact("sex", r.sex[ri], c.sex[ci]),
+            "race": compare_exact("race", r.race[ri], c.race[ci]),
+            "address": compare_fuzzy("address", r.address[ri], c.address[ci], fuzz.ratio, 85.0),
+            "city": compare_fuzzy("city", r.city[ri], c.city[ci], JaroWinkler.normalized_similarity, 0.90),
+            "zip": compare_zip(r.zip[ri], c.zip[ci]),
+        }
+    )

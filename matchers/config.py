@@ -133,8 +133,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         keep_threshold=float(th.get("keep", 0.01)),
         look_alike_margin_bits=float(dec.get("look_alike_margin_bits", 10.0)),
         review_caps=tuple(
-            ReviewCap(name=c["field"], levels=tuple(c["levels"]),
-                      unless=_unless(c.get("unless")))
+            ReviewCap(name=c["field"], levels=tuple(c["levels"]), unless=_unless(c.get("unless")))
             for c in dec.get("review_caps") or ()
         ),
         relatives_check=bool(rel.get("enabled", False)),

@@ -99,17 +99,19 @@ class LinkStats:
 
 
 def _empty_result() -> pd.DataFrame:
-    return pd.DataFrame({
-        "record_id": pd.Series(dtype=object),
-        "client_id": pd.Series(dtype=object),
-        "score": pd.Series(dtype="float64"),
-        "decision": pd.Series(dtype=object),
-        "explanation": pd.Series(dtype=object),
-        "relative_shaped": pd.Series(dtype=bool),
-        "rec": pd.Series(dtype="int64"),
-        "client_row": pd.Series(dtype="int64"),
-        "stated_given": pd.Series(dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "record_id": pd.Series(dtype=object),
+            "client_id": pd.Series(dtype=object),
+            "score": pd.Series(dtype="float64"),
+            "decision": pd.Series(dtype=object),
+            "explanation": pd.Series(dtype=object),
+            "relative_shaped": pd.Series(dtype=bool),
+            "rec": pd.Series(dtype="int64"),
+            "client_row": pd.Series(dtype="int64"),
+            "stated_given": pd.Series(dtype=object),
+        }
+    )
 
 
 #: columns link() uses internally and drops before returning
@@ -132,8 +134,9 @@ class FellegiSunterMatcher:
     def fit(self, clients: pd.DataFrame, records: pd.DataFrame) -> MatchingConfig:
         """The config with m/u estimated from these clients and records (what training saves)."""
         cl = standardise(clients, id_column="client_id")
-        index = ClientIndex.build(cl, self.config.blocking_rules, self.config.max_block_size,
-                                  self.config.rule_max_block_size)
+        index = ClientIndex.build(
+            cl, self.config.blocking_rules, self.config.max_block_size, self.config.rule_max_block_size
+        )
         return self._fit(cl, index, records, force=True)
 
     def link(self, clients: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
@@ -148,8 +151,11 @@ class FellegiSunterMatcher:
         counted = cfg.tf_fields or cfg.unseen_name_min_rows
         freq = NameFrequencies.from_frames(clients, records) if counted else None
         # Only in a large run does "found in no other row" single out a misspelling (decide.PAIR_FACTS).
-        self._name_counts = freq if cfg.unseen_name_min_rows and \
-            len(clients) + len(records) >= cfg.unseen_name_min_rows else None
+        self._name_counts = (
+            freq
+            if cfg.unseen_name_min_rows and len(clients) + len(records) >= cfg.unseen_name_min_rows
+            else None
+        )
         # One decision per record_id and per client_id even if an id repeats: rows sharing a
         # record_id are kept in one chunk and decided together; a repeated client_id counts once.
         rec_codes, _ = pd.factorize(records["record_id"])
@@ -158,12 +164,18 @@ class FellegiSunterMatcher:
         order = order[rec_codes[order] >= 0]  # a row without a record_id cannot be linked
         sorted_codes = rec_codes[order]
         n_ids = int(sorted_codes.max()) + 1 if len(sorted_codes) else 0
-        stats = LinkStats(records=len(records), clients=len(cl), skipped_block_keys=index.skipped_keys,
-                          parameters=self.parameters_version
-                          or ("estimated" if self.fitted_config.fields is not cfg.fields else "config"),
-                          match_rate=self.fitted_config.match_rate)
-        bounds = [np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
-                  for first_id in range(0, n_ids, cfg.chunk_size)]
+        stats = LinkStats(
+            records=len(records),
+            clients=len(cl),
+            skipped_block_keys=index.skipped_keys,
+            parameters=self.parameters_version
+            or ("estimated" if self.fitted_config.fields is not cfg.fields else "config"),
+            match_rate=self.fitted_config.match_rate,
+        )
+        bounds = [
+            np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
+            for first_id in range(0, n_ids, cfg.chunk_size)
+        ]
         jobs = ((records.iloc[order[lo:hi]], rec_codes[order[lo:hi]]) for lo, hi in bounds)
         workers = parallel.worker_count(cfg.workers)
         if workers > 1 and len(bounds) > 1:
@@ -171,35 +183,49 @@ class FellegiSunterMatcher:
             stats.workers = min(workers, len(bounds))
             done = parallel.map_chunks((self, cl, client_codes, index, weights, freq), jobs, stats.workers)
         else:
-            done = (self._link_chunk_alone(cl, client_codes, index, weights, freq, chunk, codes)
-                    for chunk, codes in jobs)
+            done = (
+                self._link_chunk_alone(cl, client_codes, index, weights, freq, chunk, codes)
+                for chunk, codes in jobs
+            )
         parts: list[pd.DataFrame] = []
         for (part, part_stats), (_, hi) in zip(done, bounds, strict=True):
             parts.append(part)
             stats.add_chunk(part_stats)
-            log.info("matcher: %d of %d rows done, %d candidate pairs so far",
-                     hi, len(order), stats.candidate_pairs)
+            log.info(
+                "matcher: %d of %d rows done, %d candidate pairs so far",
+                hi,
+                len(order),
+                stats.candidate_pairs,
+            )
         result = pd.concat(parts, ignore_index=True) if parts else _empty_result()
         if result.empty:
             result = _empty_result()
         relaxed = False
         if cfg.relatives_check and cfg.review_caps:
-            result = self._lift_caps_without_relatives(cl, client_codes, index, weights, freq, records,
-                                                       rec_codes, result, stats)
+            result = self._lift_caps_without_relatives(
+                cl, client_codes, index, weights, freq, records, rec_codes, result, stats
+            )
             relaxed = bool(stats.relatives.get("ruled_out", False))
         if cfg.learn_names:
-            result = self._score_again_with_learned_names(cl, client_codes, index, weights, freq, records,
-                                                          rec_codes, result, stats, relaxed)
+            result = self._score_again_with_learned_names(
+                cl, client_codes, index, weights, freq, records, rec_codes, result, stats, relaxed
+            )
         result = result.drop(columns=_INTERNAL)
         stats.kept_pairs = len(result)
         stats.decisions = {k: int(v) for k, v in result["decision"].value_counts().items()}
         self.stats = stats
-        log.info("matcher: %d rows, %d clients, %.1f pairs per row, decisions %s",
-                 stats.records, stats.clients, stats.pairs_per_record, stats.decisions)
+        log.info(
+            "matcher: %d rows, %d clients, %.1f pairs per row, decisions %s",
+            stats.records,
+            stats.clients,
+            stats.pairs_per_record,
+            stats.decisions,
+        )
         return result
 
-    def _fit(self, cl: PersonTable, index: ClientIndex, records: pd.DataFrame,
-             force: bool = False) -> MatchingConfig:
+    def _fit(
+        self, cl: PersonTable, index: ClientIndex, records: pd.DataFrame, force: bool = False
+    ) -> MatchingConfig:
         """The config with m/u re-estimated from this run's data (when enabled and big enough).
 
         Estimation uses a seeded sample of the whole extract, never a chunk, so the chunk size
@@ -222,8 +248,9 @@ class FellegiSunterMatcher:
             fitted = estimate_match_rate(rows, levels, len(rs), len(cl), fitted)
         return fitted
 
-    def _tf_bits(self, freq: NameFrequencies | None, cl: PersonTable,
-                 ci: np.ndarray) -> dict[str, np.ndarray]:
+    def _tf_bits(
+        self, freq: NameFrequencies | None, cl: PersonTable, ci: np.ndarray
+    ) -> dict[str, np.ndarray]:
         """Term-frequency adjustments per pair, keyed on the client's primary name (the value an
         exact agreement agrees on, in either name reading)."""
         if freq is None:
@@ -234,21 +261,38 @@ class FellegiSunterMatcher:
             names = (cl.first if f == "first_name" else cl.last)[ci, 0]
             model = cfg.fields[f]
             u_exact = model.u[model.levels.index("exact")]
-            out[f] = freq.adjustment(f, names, u_exact, cfg.tf_max_bonus_bits, cfg.tf_max_penalty_bits,
-                                     cfg.tf_pseudo_count)
+            out[f] = freq.adjustment(
+                f, names, u_exact, cfg.tf_max_bonus_bits, cfg.tf_max_penalty_bits, cfg.tf_pseudo_count
+            )
         return out
 
-    def _link_chunk_alone(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
-                          weights: Weights, freq: NameFrequencies | None, chunk: pd.DataFrame,
-                          rec_codes: np.ndarray) -> tuple[pd.DataFrame, LinkStats]:
+    def _link_chunk_alone(
+        self,
+        cl: PersonTable,
+        client_codes: np.ndarray,
+        index: ClientIndex,
+        weights: Weights,
+        freq: NameFrequencies | None,
+        chunk: pd.DataFrame,
+        rec_codes: np.ndarray,
+    ) -> tuple[pd.DataFrame, LinkStats]:
         """One chunk's pairs and counts, as a worker process returns them (matchers/parallel.py)."""
         stats = LinkStats()
         return self._link_chunk(cl, client_codes, index, weights, freq, chunk, rec_codes, stats), stats
 
-    def _link_chunk(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex, weights: Weights,
-                    freq: NameFrequencies | None, chunk: pd.DataFrame, rec_codes: np.ndarray,
-                    stats: LinkStats, relaxed: bool = False,
-                    own_given_width: int | None = None) -> pd.DataFrame:
+    def _link_chunk(
+        self,
+        cl: PersonTable,
+        client_codes: np.ndarray,
+        index: ClientIndex,
+        weights: Weights,
+        freq: NameFrequencies | None,
+        chunk: pd.DataFrame,
+        rec_codes: np.ndarray,
+        stats: LinkStats,
+        relaxed: bool = False,
+        own_given_width: int | None = None,
+    ) -> pd.DataFrame:
         """Scored and decided pairs of one chunk of rows. ``relaxed``: relatives were ruled out
         (see _lift_caps_without_relatives), so no review cap and no household rule.
         ``own_given_width``: ``cl`` carries learned given names after this many columns of its own
@@ -289,34 +333,52 @@ class FellegiSunterMatcher:
         kept_tf = {f: bits[at] for f, bits in tf_bits.items()}
         explained = score(levels.iloc[at].reset_index(drop=True), weights, kept_tf)["explanation"].to_numpy()
         kr, kc = kept["row"].to_numpy(), kept["client_row"].to_numpy()
-        stated = stated_given_names(rs, cl, kr, kc, kept["decision"].to_numpy() == MATCH,
-                                    kept["swapped"].to_numpy(), kept["first_name_level"].to_numpy(),
-                                    kept["aliases_level"].to_numpy())
+        stated = stated_given_names(
+            rs,
+            cl,
+            kr,
+            kc,
+            kept["decision"].to_numpy() == MATCH,
+            kept["swapped"].to_numpy(),
+            kept["first_name_level"].to_numpy(),
+            kept["aliases_level"].to_numpy(),
+        )
         if own_given_width is not None:
             flagged = np.flatnonzero(uses_learned_name(rs, cl, kr, kc, own_given_width))
             for k in flagged:  # a few rows: say in the waterfall where the given name came from
                 explained[k] = json.dumps({**json.loads(explained[k]), "learned_given_name": True})
-        return pd.DataFrame({
-            "record_id": rs.ids[kept["row"].to_numpy()],
-            "client_id": cl.ids[kept["client_row"].to_numpy()],
-            "score": kept["score"].to_numpy(dtype=np.float64),
-            "decision": kept["decision"].to_numpy(dtype=object),
-            "explanation": explained.astype(object),
-            "relative_shaped": kept["relative_shaped"].to_numpy(dtype=bool),
-            "rec": kept["rec"].to_numpy(dtype=np.int64),
-            "client_row": kc.astype(np.int64),
-            "stated_given": stated,
-        })
+        return pd.DataFrame(
+            {
+                "record_id": rs.ids[kept["row"].to_numpy()],
+                "client_id": cl.ids[kept["client_row"].to_numpy()],
+                "score": kept["score"].to_numpy(dtype=np.float64),
+                "decision": kept["decision"].to_numpy(dtype=object),
+                "explanation": explained.astype(object),
+                "relative_shaped": kept["relative_shaped"].to_numpy(dtype=bool),
+                "rec": kept["rec"].to_numpy(dtype=np.int64),
+                "client_row": kc.astype(np.int64),
+                "stated_given": stated,
+            }
+        )
 
-    def _lift_caps_without_relatives(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
-                                     weights: Weights, freq: NameFrequencies | None,
-                                     records: pd.DataFrame, rec_codes: np.ndarray, result: pd.DataFrame,
-                                     stats: LinkStats) -> pd.DataFrame:
+    def _lift_caps_without_relatives(
+        self,
+        cl: PersonTable,
+        client_codes: np.ndarray,
+        index: ClientIndex,
+        weights: Weights,
+        freq: NameFrequencies | None,
+        records: pd.DataFrame,
+        rec_codes: np.ndarray,
+        result: pd.DataFrame,
+        stats: LinkStats,
+    ) -> pd.DataFrame:
         """Second pass: if this run's data rule relatives out (matchers/relatives.py), score the
         rows held in review by a cap or the household rule again without either."""
         cfg = self.config
-        evidence = relative_evidence(result, len(cl), cfg.relatives_confidence, cfg.relatives_max_rate,
-                                     cfg.relatives_min_separation)
+        evidence = relative_evidence(
+            result, len(cl), cfg.relatives_confidence, cfg.relatives_max_rate, cfg.relatives_min_separation
+        )
         stats.relatives = evidence.as_dict()
         log.info("matcher: relatives check %s", stats.relatives)
         if not evidence.ruled_out:
@@ -324,32 +386,64 @@ class FellegiSunterMatcher:
             return result
         held_codes = np.unique(np.concatenate(stats.held_rows)) if stats.held_rows else np.zeros(0, np.int64)
         stats.held_rows = []
-        return self._score_again(held_codes, cl, client_codes, index, weights, freq, records, rec_codes,
-                                 result, relaxed=True)
+        return self._score_again(
+            held_codes, cl, client_codes, index, weights, freq, records, rec_codes, result, relaxed=True
+        )
 
-    def _score_again(self, codes: np.ndarray, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
-                     weights: Weights, freq: NameFrequencies | None, records: pd.DataFrame,
-                     rec_codes: np.ndarray, result: pd.DataFrame, relaxed: bool,
-                     own_given_width: int | None = None) -> pd.DataFrame:
+    def _score_again(
+        self,
+        codes: np.ndarray,
+        cl: PersonTable,
+        client_codes: np.ndarray,
+        index: ClientIndex,
+        weights: Weights,
+        freq: NameFrequencies | None,
+        records: pd.DataFrame,
+        rec_codes: np.ndarray,
+        result: pd.DataFrame,
+        relaxed: bool,
+        own_given_width: int | None = None,
+    ) -> pd.DataFrame:
         """``result`` with the pairs of the record ids ``codes`` scored and decided again (chunk by
         chunk, every row of one id in one chunk), in link()'s order."""
         rows = np.flatnonzero(np.isin(rec_codes, codes))
         rows = rows[np.argsort(rec_codes[rows], kind="stable")]
         again = []
         for start in range(0, len(codes), self.config.chunk_size):
-            part = rows[np.isin(rec_codes[rows], codes[start:start + self.config.chunk_size])]
-            again.append(self._link_chunk(cl, client_codes, index, weights, freq, records.iloc[part],
-                                          rec_codes[part], LinkStats(), relaxed=relaxed,
-                                          own_given_width=own_given_width))
+            part = rows[np.isin(rec_codes[rows], codes[start : start + self.config.chunk_size])]
+            again.append(
+                self._link_chunk(
+                    cl,
+                    client_codes,
+                    index,
+                    weights,
+                    freq,
+                    records.iloc[part],
+                    rec_codes[part],
+                    LinkStats(),
+                    relaxed=relaxed,
+                    own_given_width=own_given_width,
+                )
+            )
         kept = result[~np.isin(result["rec"].to_numpy(), codes)]
         merged = pd.concat([kept, *again], ignore_index=True)
-        return merged.sort_values(["rec", "score", "client_id"], ascending=[True, False, True],
-                                  kind="stable").reset_index(drop=True)
+        return merged.sort_values(
+            ["rec", "score", "client_id"], ascending=[True, False, True], kind="stable"
+        ).reset_index(drop=True)
 
-    def _score_again_with_learned_names(self, cl: PersonTable, client_codes: np.ndarray, index: ClientIndex,
-                                        weights: Weights, freq: NameFrequencies | None,
-                                        records: pd.DataFrame, rec_codes: np.ndarray, result: pd.DataFrame,
-                                        stats: LinkStats, relaxed: bool) -> pd.DataFrame:
+    def _score_again_with_learned_names(
+        self,
+        cl: PersonTable,
+        client_codes: np.ndarray,
+        index: ClientIndex,
+        weights: Weights,
+        freq: NameFrequencies | None,
+        records: pd.DataFrame,
+        rec_codes: np.ndarray,
+        result: pd.DataFrame,
+        stats: LinkStats,
+        relaxed: bool,
+    ) -> pd.DataFrame:
         """Third pass: rows without a match that have a candidate client whose auto-matched rows
         stated another given name of hers (matchers/learned_names.py) are scored again with it."""
         learned = learned_by_client(result["client_row"].to_numpy(), result["stated_given"].to_numpy())
@@ -360,9 +454,23 @@ class FellegiSunterMatcher:
         touched = result.loc[result["client_row"].isin(list(learned)), "rec"].unique()
         again_codes = np.setdiff1d(touched, matched)
         stats.learned_name_rows = int(len(again_codes))
-        log.info("matcher: %d given names learned from matched rows, %d rows scored again",
-                 stats.learned_names, len(again_codes))
+        log.info(
+            "matcher: %d given names learned from matched rows, %d rows scored again",
+            stats.learned_names,
+            len(again_codes),
+        )
         if len(again_codes) == 0:
             return result
-        return self._score_again(again_codes, with_learned_names(cl, learned), client_codes, index, weights,
-                                 freq, records, rec_codes, result, relaxed, own_given_width=cl.first.shape[1])
+        return self._score_again(
+            again_codes,
+            with_learned_names(cl, learned),
+            client_codes,
+            index,
+            weights,
+            freq,
+            records,
+            rec_codes,
+            result,
+            relaxed,
+            own_given_width=cl.first.shape[1],
+        )

@@ -53,8 +53,14 @@ def _chosen_levels(levels: pd.DataFrame, config: MatchingConfig) -> dict[str, np
     return {f: scored[f"{f}_level"].to_numpy() for f in FIELDS}
 
 
-def estimate_u(records: PersonTable, clients: PersonTable, config: MatchingConfig, n_pairs: int,
-               strength: float, seed: int = 0) -> MatchingConfig:
+def estimate_u(
+    records: PersonTable,
+    clients: PersonTable,
+    config: MatchingConfig,
+    n_pairs: int,
+    strength: float,
+    seed: int = 0,
+) -> MatchingConfig:
     """u from ``n_pairs`` random (row, client) pairs."""
     if len(records) == 0 or len(clients) == 0:
         return config
@@ -74,8 +80,9 @@ def estimate_u(records: PersonTable, clients: PersonTable, config: MatchingConfi
     return replace(config, fields=fields)
 
 
-def candidate_levels(records: PersonTable, clients: PersonTable, index: ClientIndex,
-                     config: MatchingConfig) -> tuple[np.ndarray, pd.DataFrame]:
+def candidate_levels(
+    records: PersonTable, clients: PersonTable, index: ClientIndex, config: MatchingConfig
+) -> tuple[np.ndarray, pd.DataFrame]:
     """The sample's candidate pairs (as blocking finds them) compared once: (row of each pair,
     comparison levels). Both m and the match rate are estimated on them."""
     pairs = index.candidates(records, config.blocking_rules, config.max_pairs_per_record)
@@ -83,8 +90,14 @@ def candidate_levels(records: PersonTable, clients: PersonTable, index: ClientIn
     return rows, compare(records, clients, rows, cli)
 
 
-def estimate_m(levels: pd.DataFrame, n_clients: int, config: MatchingConfig,
-               iterations: int, strength: float, confidence_bits: float = 10.0) -> MatchingConfig:
+def estimate_m(
+    levels: pd.DataFrame,
+    n_clients: int,
+    config: MatchingConfig,
+    iterations: int,
+    strength: float,
+    confidence_bits: float = 10.0,
+) -> MatchingConfig:
     """m per field from the candidate pairs the *other* fields already identify (leave one field out).
 
     For each field, the pairs whose total without that field is at least ``confidence_bits`` (odds
@@ -130,6 +143,7 @@ def estimate_household(scored: pd.DataFrame, config: MatchingConfig, strength: f
     and the DOB both disagree outright): the share of them at one address. Blocking favours pairs
     in one zip or birth year, so this errs high, i.e. towards a smaller household weight.
     """
+
     def at(f: str, levels: tuple[str, ...]) -> np.ndarray:
         return np.isin(scored[f"{f}_level"].to_numpy(), [LEVELS[f].index(lv) for lv in levels])
 
@@ -140,8 +154,14 @@ def estimate_household(scored: pd.DataFrame, config: MatchingConfig, strength: f
     return replace(config, household_address_u=min(max(u, 1e-6), 1 - 1e-6))
 
 
-def estimate_match_rate(rows: np.ndarray, levels: pd.DataFrame, n_records: int, n_clients: int,
-                        config: MatchingConfig, iterations: int = 5) -> MatchingConfig:
+def estimate_match_rate(
+    rows: np.ndarray,
+    levels: pd.DataFrame,
+    n_records: int,
+    n_clients: int,
+    config: MatchingConfig,
+    iterations: int = 5,
+) -> MatchingConfig:
     """The share of extract rows that are clients (the prior), from the data: EM on one parameter.
 
     Each sampled row's probability of being some client is its best candidate pair's match

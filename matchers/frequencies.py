@@ -52,8 +52,15 @@ class NameFrequencies:
             return np.zeros(len(names))
         return pd.Series(names, dtype=object).map(table).astype("float64").fillna(0.0).to_numpy()
 
-    def adjustment(self, field: str, names: np.ndarray, u_exact: float, max_bonus: float,
-                   max_penalty: float, pseudo_count: float) -> np.ndarray:
+    def adjustment(
+        self,
+        field: str,
+        names: np.ndarray,
+        u_exact: float,
+        max_bonus: float,
+        max_penalty: float,
+        pseudo_count: float,
+    ) -> np.ndarray:
         """Bits to add to the exact-level weight of ``field`` for pairs agreeing on ``names``.
 
         A name's frequency is shrunk towards ``u_exact`` with ``pseudo_count`` pseudo-names, so a

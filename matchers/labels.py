@@ -33,10 +33,21 @@ def warehouse_labels(engine: sa.Engine) -> pd.DataFrame:
 
     rd, ml = ReviewDecision.__table__, MatchLink.__table__
     query = (
-        sa.select(rd.c.source, rd.c.record_id, rd.c.client_id, rd.c.decision, rd.c.decided_at, rd.c.id,
-                  ml.c.explanation)
-        .join(ml, sa.and_(ml.c.source == rd.c.source, ml.c.record_id == rd.c.record_id,
-                          ml.c.client_id == rd.c.client_id))
+        sa.select(
+            rd.c.source,
+            rd.c.record_id,
+            rd.c.client_id,
+            rd.c.decision,
+            rd.c.decided_at,
+            rd.c.id,
+            ml.c.explanation,
+        )
+        .join(
+            ml,
+            sa.and_(
+                ml.c.source == rd.c.source, ml.c.record_id == rd.c.record_id, ml.c.client_id == rd.c.client_id
+            ),
+        )
         .where(ml.c.explanation.is_not(None))
     )
     with engine.connect() as conn:
@@ -52,8 +63,9 @@ def _levels(explanation: str) -> dict[str, str]:
     return {f["field"]: f["level"] for f in json.loads(explanation)["fields"]}
 
 
-def refine_with_labels(config: MatchingConfig, labels: pd.DataFrame,
-                       label_weight: float = 5.0) -> tuple[MatchingConfig, dict[str, int]]:
+def refine_with_labels(
+    config: MatchingConfig, labels: pd.DataFrame, label_weight: float = 5.0
+) -> tuple[MatchingConfig, dict[str, int]]:
     """``config`` with m pulled towards the level frequencies of the labelled true matches.
 
     Returns the refined config and the label counts used (positive, negative).

@@ -28,14 +28,24 @@ from matchers.standardise import PersonTable
 #: learned names kept per client (most often stated first)
 MAX_LEARNED = 2
 #: given-name levels at which a matched row's given name is not already the client's
-_NEW_NAME_LEVELS = (LEVELS["first_name"].index("alias_or_part"), LEVELS["first_name"].index("else"),
-                    LEVELS["first_name"].index("jw_85"))
+_NEW_NAME_LEVELS = (
+    LEVELS["first_name"].index("alias_or_part"),
+    LEVELS["first_name"].index("else"),
+    LEVELS["first_name"].index("jw_85"),
+)
 _SHARED_ALIAS = LEVELS["aliases"].index("shared")
 
 
-def stated_given_names(rs: PersonTable, cl: PersonTable, ri: np.ndarray, ci: np.ndarray,
-                       matched: np.ndarray, swapped: np.ndarray, first_level: np.ndarray,
-                       alias_level: np.ndarray) -> np.ndarray:
+def stated_given_names(
+    rs: PersonTable,
+    cl: PersonTable,
+    ri: np.ndarray,
+    ci: np.ndarray,
+    matched: np.ndarray,
+    swapped: np.ndarray,
+    first_level: np.ndarray,
+    alias_level: np.ndarray,
+) -> np.ndarray:
     """Per pair (rs[ri[k]], cl[ci[k]]), the row's primary given name when an auto-matched row states
     that the client also goes by it (see module doc), else ""."""
     out = np.full(len(ri), "", dtype=object)
@@ -70,14 +80,15 @@ def with_learned_names(cl: PersonTable, learned: dict[int, list[str]]) -> Person
     columns at the end: the primary name and every other alternative stay where they were)."""
     extra = np.full((len(cl), MAX_LEARNED), "", dtype=object)
     for row, names in learned.items():
-        extra[row, :len(names)] = names
+        extra[row, : len(names)] = names
     # The other cached hashes (surnames, short forms of the unchanged primary) still hold.
     hashes = {k: v for k, v in cl._hashes.items() if k != "first"}
     return replace(cl, first=np.concatenate([cl.first, extra], axis=1), _hashes=hashes)
 
 
-def uses_learned_name(rs: PersonTable, cl: PersonTable, ri: np.ndarray, ci: np.ndarray,
-                      n_original: int) -> np.ndarray:
+def uses_learned_name(
+    rs: PersonTable, cl: PersonTable, ri: np.ndarray, ci: np.ndarray, n_original: int
+) -> np.ndarray:
     """Pairs whose row's primary given name equals one of the client's learned names (the columns
     from ``n_original`` on) and none of her own."""
     r = rs.hashed("first")[ri, 0]

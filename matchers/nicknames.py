@@ -25,19 +25,55 @@ from functools import lru_cache
 #: root -> nicknames / diminutives / spelling variants
 GROUPS: dict[str, tuple[str, ...]] = {
     # English, girls
-    "elizabeth": ("liz", "lizzie", "lizzy", "beth", "betty", "bettie", "betsy", "eliza", "elisa", "libby",
-                  "lisa", "liza", "ellie", "elisabeth", "isabel"),
+    "elizabeth": (
+        "liz",
+        "lizzie",
+        "lizzy",
+        "beth",
+        "betty",
+        "bettie",
+        "betsy",
+        "eliza",
+        "elisa",
+        "libby",
+        "lisa",
+        "liza",
+        "ellie",
+        "elisabeth",
+        "isabel",
+    ),
     "jessica": ("jess", "jessie", "jessy"),
     "alexandra": ("alex", "alexa", "alexis", "sasha", "sandy", "lexi", "lexie", "ali", "allie"),
-    "katherine": ("kate", "katie", "kathy", "kat", "kathryn", "catherine", "cathy", "katy", "kitty",
-                  "katelyn", "kaitlyn", "caitlin"),
+    "katherine": (
+        "kate",
+        "katie",
+        "kathy",
+        "kat",
+        "kathryn",
+        "catherine",
+        "cathy",
+        "katy",
+        "kitty",
+        "katelyn",
+        "kaitlyn",
+        "caitlin",
+    ),
     "margaret": ("maggie", "meg", "peggy", "margie", "marge", "greta", "megan"),
     "jennifer": ("jen", "jenny", "jenn", "jenni", "jennie"),
     "rebecca": ("becky", "becca", "beck"),
     "victoria": ("vicky", "vicki", "tori", "toria", "vic"),
     "samantha": ("sam", "sammy", "sammie"),
-    "christina": ("chris", "christy", "tina", "kristina", "christine", "kristy", "kris", "chrissy",
-                  "cristina"),
+    "christina": (
+        "chris",
+        "christy",
+        "tina",
+        "kristina",
+        "christine",
+        "kristy",
+        "kris",
+        "chrissy",
+        "cristina",
+    ),
     "patricia": ("pat", "patty", "tricia", "trish", "patsy", "paty"),
     "stephanie": ("steph", "stephy", "stefanie", "stefani"),
     "abigail": ("abby", "abbie", "abi", "gail"),
@@ -431,8 +467,14 @@ def roots(name: str) -> tuple[str, ...]:
 
 #: Spanish diminutive endings and the endings of the names they come from ("Karlita" <- Karla,
 #: "Dulcita" <- Dulce, "Isabelita" <- Isabel, "Juanito" <- Juan, "Carmencita" <- Carmen)
-_DIMINUTIVES = {"cita": ("", "a", "e"), "cito": ("", "o", "e"), "ita": ("a", "e", ""), "ito": ("o", "e", ""),
-                "illa": ("a", ""), "illo": ("o", "")}
+_DIMINUTIVES = {
+    "cita": ("", "a", "e"),
+    "cito": ("", "o", "e"),
+    "ita": ("a", "e", ""),
+    "ito": ("o", "e", ""),
+    "illa": ("a", ""),
+    "illo": ("o", ""),
+}
 #: clipped forms: a kept front of 3-5 letters ("Bren" for Brenda, "Citla" for Citlali, "Tre" for
 #: Trevon) or a kept back of 4-5 ("Shawn" for Deshawn, "Celi" for Araceli), at least 2 letters
 #: shorter than the name (Adrian / Adriana and Gabriel / Gabriela differ by one: two names, not a

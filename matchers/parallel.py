@@ -52,8 +52,9 @@ def peak_kib() -> int:
     return 0
 
 
-def map_chunks(state: tuple[Any, ...], jobs: Iterable[tuple[pd.DataFrame, np.ndarray]],
-               workers: int) -> Iterator[tuple[pd.DataFrame, Any]]:
+def map_chunks(
+    state: tuple[Any, ...], jobs: Iterable[tuple[pd.DataFrame, np.ndarray]], workers: int
+) -> Iterator[tuple[pd.DataFrame, Any]]:
     """(scored pairs, LinkStats of that chunk) for each (rows, record codes) job, in job order.
 
     ``state`` is (matcher, client table, client codes, client index, weights, name frequencies).

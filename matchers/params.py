@@ -34,8 +34,9 @@ def params_dir() -> Path:
 
 
 def to_dict(config: MatchingConfig) -> dict[str, dict[str, Any]]:
-    return {name: {"levels": list(f.levels), "m": list(f.m), "u": list(f.u)}
-            for name, f in config.fields.items()}
+    return {
+        name: {"levels": list(f.levels), "m": list(f.m), "u": list(f.u)} for name, f in config.fields.items()
+    }
 
 
 def save(config: MatchingConfig, trained_on: dict[str, Any], directory: Path | None = None) -> dict[str, Any]:
@@ -46,8 +47,13 @@ def save(config: MatchingConfig, trained_on: dict[str, Any], directory: Path | N
     digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
     now = datetime.now(UTC)
     version = f"{now:%Y%m%dT%H%M%SZ}-{digest}"
-    doc = {"format": FORMAT, "version": version, "created_at": now.isoformat(timespec="seconds"),
-           "trained_on": trained_on, "fields": fields}
+    doc = {
+        "format": FORMAT,
+        "version": version,
+        "created_at": now.isoformat(timespec="seconds"),
+        "trained_on": trained_on,
+        "fields": fields,
+    }
     path = directory / f"params-{version}.json"
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     _write_current(directory, version)
@@ -94,7 +100,9 @@ def apply(config: MatchingConfig, doc: dict[str, Any]) -> MatchingConfig:
     for name, spec in doc["fields"].items():
         current = fields.get(name)
         if current is None or tuple(spec["levels"]) != current.levels:
-            raise ValueError(f"matcher parameters {doc.get('version')}: field {name} does not fit the "
-                             "config's comparison levels; retrain with `safetynet train-matcher`")
+            raise ValueError(
+                f"matcher parameters {doc.get('version')}: field {name} does not fit the "
+                "config's comparison levels; retrain with `safetynet train-matcher`"
+            )
         fields[name] = FieldModel(name, current.levels, tuple(spec["m"]), tuple(spec["u"]))
     return replace(config, fields=fields, estimate=False)

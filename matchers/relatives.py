@@ -54,8 +54,13 @@ class RelativeEvidence:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def relative_evidence(links: pd.DataFrame, n_clients: int, confidence: float = 0.95,
-                      max_rate: float = 0.01, min_separation: float = 0.2) -> RelativeEvidence:
+def relative_evidence(
+    links: pd.DataFrame,
+    n_clients: int,
+    confidence: float = 0.95,
+    max_rate: float = 0.01,
+    min_separation: float = 0.2,
+) -> RelativeEvidence:
     """Evidence from a first pass's pairs: record_id, client_id, score, decision and
     ``relative_shaped`` (the pair was at a review cap or under the household rule)."""
     if links.empty or n_clients <= 0:

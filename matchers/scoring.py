@@ -18,8 +18,19 @@ from matchers.compare import LEVELS
 from matchers.config import MatchingConfig
 
 #: fields in explanation order; name_order says whether the names were read swapped
-EXPLAINED = ("first_name", "middle_name", "last_name", "name_order", "aliases", "dob", "sex", "race",
-             "address", "city", "zip")
+EXPLAINED = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_order",
+    "aliases",
+    "dob",
+    "sex",
+    "race",
+    "address",
+    "city",
+    "zip",
+)
 #: fields implied by an agreeing street address (see score())
 LOCATION_IMPLIED = ("city", "zip")
 #: config pseudo-field holding m/u of a location field after a disagreeing street address (a move)
@@ -72,12 +83,17 @@ class Weights:
                 # Agreement after a move weighs what a local move is worth, never less than nothing;
                 # disagreement weighs 0 (the move was already counted once, on the street address).
                 table = {lv: max(wt, 0.0) for lv, wt in zip(model.levels, model.weights, strict=True)}
-                after_move[fname] = np.asarray([table.get(lv, 0.0) if lv not in ("else", "missing") else 0.0
-                                                for lv in LEVELS[fname]], dtype=np.float64)
-        return cls(by_field=by_field, swap_penalty=config.name_swap_penalty_bits,
-                   prior=prior_weight(config.match_rate, max(n_clients, config.min_clients)),
-                   household_address=math.log2(m_exact / config.household_address_u),
-                   after_move=after_move or None)
+                after_move[fname] = np.asarray(
+                    [table.get(lv, 0.0) if lv not in ("else", "missing") else 0.0 for lv in LEVELS[fname]],
+                    dtype=np.float64,
+                )
+        return cls(
+            by_field=by_field,
+            swap_penalty=config.name_swap_penalty_bits,
+            prior=prior_weight(config.match_rate, max(n_clients, config.min_clients)),
+            household_address=math.log2(m_exact / config.household_address_u),
+            after_move=after_move or None,
+        )
 
 
 def prior_weight(match_rate: float, n_clients: int) -> float:
@@ -87,9 +103,14 @@ def prior_weight(match_rate: float, n_clients: int) -> float:
     return math.log2(lam / (1 - lam))
 
 
-def score(levels: pd.DataFrame, weights: Weights,
-          tf_bits: dict[str, np.ndarray] | None = None, explain: bool = True,
-          household: bool = True, field_weights: bool = False) -> pd.DataFrame:
+def score(
+    levels: pd.DataFrame,
+    weights: Weights,
+    tf_bits: dict[str, np.ndarray] | None = None,
+    explain: bool = True,
+    household: bool = True,
+    field_weights: bool = False,
+) -> pd.DataFrame:
     """Columns: score, total (bits), swapped (bool), household (bool: the household rule weighed
     the address), <field>_level (level code of each explained
     field in the chosen name reading, for decide.py), explanation (JSON); aligned with ``levels``.
@@ -103,8 +124,11 @@ def score(levels: pd.DataFrame, weights: Weights,
     w = weights.by_field
     lv = {c: levels[c].to_numpy().astype(np.int64) for c in levels.columns}
     straight = w["first_name"][lv["first_name"]] + w["last_name"][lv["last_name"]]
-    swapped_w = (w["first_name"][lv["first_name_swapped"]] + w["last_name"][lv["last_name_swapped"]]
-                 + weights.swap_penalty)
+    swapped_w = (
+        w["first_name"][lv["first_name_swapped"]]
+        + w["last_name"][lv["last_name_swapped"]]
+        + weights.swap_penalty
+    )
     # Read the names swapped only when that reading explains the pair better, penalty included.
     swapped = swapped_w > straight
     codes = {
@@ -141,12 +165,14 @@ def score(levels: pd.DataFrame, weights: Weights,
     # either side, a learned legal name) is expected to carry that name's sex marker: a youth's
     # legal name and birth sex beside her chosen name and gender on the list. There a disagreeing
     # marker says nothing against her.
-    given_says_sex = np.isin(codes["first_name"],
-                             [LEVELS["first_name"].index(lv) for lv in SEX_IMPLIED_BY_GIVEN])
+    given_says_sex = np.isin(
+        codes["first_name"], [LEVELS["first_name"].index(lv) for lv in SEX_IMPLIED_BY_GIVEN]
+    )
     via_other_name = codes["first_name"] == LEVELS["first_name"].index("alias_or_part")
     sex_w = w["sex"][codes["sex"]]
-    adjust["sex"] = np.where((given_says_sex & (sex_w > 0)) | (via_other_name & (sex_w < 0)), -sex_w,
-                             adjust["sex"])
+    adjust["sex"] = np.where(
+        (given_says_sex & (sex_w > 0)) | (via_other_name & (sex_w < 0)), -sex_w, adjust["sex"]
+    )
     # Household: a surname and an identical street address are shared by a whole family, so given
     # an agreeing surname the address is weighed against siblings (u among same-surname different
     # people, config "household"), not against random pairs: it says "same household", not "same
@@ -160,32 +186,43 @@ def score(levels: pd.DataFrame, weights: Weights,
         given_levels = [LEVELS["first_name"].index(lv) for lv in HOUSEHOLD_GIVEN_AGREES]
         surname_agrees = np.isin(codes["last_name"], surname_levels)
         same_home = address_agrees & surname_agrees & ~np.isin(codes["first_name"], given_levels)
-        adjust["address"] = np.where(same_home, weights.household_address - w["address"][codes["address"]],
-                                     adjust["address"])
-    field_w = {f: (w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty) + adjust[f]
-               for f in EXPLAINED}
+        adjust["address"] = np.where(
+            same_home, weights.household_address - w["address"][codes["address"]], adjust["address"]
+        )
+    field_w = {
+        f: (w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty) + adjust[f]
+        for f in EXPLAINED
+    }
     total = weights.prior + np.sum([field_w[f] for f in EXPLAINED], axis=0)
     prob = 1.0 / (1.0 + np.exp2(-total))
-    return pd.DataFrame({
-        "score": prob,
-        "total": total,
-        "swapped": swapped,
-        "household": same_home,
-        **{f"{f}_level": codes[f] for f in EXPLAINED if f != "name_order"},
-        "explanation": _explanations(codes, adjust, weights) if explain else None,
-        **({f"{f}_weight": field_w[f] for f in EXPLAINED if f != "name_order"} if field_weights else {}),
-    }, index=levels.index)
+    return pd.DataFrame(
+        {
+            "score": prob,
+            "total": total,
+            "swapped": swapped,
+            "household": same_home,
+            **{f"{f}_level": codes[f] for f in EXPLAINED if f != "name_order"},
+            "explanation": _explanations(codes, adjust, weights) if explain else None,
+            **({f"{f}_weight": field_w[f] for f in EXPLAINED if f != "name_order"} if field_weights else {}),
+        },
+        index=levels.index,
+    )
 
 
-def _explanations(codes: dict[str, np.ndarray], adjust: dict[str, np.ndarray],
-                  weights: Weights) -> np.ndarray:
+def _explanations(
+    codes: dict[str, np.ndarray], adjust: dict[str, np.ndarray], weights: Weights
+) -> np.ndarray:
     """JSON explanation per pair, rendered once per distinct combination of levels and term-frequency
     adjustments (there are few: adjustments are rounded to 0.01 bit)."""
     n = len(codes["first_name"])
     if n == 0:
         return np.zeros(0, dtype=object)
-    key = pd.DataFrame({**{f: codes[f] for f in EXPLAINED},
-                        **{f"{f}_adj": np.round(adjust[f] * 100).astype(np.int64) for f in EXPLAINED}})
+    key = pd.DataFrame(
+        {
+            **{f: codes[f] for f in EXPLAINED},
+            **{f"{f}_adj": np.round(adjust[f] * 100).astype(np.int64) for f in EXPLAINED},
+        }
+    )
     # Hash-based grouping: far faster than np.unique(axis=0) on a million pairs.
     inverse = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
     first_idx = pd.Series(np.arange(n)).groupby(inverse, sort=True).first().to_numpy()

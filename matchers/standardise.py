@@ -29,19 +29,71 @@ ROOT_WIDTH = nicknames.max_roots()
 
 SUFFIXES = frozenset({"jr", "sr", "jnr", "snr", "ii", "iii", "iv"})
 #: surname particles: "de la Cruz" is also filed as "Cruz"
-PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos", "van", "von", "der",
-                       "den", "y", "e", "di", "du", "le", "st"})
+PARTICLES = frozenset(
+    {
+        "de",
+        "del",
+        "la",
+        "las",
+        "los",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "van",
+        "von",
+        "der",
+        "den",
+        "y",
+        "e",
+        "di",
+        "du",
+        "le",
+        "st",
+    }
+)
 #: letters NFKD does not decompose into ASCII
-_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l",
-                          "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "œ": "oe", "Œ": "oe", "ı": "i"})
+_SPECIAL = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "œ": "oe",
+        "Œ": "oe",
+        "ı": "i",
+    }
+)
 #: DOBs agency systems use for "unknown": these dates, any year before 1900, any year 9000+
 PLACEHOLDER_DATES = frozenset({(1900, 1, 1), (1901, 1, 1)})
 PLACEHOLDER_YEAR_MIN = 1900
 PLACEHOLDER_YEAR_FUTURE = 9000
 _STREET_WORDS = {
-    "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "boulevard": "blvd",
-    "lane": "ln", "court": "ct", "place": "pl", "terrace": "ter", "circle": "cir", "highway": "hwy",
-    "apartment": "apt", "unit": "apt", "north": "n", "south": "s", "east": "e", "west": "w",
+    "street": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "road": "rd",
+    "drive": "dr",
+    "boulevard": "blvd",
+    "lane": "ln",
+    "court": "ct",
+    "place": "pl",
+    "terrace": "ter",
+    "circle": "cir",
+    "highway": "hwy",
+    "apartment": "apt",
+    "unit": "apt",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
 }
 
 
@@ -52,6 +104,7 @@ def per_distinct(fn: Callable[..., Any]) -> Callable[..., Any]:
     given names), so standardising distinct values is most of the speed of standardisation.
     ``fn`` takes a Series and returns a Series, ndarray or DataFrame aligned with it.
     """
+
     @functools.wraps(fn)
     def wrapper(values: pd.Series, *args: Any, **kwargs: Any) -> Any:
         s = pd.Series(values, copy=False)
@@ -71,6 +124,7 @@ def per_distinct(fn: Callable[..., Any]) -> Callable[..., Any]:
         return np.asarray(out)[codes]
 
     return wrapper
+
 
 _STREET_WORD_RE = re.compile(r"\b(?:" + "|".join(sorted(_STREET_WORDS, key=len, reverse=True)) + r")\b")
 
@@ -222,7 +276,7 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
 
 @per_distinct
 def invalid_dob_digits(values: pd.Series) -> np.ndarray:
-    """"YYYYMMDD" digits of DOB strings in any accepted layout, "" for others and for placeholders.
+    """ "YYYYMMDD" digits of DOB strings in any accepted layout, "" for others and for placeholders.
 
     Used only where parse_dob found no valid date: a mistyped month or day ("2008-21-03") is not a
     date, but it is one digit from the right one.
@@ -232,12 +286,14 @@ def invalid_dob_digits(values: pd.Series) -> np.ndarray:
         return np.full(len(s), "", dtype=object)
     parts = _dob_parts(_text(s))
     year = parts["y"]
+
     def padded(col: pd.Series, width: int) -> pd.Series:
         return col.map(f"{{:0{width}.0f}}".format, na_action="ignore")
 
     digits = (padded(year, 4) + padded(parts["m"], 2) + padded(parts["d"], 2)).fillna("")
     placeholder = ~year.between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1) | digits.isin(
-        [f"{y:04d}{m:02d}{d:02d}" for y, m, d in PLACEHOLDER_DATES])
+        [f"{y:04d}{m:02d}{d:02d}" for y, m, d in PLACEHOLDER_DATES]
+    )
     return digits.where(~placeholder, "").to_numpy(dtype=object)
 
 

@@ -180,7 +180,7 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def item_view(conn: sa.Connection, item_id: int, chosen_ref: str | None, refs_for) -> ItemView | None:  # noqa: ANN001
+def item_view(conn: sa.Connection, item_id: int, chosen_ref: str | None, refs_for) -> ItemView | None:
     item = item_row(conn, item_id)
     if item is None:
         return None

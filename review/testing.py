@@ -56,5 +56,5 @@ def browser_unavailable() -> str | None:
     return None
 
 
-def launch_chromium(playwright):  # noqa: ANN001, ANN201
+def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)

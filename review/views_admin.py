@@ -13,7 +13,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.get("/users")
 @requires("admin")
-def users():  # noqa: ANN201
+def users():
     with engine().connect() as conn:
         rows = accounts.list_users(conn)
     return render_template("admin_users.html", users=rows, locked=accounts.locked)
@@ -21,7 +21,7 @@ def users():  # noqa: ANN201
 
 @bp.post("/users/<int:user_id>/<action>")
 @requires("admin")
-def user_action(user_id: int, action: str):  # noqa: ANN201
+def user_action(user_id: int, action: str):
     with write_transaction(engine()) as conn:
         if action == "unlock":
             accounts.unlock(conn, user_id)
@@ -35,7 +35,7 @@ def user_action(user_id: int, action: str):  # noqa: ANN201
 
 @bp.get("/audit")
 @requires("admin")
-def audit_log():  # noqa: ANN201
+def audit_log():
     action = request.args.get("action") or None
     username = request.args.get("user") or None
     before = request.args.get("before", "")
@@ -49,7 +49,7 @@ def audit_log():  # noqa: ANN201
 
 @bp.post("/audit/export")
 @requires("admin")
-def audit_export():  # noqa: ANN201
+def audit_export():
     # the client id comes in the form body, not the URL
     client_id = request.form.get("client_id", "").strip()[:64]
     if not client_id:

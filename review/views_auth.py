@@ -22,11 +22,11 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.get("/login")
-def login():  # noqa: ANN201
+def login():
     return _login_page(message=request.args.get("m"))
 
 
-def _login_page(message: str | None = None, error: str | None = None, status: int = 200):  # noqa: ANN202
+def _login_page(message: str | None = None, error: str | None = None, status: int = 200):
     # double-submit CSRF token (there is no session yet); kept while the cookie lives, so another
     # tab or a background request (favicon) loading the login page does not void this form
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
@@ -41,7 +41,7 @@ def _login_page(message: str | None = None, error: str | None = None, status: in
 
 
 @bp.post("/login")
-def login_post():  # noqa: ANN201
+def login_post():
     if not accounts.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), request.form.get("csrf_token")):
         log("login", outcome="csrf_refused", username=None)
         return _login_page(error="The form expired. Please try again.", status=400)
@@ -70,7 +70,7 @@ def login_post():  # noqa: ANN201
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201
+def logout():
     with write_transaction(engine()) as conn:
         accounts.end_session(conn, g.session)
     log("logout")
@@ -80,5 +80,5 @@ def logout():  # noqa: ANN201
 
 
 @bp.get("/")
-def home():  # noqa: ANN201
+def home():
     return redirect(url_for(HOME[g.user.role]))

@@ -20,7 +20,7 @@ def suppress(n: int) -> str:
 
 @bp.get("/reports")
 @requires("analyst", "coordinator", "admin")
-def summary():  # noqa: ANN201
+def summary():
     ml, ri = MatchLink.__table__, ReviewItem.__table__
     with engine().connect() as conn:
         matched = dict(

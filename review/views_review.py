@@ -28,7 +28,7 @@ DECISION_WORDS = {
 
 @bp.get("/queue")
 @requires(COORDINATOR)
-def queue_view():  # noqa: ANN201
+def queue_view():
     flt = queue.QueueFilter(
         source=request.args.get("source") or None,
         received_from=parse_date(request.args.get("from")),
@@ -53,7 +53,7 @@ def queue_view():  # noqa: ANN201
 
 @bp.get("/items/<int:item_id>")
 @requires(COORDINATOR)
-def item(item_id: int, search: dict | None = None):  # noqa: ANN201
+def item(item_id: int, search: dict | None = None):
     with engine().connect() as conn:
         view = item_view(conn, item_id, request.args.get("c"), refs_for)
         if view is None:
@@ -84,7 +84,7 @@ def item(item_id: int, search: dict | None = None):  # noqa: ANN201
 
 @bp.post("/items/<int:item_id>/search")
 @requires(COORDINATOR)
-def item_search(item_id: int):  # noqa: ANN201
+def item_search(item_id: int):
     # a POST, so what was typed (a name) never appears in a URL, a log line or the browser history
     text = request.form.get("q", "").strip()[:100]
     log("search_clients", subject_type="review_item", subject_id=item_id, detail=f"{len(text.split())} words")
@@ -93,7 +93,7 @@ def item_search(item_id: int):  # noqa: ANN201
 
 @bp.post("/items/<int:item_id>/decide")
 @requires(COORDINATOR)
-def decide(item_id: int):  # noqa: ANN201
+def decide(item_id: int):
     decision = request.form.get("decision", "")
     if decision not in DECISION_WORDS:
         abort(400, "Unknown decision.")
@@ -131,14 +131,14 @@ def decide(item_id: int):  # noqa: ANN201
 
 @bp.post("/items/<int:item_id>/skip")
 @requires(COORDINATOR)
-def skip(item_id: int):  # noqa: ANN201
+def skip(item_id: int):
     with write_transaction(engine()) as conn:
         accounts.remember_skip(conn, g.session, item_id)
     log("skip", subject_type="review_item", subject_id=item_id)
     return _to_next(item_id, skipped=(*g.session.skipped, item_id), m="skipped")
 
 
-def _to_next(item_id: int, skipped: tuple[int, ...] | None = None, **args: object):  # noqa: ANN202
+def _to_next(item_id: int, skipped: tuple[int, ...] | None = None, **args: object):
     with engine().connect() as conn:
         nxt = queue.next_item(
             conn, queue_order(), after=item_id, skipped=g.session.skipped if skipped is None else skipped
@@ -150,7 +150,7 @@ def _to_next(item_id: int, skipped: tuple[int, ...] | None = None, **args: objec
 
 @bp.post("/undo")
 @requires(COORDINATOR)
-def undo():  # noqa: ANN201
+def undo():
     """Undo this user's latest decision that still stands."""
     rd, un = ReviewDecision.__table__, ReviewUndo.__table__
     with engine().connect() as conn:
@@ -173,7 +173,7 @@ def undo():  # noqa: ANN201
     if last is None:
         return redirect(url_for("review.queue_view", m="nothing_to_undo"), code=303)
 
-    def audited(conn, outcome: decisions.Outcome) -> None:  # noqa: ANN001 (same transaction)
+    def audited(conn, outcome: decisions.Outcome) -> None:
         audit_in(
             conn,
             "undo",
@@ -200,7 +200,7 @@ def undo():  # noqa: ANN201
 
 @bp.get("/clients/<ref>")
 @requires(COORDINATOR)
-def client(ref: str):  # noqa: ANN201
+def client(ref: str):
     with engine().connect() as conn:
         client_id = client_for_ref(conn, ref)
         prof = profile(conn, client_id) if client_id else None
@@ -222,7 +222,7 @@ def client(ref: str):  # noqa: ANN201
 
 @bp.post("/clients/<ref>/reject")
 @requires(COORDINATOR)
-def reject_link(ref: str):  # noqa: ANN201
+def reject_link(ref: str):
     """Undo a wrong match from the profile: "not this person" for that agency row and this client."""
     link_id = request.form.get("link_id", "")
     with engine().connect() as conn:
@@ -249,10 +249,10 @@ def reject_link(ref: str):  # noqa: ANN201
     return redirect(url_for("review.client", ref=ref, done=outcome.decision_id), code=303)
 
 
-def _decision_audit(subject_type: str, subject_id: object, client_id: str, what: str):  # noqa: ANN202
+def _decision_audit(subject_type: str, subject_id: object, client_id: str, what: str):
     """The audit entry of a decision, written in the decision's own transaction (both or neither)."""
 
-    def audited(conn, outcome: decisions.Outcome) -> None:  # noqa: ANN001
+    def audited(conn, outcome: decisions.Outcome) -> None:
         audit_in(
             conn,
             "decision",

@@ -87,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (add_packet, add_report, add_seal):
         add(sub)
 
-    train = sub.add_parser("train-matcher",
-                           help="fit the matcher's m/u (plus reviewer decisions), save a new version")
+    train = sub.add_parser(
+        "train-matcher", help="fit the matcher's m/u (plus reviewer decisions), save a new version"
+    )
     train.add_argument("--clients", type=Path, required=True)
     train.add_argument("--records", type=Path, required=True)
     train.add_argument("--no-labels", action="store_true", help="ignore the warehouse's reviewer decisions")

@@ -27,8 +27,9 @@ def _shared(values: pd.Series, pool: dict[str, str]) -> np.ndarray:
     spans all chunks) keeps a million-row extract at a fraction of one-object-per-cell memory.
     """
     codes, uniques = pd.factorize(values)
-    canon = np.array([pool.setdefault(v, v) if (v := u.strip()) else None for u in uniques] + [None],
-                     dtype=object)
+    canon = np.array(
+        [pool.setdefault(v, v) if (v := u.strip()) else None for u in uniques] + [None], dtype=object
+    )
     return canon[codes]  # code -1 (no value) takes the trailing None
 
 
@@ -45,8 +46,9 @@ def read_persons(path: Path, id_column: str) -> pd.DataFrame:
     parts: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     index: list[np.ndarray] = []
     try:
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
-                             chunksize=READ_CHUNK_ROWS)
+        reader = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8", chunksize=READ_CHUNK_ROWS
+        )
         for chunk in reader:
             missing = [c for c in columns if c not in chunk.columns]
             if missing:
@@ -96,16 +98,28 @@ def match_files(clients_csv: Path, records_csv: Path, out_csv: Path) -> tuple[in
     stats = getattr(matcher, "stats", None)
     if stats is not None and stats.records:
         rel = stats.relatives
-        verdict = ("ruled out: look-alike caps lifted" if rel.get("ruled_out")
-                   else "not ruled out: look-alikes go to review")
-        print(f"{stats.pairs_per_record:.1f} candidate pairs per record; match rate {stats.match_rate:.3f}; "
-              f"relatives {verdict} ({rel.get('conflicts', 0)} of {rel.get('shaped', 0)} held records "
-              f"meet a matched client)", file=sys.stderr)
-        print(f"{stats.learned_names} given names learned from rows that state them (AKA, street name); "
-              f"{stats.learned_name_rows} rows scored again with them", file=sys.stderr)
+        verdict = (
+            "ruled out: look-alike caps lifted"
+            if rel.get("ruled_out")
+            else "not ruled out: look-alikes go to review"
+        )
+        print(
+            f"{stats.pairs_per_record:.1f} candidate pairs per record; match rate {stats.match_rate:.3f}; "
+            f"relatives {verdict} ({rel.get('conflicts', 0)} of {rel.get('shaped', 0)} held records "
+            f"meet a matched client)",
+            file=sys.stderr,
+        )
+        print(
+            f"{stats.learned_names} given names learned from rows that state them (AKA, street name); "
+            f"{stats.learned_name_rows} rows scored again with them",
+            file=sys.stderr,
+        )
         if stats.workers > 1:
-            print(f"{stats.chunks} chunks scored by {stats.workers} worker processes "
-                  f"(largest peak {stats.worker_peak_kib / 1024:.0f} MB)", file=sys.stderr)
+            print(
+                f"{stats.chunks} chunks scored by {stats.workers} worker processes "
+                f"(largest peak {stats.worker_peak_kib / 1024:.0f} MB)",
+                file=sys.stderr,
+            )
     return len(out), stats
 
 
@@ -127,13 +141,22 @@ def run_train(clients_csv: Path, records_csv: Path, warehouse_url: str | None, o
             labels = warehouse_labels(engine)
         finally:
             engine.dispose()
-    print(f"training on {len(records)} records, {len(clients)} clients, "
-          f"{0 if labels is None else len(labels)} reviewer decisions ...", file=sys.stderr)
-    return train_and_save(load_config(), clients, records, labels, out_dir,
-                          note=f"{Path(clients_csv).name} x {Path(records_csv).name}")
+    print(
+        f"training on {len(records)} records, {len(clients)} clients, "
+        f"{0 if labels is None else len(labels)} reviewer decisions ...",
+        file=sys.stderr,
+    )
+    return train_and_save(
+        load_config(),
+        clients,
+        records,
+        labels,
+        out_dir,
+        note=f"{Path(clients_csv).name} x {Path(records_csv).name}",
+    )
 
 
-def train_command(args) -> int:  # noqa: ANN001 (argparse.Namespace)
+def train_command(args) -> int:
     """`safetynet train-matcher`: see run_train; prints the new version."""
     from safetynet import settings
     from safetynet.cli import CommandError
@@ -146,7 +169,9 @@ def train_command(args) -> int:  # noqa: ANN001 (argparse.Namespace)
     except (FileNotFoundError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     t = doc["trained_on"]
-    print(f"matcher parameters {doc['version']} saved and current (trained on {t['records']} records, "
-          f"{t['clients']} clients, {t['labels_same_person']} same-person and "
-          f"{t['labels_not_this_person']} not-this-person decisions)")
+    print(
+        f"matcher parameters {doc['version']} saved and current (trained on {t['records']} records, "
+        f"{t['clients']} clients, {t['labels_same_person']} same-person and "
+        f"{t['labels_not_this_person']} not-this-person decisions)"
+    )
     return 0

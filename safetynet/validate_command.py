@@ -27,7 +27,7 @@ CHUNK_ROWS = 200_000
 ROWS_SHOWN = 30
 
 
-def add_parser(sub: argparse._SubParsersAction, date_type) -> None:  # noqa: ANN001 (argparse internals)
+def add_parser(sub: argparse._SubParsersAction, date_type) -> None:
     p = sub.add_parser(
         "validate",
         help="check a delivery file with its source's rules before sending it (exit 1: would be quarantined)",
@@ -99,7 +99,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise CommandError("--chunk-rows must be at least 1")
     try:
         report = check_file(args.file, source, args.today, args.chunk_rows)
-    except Exception as exc:  # noqa: BLE001 - never a traceback; the type only (a message may quote a cell)
+    except Exception as exc:
         print(f"safetynet validate: internal error ({type(exc).__name__}); the file was not checked")
         return EXIT_INTERNAL
     if args.json:

@@ -128,8 +128,9 @@ class _BuiltSet:
         return {n: v for n, v in self.sources.items() if n != self.client_src}
 
 
-def _build(seed: int, clients: int, scale: int, as_of: date,
-           sources: dict[str, SourceConfig] | None) -> _BuiltSet:
+def _build(
+    seed: int, clients: int, scale: int, as_of: date, sources: dict[str, SourceConfig] | None
+) -> _BuiltSet:
     if clients < 1 or scale < 1:
         raise ValueError("clients and scale must be at least 1")
     sources = sources if sources is not None else load_sources()

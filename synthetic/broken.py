@@ -247,7 +247,7 @@ class ArrestLogStream(io.RawIOBase):
             f"{i % 9000} MAIN ST,OAKLAND,94601,PC 459;HS 11350\r\n"
         )
 
-    def readinto(self, b) -> int:  # noqa: ANN001 (buffer protocol)
+    def readinto(self, b) -> int:
         if self._pos >= len(self._buf) and self._next < self.rows:
             end = min(self.rows, self._next + self.block_rows)
             self._buf = "".join(self._row(i) for i in range(self._next, end)).encode("ascii")

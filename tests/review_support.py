@@ -79,7 +79,7 @@ PROBATION = [
 ]
 
 
-def model_links(*rows: tuple[str, str, float, str]):  # noqa: ANN201
+def model_links(*rows: tuple[str, str, float, str]):
     frame = links(*rows)
     frame["explanation"] = EXPLANATION
     return frame
@@ -123,7 +123,7 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def login(client, name: str, secret: str, code: str | None = None):  # noqa: ANN001, ANN201
+def login(client, name: str, secret: str, code: str | None = None):
     """Log a Flask test client in; returns the login response."""
     token = csrf_of(client.get("/login").text)
     return client.post(

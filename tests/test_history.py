@@ -62,7 +62,7 @@ def wh(warehouse_url: str):
     warehouse.dispose()
 
 
-def load(wh: Warehouse, ex, link_frame=P_LINKS):  # noqa: ANN001, ANN201
+def load(wh: Warehouse, ex, link_frame=P_LINKS):
     return wh.load_delivery(record(wh, ex), ex, link_frame)
 
 
@@ -178,13 +178,31 @@ def test_seal_purges_append_only_review_history_and_nothing_else_can(wh: Warehou
     from warehouse.decisions import decide, undo
 
     load(wh, arrests(), links(*ARREST_LINKS))
-    first = decide(wh.engine, source="oakland_pd", record_id="B2", client_id="C2",
-                   decision="same_person", decided_by="cora")
+    first = decide(
+        wh.engine,
+        source="oakland_pd",
+        record_id="B2",
+        client_id="C2",
+        decision="same_person",
+        decided_by="cora",
+    )
     undo(wh.engine, first.decision_id, undone_by="cora")
-    decide(wh.engine, source="oakland_pd", record_id="B2", client_id="C2",
-           decision="same_person", decided_by="cora")
-    decide(wh.engine, source="oakland_pd", record_id="B1", client_id="C1",
-           decision="same_person", decided_by="cora")
+    decide(
+        wh.engine,
+        source="oakland_pd",
+        record_id="B2",
+        client_id="C2",
+        decision="same_person",
+        decided_by="cora",
+    )
+    decide(
+        wh.engine,
+        source="oakland_pd",
+        record_id="B1",
+        client_id="C1",
+        decision="same_person",
+        decided_by="cora",
+    )
     assert len(rows(wh, "review_decisions", "WHERE record_id = 'B2'")) == 2
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), wh.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM review_decisions WHERE record_id = 'B2'"))
@@ -211,7 +229,7 @@ def test_seal_command(wh: Warehouse, monkeypatch: pytest.MonkeyPatch, capsys: py
     assert main(["seal", "no_such_source", "X"]) == 2
 
 
-def _hold_lock(url: str, ready) -> None:  # noqa: ANN001
+def _hold_lock(url: str, ready) -> None:
     wh = Warehouse(url)
     with wh.source_lock("probation"):
         ready.set()

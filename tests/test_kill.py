@@ -63,13 +63,13 @@ def fingerprint(url: str) -> dict[str, str]:
     return out
 
 
-def _child(url: str, delivery_id: int, extract, links, kill_at: int | None) -> None:  # noqa: ANN001
+def _child(url: str, delivery_id: int, extract, links, kill_at: int | None) -> None:
     wh = Warehouse(url)
     if kill_at is not None:
         count = [0]
 
         @event.listens_for(wh.engine, "before_cursor_execute")
-        def _maybe_die(*_args) -> None:  # noqa: ANN002
+        def _maybe_die(*_args) -> None:
             count[0] += 1
             if count[0] == kill_at:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -78,7 +78,7 @@ def _child(url: str, delivery_id: int, extract, links, kill_at: int | None) -> N
     os._exit(0)
 
 
-def _prepare(url: str, generated) -> tuple[int, object, object]:  # noqa: ANN001
+def _prepare(url: str, generated) -> tuple[int, object, object]:
     """Clients, an arrest log and review decisions loaded; the Social Services delivery recorded only."""
     sources = load_sources()
     wh = Warehouse(url)
@@ -110,7 +110,7 @@ def _prepare(url: str, generated) -> tuple[int, object, object]:  # noqa: ANN001
     return delivery_id, extract, links
 
 
-def _count_statements(url: str, delivery_id: int, extract, links) -> tuple[int, float]:  # noqa: ANN001
+def _count_statements(url: str, delivery_id: int, extract, links) -> tuple[int, float]:
     wh = Warehouse(url)
     n = [0]
     event.listen(wh.engine, "before_cursor_execute", lambda *a: n.__setitem__(0, n[0] + 1))
@@ -127,7 +127,7 @@ def _run_kills(
     extract,
     links,
     before: dict,
-    after: dict,  # noqa: ANN001
+    after: dict,
     statements: int,
     took: float,
     seed: int,
@@ -164,7 +164,7 @@ def _run_kills(
     return seen
 
 
-def _report(record_property, backend: str, seen: dict, statements: int) -> None:  # noqa: ANN001
+def _report(record_property, backend: str, seen: dict, statements: int) -> None:
     record_property(f"kill_points_{backend}", seen["kill_points"])
     print(
         f"\nkill test {backend}: {seen['kill_points']} kill points over a {statements}-statement load; "

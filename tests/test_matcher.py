@@ -32,30 +32,104 @@ def _people(rows: list[dict], id_column: str) -> pd.DataFrame:
 
 CLIENTS = _people(
     [
-        dict(client_id="C1", first_name="Jasmine", last_name="Torres", aliases="Lil J|Kiki Reyes",
-             dob="2008-03-14", sex="F", race="Hispanic", address="123 Maple St", city="Oakland", zip="94601"),
-        dict(client_id="C2", first_name="Elizabeth", last_name="Nguyen", dob="2007-11-02", sex="F",
-             race="Asian", address="9 Birch Way", city="Fremont", zip="94536"),
-        dict(client_id="C3", first_name="Francisco", last_name="Ramírez-Olvera", dob="2006-05-09", sex="M",
-             race="Hispanic", address="77 Cedar Ave", city="San Leandro", zip="94577"),
-        dict(client_id="C4", first_name="Maria", last_name="Garcia", dob="2008-06-10", sex="F",
-             race="Hispanic", address="5 Elm St", city="Oakland", zip="94603"),
-        dict(client_id="C5", first_name="Maria", last_name="Garcia", dob="2008-06-11", sex="F",
-             race="Hispanic", address="88 Pine St", city="Hayward", zip="94544"),
-        dict(client_id="C6", first_name="Ana", last_name="Delgado", dob="2009-01-20", sex="F",
-             race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"),
-        dict(client_id="C7", first_name="Guadalupe", last_name="Morales", dob="2007-07-23", sex="F",
-             race="Hispanic", address="310 Walnut St", city="Oakland", zip="94621"),
-        dict(client_id="C8", first_name="Destiny", last_name="Walker", dob="2008-02-05", sex="F",
-             race="Black", address="18 Spruce Ct", city="Oakland", zip="94605"),
+        dict(
+            client_id="C1",
+            first_name="Jasmine",
+            last_name="Torres",
+            aliases="Lil J|Kiki Reyes",
+            dob="2008-03-14",
+            sex="F",
+            race="Hispanic",
+            address="123 Maple St",
+            city="Oakland",
+            zip="94601",
+        ),
+        dict(
+            client_id="C2",
+            first_name="Elizabeth",
+            last_name="Nguyen",
+            dob="2007-11-02",
+            sex="F",
+            race="Asian",
+            address="9 Birch Way",
+            city="Fremont",
+            zip="94536",
+        ),
+        dict(
+            client_id="C3",
+            first_name="Francisco",
+            last_name="Ramírez-Olvera",
+            dob="2006-05-09",
+            sex="M",
+            race="Hispanic",
+            address="77 Cedar Ave",
+            city="San Leandro",
+            zip="94577",
+        ),
+        dict(
+            client_id="C4",
+            first_name="Maria",
+            last_name="Garcia",
+            dob="2008-06-10",
+            sex="F",
+            race="Hispanic",
+            address="5 Elm St",
+            city="Oakland",
+            zip="94603",
+        ),
+        dict(
+            client_id="C5",
+            first_name="Maria",
+            last_name="Garcia",
+            dob="2008-06-11",
+            sex="F",
+            race="Hispanic",
+            address="88 Pine St",
+            city="Hayward",
+            zip="94544",
+        ),
+        dict(
+            client_id="C6",
+            first_name="Ana",
+            last_name="Delgado",
+            dob="2009-01-20",
+            sex="F",
+            race="Hispanic",
+            address="45 Oak Ave",
+            city="Hayward",
+            zip="94541",
+        ),
+        dict(
+            client_id="C7",
+            first_name="Guadalupe",
+            last_name="Morales",
+            dob="2007-07-23",
+            sex="F",
+            race="Hispanic",
+            address="310 Walnut St",
+            city="Oakland",
+            zip="94621",
+        ),
+        dict(
+            client_id="C8",
+            first_name="Destiny",
+            last_name="Walker",
+            dob="2008-02-05",
+            sex="F",
+            race="Black",
+            address="18 Spruce Ct",
+            city="Oakland",
+            zip="94605",
+        ),
     ],
     "client_id",
 )
 
 
 @pytest.fixture(autouse=True)
-def _no_published_parameters(tmp_path_factory: pytest.TempPathFactory,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_published_parameters(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """These tests speak of config/matching.yaml: never of parameters a developer trained under var/."""
     monkeypatch.setenv("SAFETYNET_MATCHER_PARAMS_DIR", str(tmp_path_factory.mktemp("no_params")))
 
@@ -89,11 +163,16 @@ def test_suffixes_are_dropped() -> None:
 
 
 def test_compound_surnames_split_into_parts() -> None:
-    t = standardise(_people([
-        _record("r1", last_name="García-López"),
-        _record("r2", last_name="de la Cruz"),
-        _record("r3", last_name="Smith"),
-    ], "record_id"))
+    t = standardise(
+        _people(
+            [
+                _record("r1", last_name="García-López"),
+                _record("r2", last_name="de la Cruz"),
+                _record("r3", last_name="Smith"),
+            ],
+            "record_id",
+        )
+    )
     assert t.last[0, 0] == "garcialopez" and {"garcia", "lopez"} <= set(t.last[0])
     assert t.last[1, 0] == "delacruz" and "cruz" in set(t.last[1])
     assert list(t.last[2]) == ["smith", "", "", ""]
@@ -101,9 +180,18 @@ def test_compound_surnames_split_into_parts() -> None:
 
 @pytest.mark.parametrize(
     ("nickname", "formal"),
-    [("liz", "elizabeth"), ("beth", "elizabeth"), ("betty", "elizabeth"), ("lupe", "guadalupe"),
-     ("pepe", "jose"), ("paco", "francisco"), ("pancho", "francisco"), ("jess", "jessica"),
-     ("alex", "alexandra"), ("sasha", "alexandra")],
+    [
+        ("liz", "elizabeth"),
+        ("beth", "elizabeth"),
+        ("betty", "elizabeth"),
+        ("lupe", "guadalupe"),
+        ("pepe", "jose"),
+        ("paco", "francisco"),
+        ("pancho", "francisco"),
+        ("jess", "jessica"),
+        ("alex", "alexandra"),
+        ("sasha", "alexandra"),
+    ],
 )
 def test_nickname_equivalence(nickname: str, formal: str) -> None:
     assert set(nicknames.roots(nickname)) & set(nicknames.roots(formal))
@@ -173,8 +261,11 @@ def test_full_alias_with_dob_matches() -> None:
 
 def test_aka_on_the_extract_row_matches_client_name() -> None:
     # Arrest logs carry AKAs too: the row's alias equal to the client's own name counts the same way.
-    out = _link(_record("r1", first_name="Kiki", last_name="Reyes", aliases="Jasmine Torres",
-                        dob="2008-03-14", sex="F"))
+    out = _link(
+        _record(
+            "r1", first_name="Kiki", last_name="Reyes", aliases="Jasmine Torres", dob="2008-03-14", sex="F"
+        )
+    )
     assert _decision(out, "r1", "C1") == "match"
 
 
@@ -202,16 +293,26 @@ def test_dob_day_month_swap_matches() -> None:
     # Decision: match. Exact given and surname plus a DOB whose day and month are swapped (a known
     # US/EU entry error) and the same zip is strong; it would fall to review if anything else
     # disagreed. (The sex marker adds nothing here: the shared given name already implies it.)
-    out = _link(_record("r1", first_name="Destiny", last_name="Walker", dob="2008-05-02", sex="F",
-                        zip="94605"))
+    out = _link(
+        _record("r1", first_name="Destiny", last_name="Walker", dob="2008-05-02", sex="F", zip="94605")
+    )
     assert _decision(out, "r1", "C8") == "match"
     fields = {f["field"]: f["level"] for f in json.loads(out["explanation"].iloc[0])["fields"]}
     assert fields["dob"] == "day_month_swap"
 
 
 def test_twin_who_is_not_a_client_is_not_auto_matched() -> None:
-    twin = _record("r1", first_name="Eva", last_name="Delgado", dob="2009-01-20", sex="F", race="Hispanic",
-                   address="45 Oak Ave", city="Hayward", zip="94541")
+    twin = _record(
+        "r1",
+        first_name="Eva",
+        last_name="Delgado",
+        dob="2009-01-20",
+        sex="F",
+        race="Hispanic",
+        address="45 Oak Ave",
+        city="Hayward",
+        zip="94541",
+    )
     client = dict(twin, record_id="r2", first_name="Ana")
     out = _link(twin, client)
     assert _decision(out, "r1", "C6") != "match"
@@ -220,17 +321,22 @@ def test_twin_who_is_not_a_client_is_not_auto_matched() -> None:
 
 @pytest.mark.parametrize(
     ("client_first", "client_middle", "twin_first", "twin_middle"),
-    [("Ana", "Sofia", "Eva", "Sofia"),  # twins sharing a middle name
-     ("Mary Ann", None, "Mary Beth", None),  # double given names sharing a word
-     ("Ana", "Lucia", "Lucia", None),  # the row's given name is the client's middle name
-     ("Adrian", None, "Adan", None)],  # twins with similar names
+    [
+        ("Ana", "Sofia", "Eva", "Sofia"),  # twins sharing a middle name
+        ("Mary Ann", None, "Mary Beth", None),  # double given names sharing a word
+        ("Ana", "Lucia", "Lucia", None),  # the row's given name is the client's middle name
+        ("Adrian", None, "Adan", None),
+    ],  # twins with similar names
 )
-def test_twins_sharing_name_words_are_not_auto_matched(client_first: str, client_middle: str | None,
-                                                       twin_first: str, twin_middle: str | None) -> None:
-    household = dict(last_name="Delgado", dob="2009-01-20", sex="F", address="45 Oak Ave", city="Hayward",
-                     zip="94541")
-    clients = _people([dict(client_id="T1", first_name=client_first, middle_name=client_middle, **household)],
-                      "client_id")
+def test_twins_sharing_name_words_are_not_auto_matched(
+    client_first: str, client_middle: str | None, twin_first: str, twin_middle: str | None
+) -> None:
+    household = dict(
+        last_name="Delgado", dob="2009-01-20", sex="F", address="45 Oak Ave", city="Hayward", zip="94541"
+    )
+    clients = _people(
+        [dict(client_id="T1", first_name=client_first, middle_name=client_middle, **household)], "client_id"
+    )
     out = _link(_record("r1", first_name=twin_first, middle_name=twin_middle, **household), clients=clients)
     if client_middle == twin_first:
         # A child may go by the middle name: that is a lead for a person, never an auto-match
@@ -243,14 +349,24 @@ def test_twins_sharing_name_words_are_not_auto_matched(client_first: str, client
 def test_a_shared_street_name_excuses_the_given_name_caps() -> None:
     """A street name is personal: a row under another given name (a legal name, a replaced one) that
     records the client's street name is her; the same row without it stays for a person (a twin)."""
-    household = dict(last_name="Torres", dob="2008-03-14", sex="F", race="Hispanic", address="123 Maple St",
-                     city="Oakland", zip="94601")
+    household = dict(
+        last_name="Torres",
+        dob="2008-03-14",
+        sex="F",
+        race="Hispanic",
+        address="123 Maple St",
+        city="Oakland",
+        zip="94601",
+    )
     with_street_name = _record("r1", first_name="Rosalinda", aliases="LIL J", **household)
     without = _record("r2", first_name="Rosalinda", **household)
     out = _link(with_street_name)
     assert _decision(out, "r1", "C1") == "match"
     assert json.loads(out.loc[out["record_id"] == "r1", "explanation"].iloc[0])["fields"][4] == {
-        "field": "aliases", "level": "shared", "weight": pytest.approx(9.2, abs=0.5)}
+        "field": "aliases",
+        "level": "shared",
+        "weight": pytest.approx(9.2, abs=0.5),
+    }
     assert _decision(_link(without), "r2", "C1") == "review"
 
 
@@ -258,13 +374,21 @@ def test_a_given_name_stated_by_a_matched_row_is_learned_for_her_other_rows() ->
     """A row auto-matched through the client's street name or her own name as an AKA states that she
     goes by its given name (a legal name): her other rows under it in the same run are her, and
     their explanation says the given name was learned. A twin's name is never stated that way."""
-    household = dict(last_name="Torres", dob="2008-03-14", race="Hispanic", address="123 Maple St",
-                     city="Oakland", zip="94601")
-    out = _link(_record("r1", first_name="Rosalinda", aliases="LIL J", sex="F", **household),
-                _record("r2", first_name="Rosalinda", sex="F", **household),
-                _record("r3", first_name="Roberto", aliases="Jasmine", sex="M", **household),
-                _record("r4", first_name="Roberto", sex="M", **household),
-                _record("r5", first_name="Valeria", sex="F", **household))
+    household = dict(
+        last_name="Torres",
+        dob="2008-03-14",
+        race="Hispanic",
+        address="123 Maple St",
+        city="Oakland",
+        zip="94601",
+    )
+    out = _link(
+        _record("r1", first_name="Rosalinda", aliases="LIL J", sex="F", **household),
+        _record("r2", first_name="Rosalinda", sex="F", **household),
+        _record("r3", first_name="Roberto", aliases="Jasmine", sex="M", **household),
+        _record("r4", first_name="Roberto", sex="M", **household),
+        _record("r5", first_name="Valeria", sex="F", **household),
+    )
     assert _decision(out, "r1", "C1") == "match"
     assert _decision(out, "r3", "C1") == "match"  # her own name as an AKA, the legal name's sex marker
     for learned in ("r2", "r4"):
@@ -277,14 +401,36 @@ def test_a_given_name_stated_by_a_matched_row_is_learned_for_her_other_rows() ->
 
 
 def test_same_name_sibling_with_another_dob_is_not_auto_matched() -> None:
-    out = _link(_record("r1", first_name="Ana", last_name="Delgado", dob="2011-06-02", sex="F",
-                        race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"))
+    out = _link(
+        _record(
+            "r1",
+            first_name="Ana",
+            last_name="Delgado",
+            dob="2011-06-02",
+            sex="F",
+            race="Hispanic",
+            address="45 Oak Ave",
+            city="Hayward",
+            zip="94541",
+        )
+    )
     assert _decision(out, "r1", "C6") != "match"
 
 
 def test_sibling_at_the_same_address_is_not_matched() -> None:
-    out = _link(_record("r1", first_name="Luis", last_name="Delgado", dob="2011-05-03", sex="M",
-                        race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"))
+    out = _link(
+        _record(
+            "r1",
+            first_name="Luis",
+            last_name="Delgado",
+            dob="2011-05-03",
+            sex="M",
+            race="Hispanic",
+            address="45 Oak Ave",
+            city="Hayward",
+            zip="94541",
+        )
+    )
     assert _decision(out, "r1", "C6") in {"nonmatch", "absent"}
 
 
@@ -297,16 +443,37 @@ def test_common_name_girls_with_close_dobs_go_to_review() -> None:
 
 def test_common_name_with_address_is_still_matched() -> None:
     # The look-alike rule must not send everyone with a common name to review: the address settles it.
-    out = _link(_record("r1", first_name="Maria", last_name="Garcia", dob="2008-06-10", sex="F",
-                        address="5 Elm Street", city="Oakland", zip="94603"))
+    out = _link(
+        _record(
+            "r1",
+            first_name="Maria",
+            last_name="Garcia",
+            dob="2008-06-10",
+            sex="F",
+            address="5 Elm Street",
+            city="Oakland",
+            zip="94603",
+        )
+    )
     assert _decision(out, "r1", "C4") == "match"
     assert _decision(out, "r1", "C5") in {"nonmatch", "absent"}
 
 
 def test_client_who_moved_still_matches() -> None:
     # Youths in care move often: a new address, city and zip is one event, not three disagreements.
-    out = _link(_record("r1", first_name="Guadalupe", last_name="Morales", dob="2007-07-23", sex="F",
-                        race="Hispanic", address="12 Lake Dr", city="Fremont", zip="94536"))
+    out = _link(
+        _record(
+            "r1",
+            first_name="Guadalupe",
+            last_name="Morales",
+            dob="2007-07-23",
+            sex="F",
+            race="Hispanic",
+            address="12 Lake Dr",
+            city="Fremont",
+            zip="94536",
+        )
+    )
     assert _decision(out, "r1", "C7") == "match"
     fields = {f["field"]: f for f in json.loads(out["explanation"].iloc[0])["fields"]}
     assert fields["address"]["level"] == "else" and fields["city"]["weight"] == 0.0
@@ -315,15 +482,27 @@ def test_client_who_moved_still_matches() -> None:
 def test_no_dob_needs_the_exact_address_to_match() -> None:
     # Same name and same city but no DOB: a same-named relative is possible, a person decides.
     no_dob = dict(first_name="Guadalupe", last_name="Morales", sex="F", race="Hispanic")
-    out = _link(_record("r1", **no_dob, dob="1900-01-01", city="Oakland", zip="94621"),
-                _record("r2", **no_dob, address="310 Walnut Street", city="Oakland", zip="94621"))
+    out = _link(
+        _record("r1", **no_dob, dob="1900-01-01", city="Oakland", zip="94621"),
+        _record("r2", **no_dob, address="310 Walnut Street", city="Oakland", zip="94621"),
+    )
     assert _decision(out, "r1", "C7") == "review"
     assert _decision(out, "r2", "C7") == "match"
 
 
 def test_unrelated_person_is_not_matched() -> None:
-    out = _link(_record("r1", first_name="Kevin", last_name="Okafor", dob="2005-09-30", sex="M",
-                        address="1 Harbor Rd", city="Alameda", zip="94501"))
+    out = _link(
+        _record(
+            "r1",
+            first_name="Kevin",
+            last_name="Okafor",
+            dob="2005-09-30",
+            sex="M",
+            address="1 Harbor Rd",
+            city="Alameda",
+            zip="94501",
+        )
+    )
     assert not out["decision"].isin(["match", "review"]).any()
 
 
@@ -339,8 +518,11 @@ def test_placeholder_dob_does_not_count_as_agreement() -> None:
 
 
 def test_missing_fields_do_not_crash() -> None:
-    rows = [_record("r1"), _record("r2", first_name="", last_name=float("nan"), dob=None),
-            _record("r3", first_name="Elizabeth", last_name="Nguyen")]
+    rows = [
+        _record("r1"),
+        _record("r2", first_name="", last_name=float("nan"), dob=None),
+        _record("r3", first_name="Elizabeth", last_name="Nguyen"),
+    ]
     out = _link(*rows)
     assert set(out["record_id"]) <= {"r1", "r2", "r3"}
     assert _decision(out, "r3", "C2") != "match"  # a name alone is not enough to be sure
@@ -376,8 +558,18 @@ def test_explanation_json_shape() -> None:
         e = json.loads(expl)
         assert set(e) == {"fields", "prior", "total"}
         assert [f["field"] for f in e["fields"]] == [
-            "first_name", "middle_name", "last_name", "name_order", "aliases", "dob", "sex", "race",
-            "address", "city", "zip"]
+            "first_name",
+            "middle_name",
+            "last_name",
+            "name_order",
+            "aliases",
+            "dob",
+            "sex",
+            "race",
+            "address",
+            "city",
+            "zip",
+        ]
         for f in e["fields"]:
             assert set(f) == {"field", "level", "weight"}
             assert isinstance(f["level"], str) and isinstance(f["weight"], float | int)
@@ -396,8 +588,9 @@ def test_chunked_run_equals_single_chunk() -> None:
     assert one.stats.pairs_by_rule["dob_first_initial"] > 0
     assert one.stats.pairs_per_record == many.stats.pairs_per_record > 0
     key = ["record_id", "client_id"]
-    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
-                                  b.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+    )
 
 
 def test_worker_processes_give_the_same_result_as_one_process() -> None:
@@ -467,8 +660,13 @@ def _synthetic(seed: int = 1, n_clients: int = 400, n_records: int = 2400) -> tu
 
     def person() -> dict:
         day = pd.Timestamp("2005-01-01") + pd.Timedelta(days=int(rng.integers(0, 2500)))
-        return dict(first_name=name(2), last_name=name(3), dob=day.strftime("%Y-%m-%d"),
-                    sex=str(rng.choice(["F", "M"])), zip=str(94500 + int(rng.integers(0, 60))))
+        return dict(
+            first_name=name(2),
+            last_name=name(3),
+            dob=day.strftime("%Y-%m-%d"),
+            sex=str(rng.choice(["F", "M"])),
+            zip=str(94500 + int(rng.integers(0, 60))),
+        )
 
     clients = [dict(client_id=f"C{i}", **person()) for i in range(n_clients)]
     records, truth = [], []
@@ -482,8 +680,11 @@ def _synthetic(seed: int = 1, n_clients: int = 400, n_records: int = 2400) -> tu
         else:
             row = person()
         records.append(dict(record_id=f"r{i}", **row))
-    return (_people(clients, "client_id"), _people(records, "record_id"),
-            pd.DataFrame(truth, columns=["record_id", "client_id"]))
+    return (
+        _people(clients, "client_id"),
+        _people(records, "record_id"),
+        pd.DataFrame(truth, columns=["record_id", "client_id"]),
+    )
 
 
 def _estimating(**processing: int) -> FellegiSunterMatcher:
@@ -500,8 +701,13 @@ def test_estimated_weights_are_sane_and_precise() -> None:
     fitted = m.fitted_config.fields
     assert fitted["dob"].m[fitted["dob"].levels.index("exact")] > 0.7
     assert all(math.isfinite(w) for f in fitted.values() for w in f.weights)
-    matches = set(zip(out.loc[out["decision"] == "match", "record_id"],
-                      out.loc[out["decision"] == "match", "client_id"], strict=True))
+    matches = set(
+        zip(
+            out.loc[out["decision"] == "match", "record_id"],
+            out.loc[out["decision"] == "match", "client_id"],
+            strict=True,
+        )
+    )
     true = set(zip(truth["record_id"], truth["client_id"], strict=True))
     assert matches <= true  # no false match
     assert len(matches) >= 0.95 * len(true)
@@ -512,8 +718,9 @@ def test_estimation_does_not_depend_on_chunk_size() -> None:
     a = _estimating(chunk_size=100_000).link(clients, records)
     b = _estimating(chunk_size=700).link(clients, records)
     key = ["record_id", "client_id"]
-    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
-                                  b.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+    )
 
 
 def test_repeated_ids_give_one_decision_per_pair() -> None:
@@ -531,12 +738,14 @@ def test_repeated_ids_give_one_decision_per_pair() -> None:
 
 def test_reader_shaped_input_datetime_dobs_and_missing_columns() -> None:
     # Readers deliver datetime64 DOBs, the pandas string dtype and may omit optional columns.
-    records = pd.DataFrame({
-        "record_id": pd.array(["b1", "b2"], dtype="string"),
-        "first_name": pd.array(["Elizabeth", None], dtype="string"),
-        "last_name": pd.array(["Nguyen", "Walker"], dtype="string"),
-        "dob": pd.to_datetime(["2007-11-02", None]).astype("datetime64[ns]"),
-    })
+    records = pd.DataFrame(
+        {
+            "record_id": pd.array(["b1", "b2"], dtype="string"),
+            "first_name": pd.array(["Elizabeth", None], dtype="string"),
+            "last_name": pd.array(["Nguyen", "Walker"], dtype="string"),
+            "dob": pd.to_datetime(["2007-11-02", None]).astype("datetime64[ns]"),
+        }
+    )
     clients = CLIENTS.assign(dob=pd.to_datetime(CLIENTS["dob"])).drop(columns=["aliases", "race"])
     out = default_matcher().link(clients, records)
     assert _decision(out, "b1", "C2") == "match"
@@ -546,11 +755,21 @@ def test_reader_shaped_input_datetime_dobs_and_missing_columns() -> None:
 def test_common_names_weigh_less_than_rare_names() -> None:
     from matchers.frequencies import NameFrequencies
 
-    people = pd.DataFrame({"first_name": ["Maria"] * 300 + [f"Name{i}" for i in range(3000)] + ["Xiomara"],
-                           "last_name": ["Soto"] * 3301})
+    people = pd.DataFrame(
+        {
+            "first_name": ["Maria"] * 300 + [f"Name{i}" for i in range(3000)] + ["Xiomara"],
+            "last_name": ["Soto"] * 3301,
+        }
+    )
     freq = NameFrequencies.from_frames(people)
-    common, rare = freq.adjustment("first_name", np.array(["maria", "xiomara"], dtype=object),
-                                   u_exact=0.005, max_bonus=3.0, max_penalty=5.0, pseudo_count=1000)
+    common, rare = freq.adjustment(
+        "first_name",
+        np.array(["maria", "xiomara"], dtype=object),
+        u_exact=0.005,
+        max_bonus=3.0,
+        max_penalty=5.0,
+        pseudo_count=1000,
+    )
     assert common < 0 < rare <= 3.0
     # Three rows, all "Maria": the pseudo-count keeps a tiny sample from moving the weight much.
     tiny = NameFrequencies.from_frames(people.head(3))
@@ -564,6 +783,10 @@ def test_empty_client_list_links_nothing() -> None:
 
 
 def test_zip_codes_read_as_numbers_or_zip4_compare_equal() -> None:
-    t = standardise(_people([_record("r1", zip=94601.0), _record("r2", zip="94601-1234"),
-                             _record("r3", zip=" 94601 ")], "record_id"))
+    t = standardise(
+        _people(
+            [_record("r1", zip=94601.0), _record("r2", zip="94601-1234"), _record("r3", zip=" 94601 ")],
+            "record_id",
+        )
+    )
     assert list(t.zip) == ["94601", "94601", "94601"]

@@ -15,10 +15,12 @@ from synthetic import generate_canonical
 from tests.test_cli import run
 from tests.test_matcher import CLIENTS
 
-RECORDS = pd.DataFrame([
-    dict(record_id="r1", first_name=" Liz ", last_name="NGUYEN", dob="11/02/2007", sex="F", extra="x"),
-    dict(record_id="r2", first_name="Kevin", last_name="Okafor", dob="2005-09-30", sex="M", extra=""),
-])
+RECORDS = pd.DataFrame(
+    [
+        dict(record_id="r1", first_name=" Liz ", last_name="NGUYEN", dob="11/02/2007", sex="F", extra="x"),
+        dict(record_id="r2", first_name="Kevin", last_name="Okafor", dob="2005-09-30", sex="M", extra=""),
+    ]
+)
 
 
 def _cli(*args: str, cwd: Path, env_dir: Path) -> subprocess.CompletedProcess:
@@ -36,8 +38,17 @@ def _write(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_match_writes_one_row_per_pair_with_probability_and_decision(tmp_path: Path) -> None:
     clients, records = _write(tmp_path)
-    proc = _cli("match", "--clients", str(clients), "--records", str(records), "--out", "out/links.csv",
-                cwd=tmp_path, env_dir=tmp_path / "var")
+    proc = _cli(
+        "match",
+        "--clients",
+        str(clients),
+        "--records",
+        str(records),
+        "--out",
+        "out/links.csv",
+        cwd=tmp_path,
+        env_dir=tmp_path / "var",
+    )
     assert proc.returncode == 0, proc.stderr
     links = pd.read_csv(tmp_path / "out" / "links.csv", dtype=str)
     assert list(links.columns) == ["record_id", "client_id", "score", "decision"]
@@ -50,18 +61,33 @@ def test_match_writes_one_row_per_pair_with_probability_and_decision(tmp_path: P
     assert "Nguyen" not in proc.stderr and "NGUYEN" not in proc.stderr
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("record_id,first_name\nr1,Ana\n", "missing column(s) middle_name, last_name"),
-    ("record_id,first_name,middle_name,last_name,aliases,dob,sex,race,address,city,zip\n"
-     "r1,Ana,,Ruiz,,,,,,,\n ,Eva,,Ruiz,,,,,,,\n", "record_id is blank on line(s) [3]"),
-    ("", "not a readable UTF-8 CSV file"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("record_id,first_name\nr1,Ana\n", "missing column(s) middle_name, last_name"),
+        (
+            "record_id,first_name,middle_name,last_name,aliases,dob,sex,race,address,city,zip\n"
+            "r1,Ana,,Ruiz,,,,,,,\n ,Eva,,Ruiz,,,,,,,\n",
+            "record_id is blank on line(s) [3]",
+        ),
+        ("", "not a readable UTF-8 CSV file"),
+    ],
+)
 def test_bad_input_is_one_clear_error_naming_the_file(tmp_path: Path, content: str, message: str) -> None:
     clients, _ = _write(tmp_path)
     bad = tmp_path / "bad.csv"
     bad.write_text(content, encoding="utf-8")
-    proc = _cli("match", "--clients", str(clients), "--records", str(bad), "--out", "links.csv",
-                cwd=tmp_path, env_dir=tmp_path / "var")
+    proc = _cli(
+        "match",
+        "--clients",
+        str(clients),
+        "--records",
+        str(bad),
+        "--out",
+        "links.csv",
+        cwd=tmp_path,
+        env_dir=tmp_path / "var",
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "bad.csv" in proc.stderr and message in proc.stderr
 
@@ -82,10 +108,16 @@ def test_read_persons_strips_blanks_to_missing_and_ignores_extra_columns(tmp_pat
 
 def test_train_matcher_saves_a_current_version(tmp_path: Path) -> None:
 
-
     generate_canonical(tmp_path / "data", seed=5, clients=200, scale=12, as_of=date(2026, 11, 22))
-    proc = _cli("train-matcher", "--clients", str(tmp_path / "data" / "clients.csv"), "--records",
-                str(tmp_path / "data" / "records.csv"), cwd=tmp_path, env_dir=tmp_path / "var")
+    proc = _cli(
+        "train-matcher",
+        "--clients",
+        str(tmp_path / "data" / "clients.csv"),
+        "--records",
+        str(tmp_path / "data" / "records.csv"),
+        cwd=tmp_path,
+        env_dir=tmp_path / "var",
+    )
     assert proc.returncode == 0, proc.stderr
     current = json.loads((tmp_path / "var" / "matcher" / "current.json").read_text())
     assert current["version"] in proc.stdout

@@ -20,16 +20,29 @@ from tests.test_matcher import _people, _synthetic
 
 
 @pytest.fixture(autouse=True)
-def _no_published_parameters(tmp_path_factory: pytest.TempPathFactory,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_published_parameters(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SAFETYNET_MATCHER_PARAMS_DIR", str(tmp_path_factory.mktemp("no_params")))
 
 
 def _levels(**chosen: str) -> pd.DataFrame:
     """One pair's comparison levels: the given ones, "missing" for every other column."""
     row = {}
-    for col in ("first_name", "last_name", "first_name_swapped", "last_name_swapped", "middle_name",
-                "aliases", "dob", "sex", "race", "address", "city", "zip"):
+    for col in (
+        "first_name",
+        "last_name",
+        "first_name_swapped",
+        "last_name_swapped",
+        "middle_name",
+        "aliases",
+        "dob",
+        "sex",
+        "race",
+        "address",
+        "city",
+        "zip",
+    ):
         field = col.replace("_swapped", "")
         row[col] = LEVELS[field].index(chosen.get(col, "missing" if "swapped" not in col else "else"))
     return pd.DataFrame([row])
@@ -50,8 +63,9 @@ def _field_weight(levels: pd.DataFrame, field: str) -> float:
 
 def test_a_shared_city_after_a_move_weighs_what_a_local_move_is_worth() -> None:
     _, fields = _weights()
-    moved = _field_weight(_levels(first_name="exact", last_name="exact", address="else", city="exact"),
-                          "city")
+    moved = _field_weight(
+        _levels(first_name="exact", last_name="exact", address="else", city="exact"), "city"
+    )
     stayed = _field_weight(_levels(first_name="exact", last_name="exact", city="exact"), "city")
     after = fields["city_after_move"]
     expected = math.log2(after.m[0] / after.u[0])
@@ -83,8 +97,9 @@ def _moved_run(keep_zip: bool) -> dict:
     clients["address"] = [f"{100 + i} Oak St" for i in range(len(clients))]
     home = dict(zip(clients["client_id"], clients["address"], strict=True))
     of = dict(zip(truth["record_id"], truth["client_id"], strict=True))
-    records["address"] = [home.get(of.get(r), f"{9000 + i} Elm Ave")
-                          for i, r in enumerate(records["record_id"])]
+    records["address"] = [
+        home.get(of.get(r), f"{9000 + i} Elm Ave") for i, r in enumerate(records["record_id"])
+    ]
     moved = records["record_id"].map(of).notna() & (np.arange(len(records)) % 6 == 2)  # no surname typo
     records.loc[moved, "address"] = [f"{i} Pine Rd" for i in range(int(moved.sum()))]
     if not keep_zip:
@@ -107,15 +122,24 @@ def test_after_move_m_is_estimated_from_the_people_who_moved() -> None:
 
 # --- a misspelt given name in a large run -------------------------------------------------------------
 
-HOUSEHOLD = dict(last_name="Morales", dob="2007-07-23", sex="F", race="Hispanic", address="310 Walnut St",
-                 city="Oakland", zip="94621")
+HOUSEHOLD = dict(
+    last_name="Morales",
+    dob="2007-07-23",
+    sex="F",
+    race="Hispanic",
+    address="310 Walnut St",
+    city="Oakland",
+    zip="94621",
+)
 
 
 def _large_run(*extra_rows: dict) -> pd.DataFrame:
     """A run of ~2,800 people (above unseen_name_min_rows) with the given rows added to it."""
     clients, records, _ = _synthetic(seed=5, n_clients=400, n_records=2400)
-    ours = [dict(client_id="G1", first_name="Guadalupe", **HOUSEHOLD),
-            dict(client_id="A1", first_name="Adrian", **{**HOUSEHOLD, "last_name": "Delgado"})]
+    ours = [
+        dict(client_id="G1", first_name="Guadalupe", **HOUSEHOLD),
+        dict(client_id="A1", first_name="Adrian", **{**HOUSEHOLD, "last_name": "Delgado"}),
+    ]
     clients = pd.concat([clients, _people(ours, "client_id")], ignore_index=True)
     records = pd.concat([records, _people(list(extra_rows), "record_id")], ignore_index=True)
     return default_matcher().link(clients, records)
@@ -135,8 +159,9 @@ def test_a_given_name_found_in_no_other_row_of_a_large_run_is_a_misspelling() ->
 def test_a_similar_real_name_in_a_large_run_stays_a_twin_for_a_person() -> None:
     # "Adan" is a name other children in the run have: a twin of Adrian is as likely as a slip.
     twin = dict(record_id="twin", first_name="Adan", **{**HOUSEHOLD, "last_name": "Delgado"})
-    other_adan = dict(record_id="other", first_name="Adan", last_name="Quintero", dob="2010-01-05", sex="M",
-                      zip="94577")
+    other_adan = dict(
+        record_id="other", first_name="Adan", last_name="Quintero", dob="2010-01-05", sex="M", zip="94577"
+    )
     out = _large_run(twin, other_adan)
     assert _decision(out, "twin", "A1") == "review"
 
@@ -152,26 +177,38 @@ def test_a_misspelling_in_a_small_run_stays_for_a_person() -> None:
 
 
 def test_only_a_matched_row_that_states_the_link_teaches_a_name() -> None:
-    clients = standardise(_people([dict(client_id="C1", first_name="Jasmine", aliases="Lil J")], "client_id"),
-                          id_column="client_id")
-    rows = standardise(_people([
-        dict(record_id="aka", first_name="Roberto", aliases="Jasmine"),    # her own name as an AKA
-        dict(record_id="street", first_name="Rosa", aliases="LIL J"),      # her street name
-        dict(record_id="bare", first_name="Valeria"),                      # nothing links it
-        dict(record_id="unmatched", first_name="Marta", aliases="Jasmine"),
-    ], "record_id"))
+    clients = standardise(
+        _people([dict(client_id="C1", first_name="Jasmine", aliases="Lil J")], "client_id"),
+        id_column="client_id",
+    )
+    rows = standardise(
+        _people(
+            [
+                dict(record_id="aka", first_name="Roberto", aliases="Jasmine"),  # her own name as an AKA
+                dict(record_id="street", first_name="Rosa", aliases="LIL J"),  # her street name
+                dict(record_id="bare", first_name="Valeria"),  # nothing links it
+                dict(record_id="unmatched", first_name="Marta", aliases="Jasmine"),
+            ],
+            "record_id",
+        )
+    )
     n = len(rows)
     ri, ci = np.arange(n), np.zeros(n, dtype=np.int64)
     else_, alias = LEVELS["first_name"].index("else"), LEVELS["first_name"].index("alias_or_part")
     stated = stated_given_names(
-        rows, clients, ri, ci,
-        matched=np.array([True, True, True, False]), swapped=np.zeros(n, dtype=bool),
+        rows,
+        clients,
+        ri,
+        ci,
+        matched=np.array([True, True, True, False]),
+        swapped=np.zeros(n, dtype=bool),
         first_level=np.array([alias, else_, else_, alias]),
-        alias_level=np.array([LEVELS["aliases"].index(lv) for lv in ("else", "shared", "missing", "else")]))
+        alias_level=np.array([LEVELS["aliases"].index(lv) for lv in ("else", "shared", "missing", "else")]),
+    )
     assert list(stated) == ["roberto", "rosa", "", ""]
     learned = learned_by_client(ci, stated)
     assert learned == {0: ["roberto", "rosa"]}
     more = with_learned_names(clients, learned)
     assert more.first.shape[1] == clients.first.shape[1] + 2
     assert list(more.first[0, -2:]) == ["roberto", "rosa"]
-    assert (more.first[:, :clients.first.shape[1]] == clients.first).all()
+    assert (more.first[:, : clients.first.shape[1]] == clients.first).all()

@@ -21,17 +21,48 @@ def _share(a: str, b: str) -> bool:
 @pytest.mark.parametrize(
     ("formal", "nickname"),
     [
-        ("cynthia", "cindy"), ("andrea", "andy"), ("andrew", "andy"), ("diana", "di"),
-        ("lizbeth", "lizzy"), ("elizabeth", "liz"), ("isaiah", "zay"), ("leslie", "les"),
-        ("genesis", "gen"), ("guillermo", "memo"), ("nathan", "nate"), ("nathaniel", "nate"),
-        ("kenneth", "kenny"), ("vincent", "vince"), ("gabriel", "gabe"), ("elijah", "eli"),
-        ("jackson", "jax"), ("cameron", "cam"), ("dominic", "dom"), ("ezekiel", "zeke"),
-        ("guadalupe", "lupita"), ("humberto", "beto"), ("jesus", "chuy"), ("gustavo", "tavo"),
-        ("sergio", "checo"), ("alfonso", "poncho"), ("nicolas", "nico"), ("sarah", "sara"),
-        ("sophia", "sofia"), ("kaylee", "kayleigh"), ("hailey", "haley"), ("jayden", "jaden"),
-        ("aidan", "aiden"), ("maximiliano", "max"), ("amelia", "millie"), ("penelope", "penny"),
-        ("henry", "hank"), ("tatiana", "tati"), ("christian", "cristian"),
-        ("jacqueline", "jaqueline"), ("madeline", "maddie"), ("christopher", "chris"),
+        ("cynthia", "cindy"),
+        ("andrea", "andy"),
+        ("andrew", "andy"),
+        ("diana", "di"),
+        ("lizbeth", "lizzy"),
+        ("elizabeth", "liz"),
+        ("isaiah", "zay"),
+        ("leslie", "les"),
+        ("genesis", "gen"),
+        ("guillermo", "memo"),
+        ("nathan", "nate"),
+        ("nathaniel", "nate"),
+        ("kenneth", "kenny"),
+        ("vincent", "vince"),
+        ("gabriel", "gabe"),
+        ("elijah", "eli"),
+        ("jackson", "jax"),
+        ("cameron", "cam"),
+        ("dominic", "dom"),
+        ("ezekiel", "zeke"),
+        ("guadalupe", "lupita"),
+        ("humberto", "beto"),
+        ("jesus", "chuy"),
+        ("gustavo", "tavo"),
+        ("sergio", "checo"),
+        ("alfonso", "poncho"),
+        ("nicolas", "nico"),
+        ("sarah", "sara"),
+        ("sophia", "sofia"),
+        ("kaylee", "kayleigh"),
+        ("hailey", "haley"),
+        ("jayden", "jaden"),
+        ("aidan", "aiden"),
+        ("maximiliano", "max"),
+        ("amelia", "millie"),
+        ("penelope", "penny"),
+        ("henry", "hank"),
+        ("tatiana", "tati"),
+        ("christian", "cristian"),
+        ("jacqueline", "jaqueline"),
+        ("madeline", "maddie"),
+        ("christopher", "chris"),
     ],
 )
 def test_nickname_shares_a_root_with_its_formal_name(formal: str, nickname: str) -> None:
@@ -41,12 +72,29 @@ def test_nickname_shares_a_root_with_its_formal_name(formal: str, nickname: str)
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ("adrian", "adriana"), ("daniel", "danielle"), ("jasmine", "jessica"), ("maria", "mariana"),
-        ("emma", "emily"), ("alexander", "alexandra"), ("christopher", "christina"),
-        ("samuel", "samantha"), ("andrew", "andrea"), ("gabriel", "gabriela"), ("jonathan", "nathan"),
-        ("santiago", "diego"), ("angel", "angela"), ("madison", "madeline"), ("kayla", "kaylee"),
-        ("julia", "juliana"), ("lillian", "liliana"), ("elijah", "elias"), ("jacob", "jayden"),
-        ("dakota", "cody"), ("brian", "brianna"), ("isaiah", "isaac"), ("maria", "elizabeth"),
+        ("adrian", "adriana"),
+        ("daniel", "danielle"),
+        ("jasmine", "jessica"),
+        ("maria", "mariana"),
+        ("emma", "emily"),
+        ("alexander", "alexandra"),
+        ("christopher", "christina"),
+        ("samuel", "samantha"),
+        ("andrew", "andrea"),
+        ("gabriel", "gabriela"),
+        ("jonathan", "nathan"),
+        ("santiago", "diego"),
+        ("angel", "angela"),
+        ("madison", "madeline"),
+        ("kayla", "kaylee"),
+        ("julia", "juliana"),
+        ("lillian", "liliana"),
+        ("elijah", "elias"),
+        ("jacob", "jayden"),
+        ("dakota", "cody"),
+        ("brian", "brianna"),
+        ("isaiah", "isaac"),
+        ("maria", "elizabeth"),
     ],
 )
 def test_distinct_names_do_not_share_a_root(a: str, b: str) -> None:
@@ -60,8 +108,9 @@ def test_unknown_name_is_its_own_root_and_empty_has_none() -> None:
 
 def test_every_name_is_folded() -> None:
     folded = re.compile(r"^[a-z]+$")
-    bad = [name for root, names in nicknames.GROUPS.items() for name in (root, *names)
-           if not folded.match(name)]
+    bad = [
+        name for root, names in nicknames.GROUPS.items() for name in (root, *names) if not folded.match(name)
+    ]
     assert not bad
 
 
@@ -78,8 +127,10 @@ def test_no_root_is_written_twice_in_the_source() -> None:
     keys = [
         k.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-        and node.target.id == "GROUPS" and isinstance(node.value, ast.Dict)
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "GROUPS"
+        and isinstance(node.value, ast.Dict)
         for k in node.value.keys
         if isinstance(k, ast.Constant)
     ]
@@ -100,6 +151,7 @@ def test_roots_are_sorted_and_include_the_formal_name() -> None:
 
 # --- clipped forms and diminutives, by rule (nicknames.short_forms) ---------------------------------
 
+
 def _nickname_level(a: str, b: str) -> str:
     import pandas as pd
 
@@ -107,27 +159,43 @@ def _nickname_level(a: str, b: str) -> str:
     from matchers.standardise import standardise
 
     def table(name: str, id_column: str) -> object:
-        return standardise(pd.DataFrame({id_column: ["x"], "first_name": [name], "last_name": ["Lee"]}),
-                           id_column=id_column)
+        return standardise(
+            pd.DataFrame({id_column: ["x"], "first_name": [name], "last_name": ["Lee"]}), id_column=id_column
+        )
 
     levels = compare(table(a, "record_id"), table(b, "client_id"), np.zeros(1, int), np.zeros(1, int))
     return LEVELS["first_name"][int(levels["first_name"].iloc[0])]
 
 
-@pytest.mark.parametrize(("row", "client"), [
-    ("Bren", "Brenda"), ("Citla", "Citlali"), ("Tre", "Trevon"), ("Shawn", "Deshawn"), ("Celi", "Araceli"),
-    ("Karlita", "Karla"), ("Dulcita", "Dulce"), ("Juanito", "Juan"), ("Carmencita", "Carmen"),
-    ("Brenda", "Bren"),  # either side may hold the short form
-])
+@pytest.mark.parametrize(
+    ("row", "client"),
+    [
+        ("Bren", "Brenda"),
+        ("Citla", "Citlali"),
+        ("Tre", "Trevon"),
+        ("Shawn", "Deshawn"),
+        ("Celi", "Araceli"),
+        ("Karlita", "Karla"),
+        ("Dulcita", "Dulce"),
+        ("Juanito", "Juan"),
+        ("Carmencita", "Carmen"),
+        ("Brenda", "Bren"),  # either side may hold the short form
+    ],
+)
 def test_clipped_forms_and_diminutives_are_nicknames(row: str, client: str) -> None:
     assert _nickname_level(row, client) == "nickname"
 
 
-@pytest.mark.parametrize(("row", "client"), [
-    ("Adrian", "Adriana"), ("Gabriel", "Gabriela"),  # one letter apart: two names, not a clipping
-    ("Daniel", "Danielle"),  # both longer than any clipped form
-    ("Ana", "Eva"), ("Mariana", "Marisol"),
-])
+@pytest.mark.parametrize(
+    ("row", "client"),
+    [
+        ("Adrian", "Adriana"),
+        ("Gabriel", "Gabriela"),  # one letter apart: two names, not a clipping
+        ("Daniel", "Danielle"),  # both longer than any clipped form
+        ("Ana", "Eva"),
+        ("Mariana", "Marisol"),
+    ],
+)
 def test_distinct_names_are_not_clipped_forms(row: str, client: str) -> None:
     assert _nickname_level(row, client) != "nickname"
 

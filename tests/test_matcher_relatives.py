@@ -13,9 +13,33 @@ from matchers import default_matcher
 from matchers.relatives import relative_evidence
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "vo", "shi", "dar", "bel", "qui", "no", "sa", "fe", "ru", "zan"]
-GIVEN = ["amara", "bettina", "corinne", "delphine", "esperanza", "fiorella", "giselle", "honora", "ilse",
-         "jacinta", "kalinda", "leonora", "marisol", "nerissa", "ottilie", "perpetua", "rosalind",
-         "severine", "tamsin", "ursula", "valentine", "wilhelmina", "xiomara", "yolande", "zenobia"]
+GIVEN = [
+    "amara",
+    "bettina",
+    "corinne",
+    "delphine",
+    "esperanza",
+    "fiorella",
+    "giselle",
+    "honora",
+    "ilse",
+    "jacinta",
+    "kalinda",
+    "leonora",
+    "marisol",
+    "nerissa",
+    "ottilie",
+    "perpetua",
+    "rosalind",
+    "severine",
+    "tamsin",
+    "ursula",
+    "valentine",
+    "wilhelmina",
+    "xiomara",
+    "yolande",
+    "zenobia",
+]
 
 
 def _people(n: int, seed: int = 3) -> pd.DataFrame:
@@ -26,20 +50,25 @@ def _people(n: int, seed: int = 3) -> pd.DataFrame:
         surnames.add("".join(rng.choice(SYLLABLES, size=4)))
     days = rng.integers(0, 365 * 8, n)
     dob = (np.datetime64("2006-01-01") + days.astype("timedelta64[D]")).astype(str)
-    return pd.DataFrame({
-        "client_id": [f"C{i:05d}" for i in range(n)],
-        "first_name": rng.choice(GIVEN, size=n),
-        "middle_name": "",
-        "last_name": sorted(surnames),
-        "aliases": "",
-        "dob": dob,
-        "sex": "F",
-        "race": "",
-        "address": [f"{rng.integers(1, 9999)} {rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)} st"
-                    for _ in range(n)],
-        "city": "oakland",
-        "zip": rng.choice(["94601", "94603", "94605", "94606", "94607", "94610", "94612", "94621"], size=n),
-    })
+    return pd.DataFrame(
+        {
+            "client_id": [f"C{i:05d}" for i in range(n)],
+            "first_name": rng.choice(GIVEN, size=n),
+            "middle_name": "",
+            "last_name": sorted(surnames),
+            "aliases": "",
+            "dob": dob,
+            "sex": "F",
+            "race": "",
+            "address": [
+                f"{rng.integers(1, 9999)} {rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)} st" for _ in range(n)
+            ],
+            "city": "oakland",
+            "zip": rng.choice(
+                ["94601", "94603", "94605", "94606", "94607", "94610", "94612", "94621"], size=n
+            ),
+        }
+    )
 
 
 def _records(clients: pd.DataFrame, renamed: np.ndarray) -> pd.DataFrame:
@@ -124,15 +153,16 @@ def _links(shaped: int, conflicts: int, matched_clients: int, repeats: int) -> p
 @pytest.mark.parametrize(
     ("shaped", "conflicts", "matched", "repeats", "ruled_out"),
     [
-        (600, 0, 4000, 0, True),      # FEBRL-like: most clients present, no conflict at all
-        (600, 3, 4000, 0, False),     # three conflicts widen the bound past 1 %
-        (100, 0, 4000, 0, False),     # too few held records to tell
-        (600, 0, 1000, 0, False),     # few clients present: absence of conflicts says little
+        (600, 0, 4000, 0, True),  # FEBRL-like: most clients present, no conflict at all
+        (600, 3, 4000, 0, False),  # three conflicts widen the bound past 1 %
+        (100, 0, 4000, 0, False),  # too few held records to tell
+        (600, 0, 1000, 0, False),  # few clients present: absence of conflicts says little
         (600, 0, 4000, 3500, False),  # clients matched twice anyway: the test has no power
     ],
 )
-def test_relative_evidence_bound(shaped: int, conflicts: int, matched: int, repeats: int,
-                                 ruled_out: bool) -> None:
+def test_relative_evidence_bound(
+    shaped: int, conflicts: int, matched: int, repeats: int, ruled_out: bool
+) -> None:
     evidence = relative_evidence(_links(shaped, conflicts, matched, repeats), n_clients=5000)
     assert evidence.shaped == shaped and evidence.conflicts == conflicts
     assert evidence.ruled_out is ruled_out
@@ -153,8 +183,9 @@ def _strangers(n: int, seed: int = 11) -> pd.DataFrame:
 @pytest.mark.parametrize(("clients_in_extract", "strangers"), [(2000, 0), (400, 1800)])
 def test_match_rate_is_estimated_from_the_rows(population, clients_in_extract: int, strangers: int) -> None:
     clients, renamed = population
-    rows = pd.concat([_records(clients, renamed).iloc[:clients_in_extract], _strangers(strangers)],
-                     ignore_index=True)
+    rows = pd.concat(
+        [_records(clients, renamed).iloc[:clients_in_extract], _strangers(strangers)], ignore_index=True
+    )
     matcher = default_matcher()
     matcher.link(clients, rows)
     true_rate = clients_in_extract / len(rows)

@@ -17,8 +17,9 @@ from tests.test_matcher import CLIENTS, _decision, _link, _people, _record
 
 
 @pytest.fixture(autouse=True)
-def _no_published_parameters(tmp_path_factory: pytest.TempPathFactory,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_published_parameters(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SAFETYNET_MATCHER_PARAMS_DIR", str(tmp_path_factory.mktemp("no_params")))
 
 
@@ -27,8 +28,20 @@ def _levels(out: pd.DataFrame, record_id: str, client_id: str) -> dict[str, str]
     return {f["field"]: f["level"] for f in json.loads(hit["explanation"].iloc[0])["fields"]}
 
 
-@pytest.mark.parametrize("written", ["2008-03-14", "2008/3/14", "2008.03.14", "20080314", "03/14/2008",
-                                     "3-14-2008", "3/14/08", "2008-03-14 00:00:00", "2008-03-14T00:00"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2008-03-14",
+        "2008/3/14",
+        "2008.03.14",
+        "20080314",
+        "03/14/2008",
+        "3-14-2008",
+        "3/14/08",
+        "2008-03-14 00:00:00",
+        "2008-03-14T00:00",
+    ],
+)
 def test_dob_layouts_agencies_use_parse_to_one_date(written: str) -> None:
     assert parse_dob(pd.Series([written])).iloc[0].tolist() == [2008, 3, 14]
 
@@ -44,8 +57,19 @@ def test_a_dob_in_us_layout_matches_the_iso_client_dob() -> None:
 
 
 def test_one_digit_dob_typo_with_name_and_address_matches() -> None:
-    out = _link(_record("r1", first_name="Elizabeth", last_name="Nguyen", dob="2007-11-03", sex="F",
-                        race="Asian", address="9 Birch Way", city="Fremont", zip="94536"))
+    out = _link(
+        _record(
+            "r1",
+            first_name="Elizabeth",
+            last_name="Nguyen",
+            dob="2007-11-03",
+            sex="F",
+            race="Asian",
+            address="9 Birch Way",
+            city="Fremont",
+            zip="94536",
+        )
+    )
     assert _levels(out, "r1", "C2")["dob"] == "one_digit"
     assert _decision(out, "r1", "C2") == "match"
 
@@ -53,15 +77,27 @@ def test_one_digit_dob_typo_with_name_and_address_matches() -> None:
 def test_an_impossible_dob_one_digit_away_is_a_typo_not_missing() -> None:
     # "2007-21-02" is no date (month 21) but one typed digit from the client's 2007-11-02
     assert invalid_dob_digits(pd.Series(["2007-21-02"])).tolist() == ["20072102"]
-    out = _link(_record("r1", first_name="Elizabeth", last_name="Nguyen", dob="2007-21-02", sex="F",
-                        race="Asian", address="9 Birch Way", city="Fremont", zip="94536"))
+    out = _link(
+        _record(
+            "r1",
+            first_name="Elizabeth",
+            last_name="Nguyen",
+            dob="2007-21-02",
+            sex="F",
+            race="Asian",
+            address="9 Birch Way",
+            city="Fremont",
+            zip="94536",
+        )
+    )
     assert _levels(out, "r1", "C2")["dob"] == "one_digit"
     assert _decision(out, "r1", "C2") == "match"
 
 
-@pytest.mark.parametrize(("first", "client", "formal"), [("Pancho", "C3", "Francisco"),
-                                                          ("Paco", "C3", "Francisco"),
-                                                          ("Lupita", "C7", "Guadalupe")])
+@pytest.mark.parametrize(
+    ("first", "client", "formal"),
+    [("Pancho", "C3", "Francisco"), ("Paco", "C3", "Francisco"), ("Lupita", "C7", "Guadalupe")],
+)
 def test_spanish_nicknames_match_end_to_end(first: str, client: str, formal: str) -> None:
     c = CLIENTS.set_index("client_id").loc[client]
     assert c["first_name"] == formal
@@ -71,14 +107,20 @@ def test_spanish_nicknames_match_end_to_end(first: str, client: str, formal: str
 
 
 def test_household_address_weighs_less_for_a_sibling_than_for_the_same_child() -> None:
-    home = dict(last_name="Delgado", sex="F", race="Hispanic", address="45 Oak Ave", city="Hayward",
-                zip="94541")
+    home = dict(
+        last_name="Delgado", sex="F", race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"
+    )
     keep_all = FellegiSunterMatcher(replace(load(), keep_threshold=0.0))
-    out = _link(_record("sister", first_name="Alma", dob="2012-08-30", **home),
-                _record("same", first_name="Ana", dob="2009-01-20", **home), matcher=keep_all)
-    weights = {r: {f["field"]: f["weight"] for f in json.loads(e)["fields"]}
-               for r, c, e in zip(out["record_id"], out["client_id"], out["explanation"], strict=True)
-               if c == "C6"}
+    out = _link(
+        _record("sister", first_name="Alma", dob="2012-08-30", **home),
+        _record("same", first_name="Ana", dob="2009-01-20", **home),
+        matcher=keep_all,
+    )
+    weights = {
+        r: {f["field"]: f["weight"] for f in json.loads(e)["fields"]}
+        for r, c, e in zip(out["record_id"], out["client_id"], out["explanation"], strict=True)
+        if c == "C6"
+    }
     assert weights["sister"]["address"] < weights["same"]["address"] - 5
     assert _decision(out, "sister", "C6") == "nonmatch"
     assert _decision(out, "same", "C6") == "match"
@@ -86,20 +128,35 @@ def test_household_address_weighs_less_for_a_sibling_than_for_the_same_child() -
 
 def test_blocking_reports_pairs_per_record_and_per_rule() -> None:
     matcher = default_matcher()
-    matcher.link(CLIENTS, _people([_record("r1", first_name="Liz", last_name="Nguyen", dob="2007-11-02"),
-                                   _record("r2", first_name="Ana", last_name="Delgado", dob="2009-01-20")],
-                                  "record_id"))
+    matcher.link(
+        CLIENTS,
+        _people(
+            [
+                _record("r1", first_name="Liz", last_name="Nguyen", dob="2007-11-02"),
+                _record("r2", first_name="Ana", last_name="Delgado", dob="2009-01-20"),
+            ],
+            "record_id",
+        ),
+    )
     stats = matcher.stats
     assert stats.records == 2 and stats.pairs_per_record == stats.candidate_pairs / 2 >= 1
     assert {"dob_first_initial", "nickname_last_initial_year", "last_phonetic_year_first_initial"} <= set(
-        stats.pairs_by_rule)
+        stats.pairs_by_rule
+    )
     assert stats.parameters == "config"  # 2 rows: too few to estimate m/u on
 
 
 def test_standardising_distinct_values_once_gives_the_same_table() -> None:
-    rows = [_record(f"r{i}", first_name=["Ana", "José", None][i % 3], last_name="Peña-García Jr.",
-                    dob=["2008-03-14", "03/14/2008", "1900-01-01", None][i % 4], address="9 Birch Street")
-            for i in range(12)]
+    rows = [
+        _record(
+            f"r{i}",
+            first_name=["Ana", "José", None][i % 3],
+            last_name="Peña-García Jr.",
+            dob=["2008-03-14", "03/14/2008", "1900-01-01", None][i % 4],
+            address="9 Birch Street",
+        )
+        for i in range(12)
+    ]
     whole = standardise(_people(rows, "record_id"))
     for i in range(12):
         one = standardise(_people([rows[i]], "record_id"))
@@ -115,8 +172,16 @@ def test_a_broad_rule_has_its_own_block_cap() -> None:
     the same block under the general cap stays (config blocking.rule_max_block_size)."""
     from matchers.blocking import ClientIndex
 
-    clients = standardise(_people([dict(client_id=f"C{i}", first_name=f"Ana{chr(97 + i)}", last_name=f"L{i}",
-                                        zip="94601") for i in range(12)], "client_id"), id_column="client_id")
+    clients = standardise(
+        _people(
+            [
+                dict(client_id=f"C{i}", first_name=f"Ana{chr(97 + i)}", last_name=f"L{i}", zip="94601")
+                for i in range(12)
+            ],
+            "client_id",
+        ),
+        id_column="client_id",
+    )
     row = standardise(_people([_record("r1", first_name="Anab", zip="94601")], "record_id"))
     general = ClientIndex.build(clients, ("zip_first_prefix",), max_block_size=40)
     assert len(general.candidates(row, ("zip_first_prefix",), 30)) == 12

@@ -21,9 +21,19 @@ from tests.test_warehouse import ARREST_LINKS, arrests, record, wh, with_clients
 from warehouse import Warehouse
 
 RECORDS = _people(
-    [dict(record_id=f"R{i}", first_name=c["first_name"], last_name=c["last_name"], dob=c["dob"],
-          sex=c["sex"], address=c["address"], city=c["city"], zip=c["zip"])
-     for i, c in enumerate(CLIENTS.to_dict("records"))],
+    [
+        dict(
+            record_id=f"R{i}",
+            first_name=c["first_name"],
+            last_name=c["last_name"],
+            dob=c["dob"],
+            sex=c["sex"],
+            address=c["address"],
+            city=c["city"],
+            zip=c["zip"],
+        )
+        for i, c in enumerate(CLIENTS.to_dict("records"))
+    ],
     "record_id",
 )
 
@@ -33,35 +43,57 @@ def extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.
     """Generated clients, records (~2,400 rows: enough to train on) and the true links."""
     out = tmp_path_factory.mktemp("canonical")
     generate_canonical(out, seed=3, clients=200, scale=12, as_of=date(2026, 11, 22))
-    return (read_persons(out / "clients.csv", "client_id"), read_persons(out / "records.csv", "record_id"),
-            pd.read_csv(out / "truth.csv", dtype=str))
+    return (
+        read_persons(out / "clients.csv", "client_id"),
+        read_persons(out / "records.csv", "record_id"),
+        pd.read_csv(out / "truth.csv", dtype=str),
+    )
 
 
 @pytest.fixture(autouse=True)
-def _no_published_parameters(tmp_path_factory: pytest.TempPathFactory,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_published_parameters(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Tests never pick up parameters a developer trained under var/."""
     monkeypatch.setenv(params.ENV_VAR, str(tmp_path_factory.mktemp("no_params")))
 
 
 def _explanation(**levels: str) -> str:
-    return json.dumps({"fields": [{"field": f, "level": lv, "weight": 1.0} for f, lv in levels.items()],
-                       "prior": -10.0, "total": 5.0})
+    return json.dumps(
+        {
+            "fields": [{"field": f, "level": lv, "weight": 1.0} for f, lv in levels.items()],
+            "prior": -10.0,
+            "total": 5.0,
+        }
+    )
 
 
-def test_saved_parameters_are_versioned_current_and_loaded_by_the_default_matcher(tmp_path: Path,
-                                                                                  extract) -> None:
+def test_saved_parameters_are_versioned_current_and_loaded_by_the_default_matcher(
+    tmp_path: Path, extract
+) -> None:
     cfg = load()
     clients, records, _ = extract
     fitted, trained_on = train(cfg, clients, records)
-    assert trained_on == {"clients": len(clients), "records": len(records), "labels_same_person": 0,
-                          "labels_not_this_person": 0}
+    assert trained_on == {
+        "clients": len(clients),
+        "records": len(records),
+        "labels_same_person": 0,
+        "labels_not_this_person": 0,
+    }
     first = params.save(fitted, trained_on, tmp_path)
     assert (tmp_path / f"params-{first['version']}.json").is_file()
     assert params.load_current(tmp_path)["version"] == first["version"]
 
-    changed = params.apply(cfg, {**first, "fields": {**first["fields"], "sex": {
-        "levels": ["agree", "disagree"], "m": [0.9, 0.1], "u": [0.6, 0.4]}}})
+    changed = params.apply(
+        cfg,
+        {
+            **first,
+            "fields": {
+                **first["fields"],
+                "sex": {"levels": ["agree", "disagree"], "m": [0.9, 0.1], "u": [0.6, 0.4]},
+            },
+        },
+    )
     second = params.save(changed, {"note": "second"}, tmp_path)
     assert second["version"] != first["version"]
     assert params.load_current(tmp_path)["version"] == second["version"]
@@ -72,8 +104,9 @@ def test_saved_parameters_are_versioned_current_and_loaded_by_the_default_matche
     assert matcher.parameters_version is None  # the autouse fixture points at an empty folder
 
 
-def test_nightly_matcher_scores_with_the_current_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         extract) -> None:
+def test_nightly_matcher_scores_with_the_current_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extract
+) -> None:
     clients, records, truth = extract
     monkeypatch.setenv(params.ENV_VAR, str(tmp_path))
     doc = train_and_save(load(), clients, records, directory=tmp_path)
@@ -105,10 +138,12 @@ def test_parameters_that_do_not_fit_the_config_are_refused(tmp_path: Path) -> No
 
 def test_reviewer_decisions_pull_m_towards_the_labelled_levels() -> None:
     cfg = load()
-    labels = pd.DataFrame({
-        "decision": ["same_person"] * 40 + ["not_this_person"] * 7,
-        "explanation": [_explanation(first_name="else", last_name="exact", dob="exact")] * 47,
-    })
+    labels = pd.DataFrame(
+        {
+            "decision": ["same_person"] * 40 + ["not_this_person"] * 7,
+            "explanation": [_explanation(first_name="else", last_name="exact", dob="exact")] * 47,
+        }
+    )
     refined, counts = refine_with_labels(cfg, labels)
     assert counts == {"positive": 40, "negative": 7}
     before, after = cfg.fields["first_name"], refined.fields["first_name"]
@@ -122,12 +157,25 @@ def test_labels_come_from_the_warehouse_decisions_and_stored_explanations(with_c
     warehouse = with_clients
     ex = arrests()
     links = pd.DataFrame(
-        [{"record_id": r, "client_id": c, "score": s, "decision": d,
-          "explanation": _explanation(first_name="jw_85", dob="exact")} for r, c, s, d in ARREST_LINKS])
+        [
+            {
+                "record_id": r,
+                "client_id": c,
+                "score": s,
+                "decision": d,
+                "explanation": _explanation(first_name="jw_85", dob="exact"),
+            }
+            for r, c, s, d in ARREST_LINKS
+        ]
+    )
     warehouse.load_delivery(record(warehouse, ex), ex, links)
-    warehouse.record_decision(source="oakland_pd", record_id="B2", client_id="C2", decision="same_person",
-                              decided_by="coordinator")
+    warehouse.record_decision(
+        source="oakland_pd", record_id="B2", client_id="C2", decision="same_person", decided_by="coordinator"
+    )
     labels = warehouse_labels(warehouse.engine)
     assert labels["decision"].tolist() == ["same_person"]
     assert json.loads(labels["explanation"].iloc[0])["fields"][0] == {
-        "field": "first_name", "level": "jw_85", "weight": 1.0}
+        "field": "first_name",
+        "level": "jw_85",
+        "weight": 1.0,
+    }

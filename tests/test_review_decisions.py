@@ -153,7 +153,7 @@ def test_a_nightly_run_after_decisions_keeps_every_decision(
 
     after = table(warehouse_url, "match_links")
 
-    def pairs(source, record):  # noqa: E306
+    def pairs(source, record):
         rows = after[(after["source"] == source) & (after["record_id"] == record)]
         return {
             (c, dec, by)

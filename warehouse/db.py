@@ -76,7 +76,7 @@ def make_engine(url: str | None = None) -> sa.Engine:
     engine = sa.create_engine(u, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI object)
+    def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # pysqlite: never emit BEGIN on its own
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")

@@ -279,9 +279,7 @@ class Warehouse:
             latest = history.latest_date(conn, "clients", extract.source)
             frame = extract.tables["clients"]
             if latest is None or valid_from >= latest:
-                counts = write_clients(
-                    conn, spec=extract.spec, frame=frame, delivery_id=delivery_id, now=now
-                )
+                counts = write_clients(conn, spec=extract.spec, frame=frame, delivery_id=delivery_id, now=now)
             else:  # an older list arriving late: history only, the newer list stays in force
                 counts = {"clients": int(frame["record_id"].notna().sum())}
             counts["fact_versions"] = self._client_versions(conn, extract, delivery_id, valid_from, now)
@@ -516,7 +514,9 @@ class Warehouse:
         )
         if history.latest_date(conn, "clients", extract.source) == valid_from:
             fv_keys = conn.execute(
-                sa.select(FactVersion.__table__.c.fact_key).distinct().where(
+                sa.select(FactVersion.__table__.c.fact_key)
+                .distinct()
+                .where(
                     FactVersion.__table__.c.table_name == "clients",
                     FactVersion.__table__.c.source == extract.source,
                     FactVersion.__table__.c.valid_to.is_(None),
@@ -528,11 +528,11 @@ class Warehouse:
             )
         return written
 
-    def source_lock(self, source: str, timeout: float = 0.0):  # noqa: ANN201 (a context manager)
+    def source_lock(self, source: str, timeout: float = 0.0):
         """Hold the run lock of ``source`` (refused with ``SourceBusyError`` after ``timeout`` s)."""
         return source_lock(self.engine, source, timeout)
 
-    def seal(self, source: str, record_id: str, *, sealed_by: str, reference: str | None = None):  # noqa: ANN201
+    def seal(self, source: str, record_id: str, *, sealed_by: str, reference: str | None = None):
         """Carry out a sealing notice (``warehouse.sealing.seal_record``)."""
         from warehouse.sealing import seal_record
 

@@ -372,6 +372,8 @@ class AlertMessage(Base):
     last_error: Mapped[str | None] = mapped_column(sa.String)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+
 # --- review app: accounts, sessions, audit log, undo (issue 5) -----------------------------------
 
 USER_ROLES = ("coordinator", "analyst", "admin")
@@ -453,9 +455,7 @@ class ReviewDecisionLink(Base):
 
     __tablename__ = "review_decision_links"
 
-    decision_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("review_decisions.id"), primary_key=True
-    )
+    decision_id: Mapped[int] = mapped_column(sa.ForeignKey("review_decisions.id"), primary_key=True)
     client_id: Mapped[str] = mapped_column(sa.String, primary_key=True)
     score: Mapped[float | None] = mapped_column(sa.Float)
     decision: Mapped[str] = mapped_column(sa.String)
@@ -474,6 +474,8 @@ class ClientRef(Base):
         sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     )
     ref: Mapped[str] = mapped_column(sa.String(32))
+
+
 # --- history, sealing (issue 6; migration 0004_history) ------------------------------------------
 
 

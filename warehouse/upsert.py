@@ -64,7 +64,7 @@ def insert(conn: sa.Connection, table: sa.Table, columns: Columns) -> None:
         _sqlite_executemany(conn, table, stmt, columns)
 
 
-def _on_conflict(stmt, table: sa.Table, names: list[str], key: Sequence[str]):  # noqa: ANN001, ANN202
+def _on_conflict(stmt, table: sa.Table, names: list[str], key: Sequence[str]):
     cols = [c for c in names if c not in key]
     data = [c for c in cols if c not in BOOKKEEPING]
     if not cols:
