@@ -90,6 +90,15 @@ class TableSpec:
     key: tuple[str, ...]
     #: True when the table's rows describe a person to be matched (carries PERSON_COLUMNS)
     person: bool = False
+    #: how a reader names the table (packet, review app, profiles): one description per table
+    title: str = ""
+    #: the part of a youth's profile it belongs to ("Probation", "Social Services", ...)
+    section: str = ""
+    #: the column that dates a row: rows dated after an as-of date are not shown; newest first
+    event_date: str | None = None
+    #: (start, end, columns cleared while not begun): a range that ended after an as-of date is open
+    #: on it, and one that had not begun shows neither its dates nor these columns
+    open_range: tuple[str, str, tuple[str, ...]] | None = None
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -150,6 +159,8 @@ KINDS: dict[str, KindSpec] = {
                     "clients",
                     key=("record_id",),
                     person=True,
+                    title="SafetyNet client list",
+                    section="SafetyNet",
                     columns=(
                         *_person(),
                         Column("gender_identity", required=False),
@@ -171,6 +182,10 @@ KINDS: dict[str, KindSpec] = {
                     "probation_referrals",
                     key=("referral_id",),
                     person=True,
+                    title="Probation referrals, placements",
+                    section="Probation",
+                    event_date="referral_date",
+                    open_range=("placement_start", "placement_end", ("placement_type", "facility")),
                     columns=(
                         *_person(),
                         Column("referral_id"),
@@ -190,10 +205,20 @@ KINDS: dict[str, KindSpec] = {
             "social_services",
             description="child welfare workbook: clients, referrals with dispositions, placement episodes",
             tables=(
-                TableSpec("welfare_clients", key=("record_id",), person=True, columns=_person()),
+                TableSpec(
+                    "welfare_clients",
+                    key=("record_id",),
+                    person=True,
+                    title="Social Services clients",
+                    section="Social Services",
+                    columns=_person(),
+                ),
                 TableSpec(
                     "welfare_referrals",
                     key=("referral_id",),
+                    title="Social Services referrals",
+                    section="Social Services",
+                    event_date="referral_date",
                     columns=(
                         Column("referral_id"),
                         Column("record_id"),
@@ -205,6 +230,10 @@ KINDS: dict[str, KindSpec] = {
                 TableSpec(
                     "welfare_placements",
                     key=("episode_id",),
+                    title="Social Services placements",
+                    section="Social Services",
+                    event_date="start_date",
+                    open_range=("start_date", "end_date", ()),
                     columns=(
                         Column("episode_id"),
                         Column("record_id"),
@@ -223,6 +252,10 @@ KINDS: dict[str, KindSpec] = {
                     "school_enrollments",
                     key=("record_id", "school", "enroll_start"),
                     person=True,
+                    title="School enrolment and attendance",
+                    section="Education",
+                    event_date="enroll_start",
+                    open_range=("enroll_start", "enroll_end", ()),
                     columns=(
                         *_person(),
                         Column("state_ssid", required=False),
@@ -245,6 +278,9 @@ KINDS: dict[str, KindSpec] = {
                     "arrests",
                     key=("record_id",),
                     person=True,
+                    title="Arrests (bookings)",
+                    section="Arrests",
+                    event_date="arrest_datetime",
                     columns=(
                         *_person(),  # record_id is the booking number: a booking is one person
                         Column("agency_ori", required=False),
@@ -256,6 +292,18 @@ KINDS: dict[str, KindSpec] = {
         ),
     )
 }
+
+
+#: every canonical table by name (a table name is unique across kinds)
+TABLES: dict[str, TableSpec] = {t.name: t for k in KINDS.values() for t in k.tables}
+
+
+def table_spec(name: str) -> TableSpec:
+    """The one description of a canonical table: columns, key, title, section, event date, range."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise ValueError(f"unknown canonical table {name!r}") from None
 
 
 def kind(name: str) -> KindSpec:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from integrations.kinds import table_spec
 from warehouse.measures import charge_labels, is_chronic
 from warehouse.profiles import Facts
 
@@ -25,6 +26,12 @@ class Section:
     rows: list[dict] = field(
         default_factory=list
     )  # {"cells": [...], "change": "new"|"changed"|"", "flag": str}
+    #: the canonical table shown (its title, section and event date: ``integrations.kinds``)
+    table: str | None = None
+
+    @classmethod
+    def of(cls, table: str, columns: list[str]) -> Section:
+        return cls(table_spec(table).title, columns, table=table)
 
     @property
     def changed(self) -> int:
@@ -96,19 +103,21 @@ def _same(a: object, b: object) -> bool:
 
 
 def _rows(
-    now: pd.DataFrame,
-    before: pd.DataFrame,
-    sort: str,
+    now: Facts,
+    before: Facts,
+    table: str,
     cells: Callable[[pd.Series], list[str]],
     flag: Callable[[pd.Series], str] | None = None,
 ) -> list[dict]:
-    data_cols = [c for c in now.columns if c not in ("client_id", "as_of", "delivery_id", "record_id")]
+    """One row per fact of ``table``, newest first (by its event date), marked new/changed."""
+    rows, old = now[table], before[table]
+    data_cols = [c for c in rows.columns if c not in ("client_id", "as_of", "delivery_id", "record_id")]
     out = []
-    for _, r in now.sort_values(sort, ascending=False).iterrows():
+    for _, r in rows.sort_values(table_spec(table).event_date, ascending=False).iterrows():
         out.append(
             {
                 "cells": [*cells(r), agency(r["source"]), day(r["as_of"])],
-                "change": _change(r, before, data_cols),
+                "change": _change(r, old, data_cols),
                 "flag": flag(r) if flag else "",
             }
         )
@@ -136,7 +145,7 @@ SOURCE_COLS = ["Source", "As of"]
 
 def build_sections(now: Facts, before: Facts) -> list[Section]:
     c = now["clients"].iloc[0]
-    demo = Section("Demographics", ["Item", "Value", *SOURCE_COLS])
+    demo = Section("Demographics", ["Item", "Value", *SOURCE_COLS], table="clients")
     age = ""
     if pd.notna(c["dob"]):
         on = pd.Timestamp(now.as_of)
@@ -168,14 +177,14 @@ def build_sections(now: Facts, before: Facts) -> list[Section]:
             if text(old_row[col]) != text(c[col]):
                 next(r for r in demo.rows if r["cells"][0] == label)["change"] = "changed"
 
-    prob = Section(
-        "Probation",
+    prob = Section.of(
+        "probation_referrals",
         ["Referred", "Status", "Court", "Officer", "Placement", "Facility", "Placed", "Left", *SOURCE_COLS],
     )
     prob.rows = _rows(
-        now["probation_referrals"],
-        before["probation_referrals"],
-        "referral_date",
+        now,
+        before,
+        "probation_referrals",
         lambda r: [
             day(r["referral_date"]),
             text(r["supervision_status"]),
@@ -187,33 +196,33 @@ def build_sections(now: Facts, before: Facts) -> list[Section]:
             day(r["placement_end"]),
         ],
     )
-    wref = Section("Social Services referrals", ["Received", "Allegation", "Disposition", *SOURCE_COLS])
+    wref = Section.of("welfare_referrals", ["Received", "Allegation", "Disposition", *SOURCE_COLS])
     wref.rows = _rows(
-        now["welfare_referrals"],
-        before["welfare_referrals"],
-        "referral_date",
+        now,
+        before,
+        "welfare_referrals",
         lambda r: [day(r["referral_date"]), text(r["allegation_type"]), text(r["disposition"])],
     )
-    wpl = Section("Social Services placements", ["Placement", "Started", "Ended", *SOURCE_COLS])
+    wpl = Section.of("welfare_placements", ["Placement", "Started", "Ended", *SOURCE_COLS])
     wpl.rows = _rows(
-        now["welfare_placements"],
-        before["welfare_placements"],
-        "start_date",
+        now,
+        before,
+        "welfare_placements",
         lambda r: [text(r["placement_type"]), day(r["start_date"]), day(r["end_date"]) or "open"],
     )
-    arr = Section("Arrest history", ["Date", "Charges", *SOURCE_COLS])
+    arr = Section.of("arrests", ["Date", "Charges", *SOURCE_COLS])
     arr.rows = _rows(
-        now["arrests"],
-        before["arrests"],
-        "arrest_datetime",
+        now,
+        before,
+        "arrests",
         lambda r: [
             pd.Timestamp(r["arrest_datetime"]).strftime("%Y-%m-%d %H:%M"),
             ", ".join(charge_labels(r["charges"])),
         ],
         _charge_flag(c["dob"]),
     )
-    edu = Section(
-        "Education and attendance",
+    edu = Section.of(
+        "school_enrollments",
         [
             "School year",
             "School",
@@ -247,7 +256,7 @@ def build_sections(now: Facts, before: Facts) -> list[Section]:
             rate,
         ]
 
-    edu.rows = _rows(now["school_enrollments"], before["school_enrollments"], "enroll_start", school_cells)
+    edu.rows = _rows(now, before, "school_enrollments", school_cells)
     return [demo, prob, wref, wpl, arr, edu]
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from integrations.kinds import KINDS
+from integrations.kinds import KINDS, table_spec
 from review.sources import source_kinds
 from warehouse.db import write_transaction
 from warehouse.models import (
@@ -59,25 +59,6 @@ class Profile:
     @property
     def fact_count(self) -> int:
         return sum(len(t.rows) for t in self.facts)
-
-
-TITLES = {
-    "probation_referrals": "Probation referrals",
-    "welfare_referrals": "Child welfare referrals",
-    "welfare_placements": "Child welfare placements",
-    "school_enrollments": "School enrolment and attendance",
-    "arrests": "Arrests",
-}
-
-
-#: the column that dates a fact row, for newest-first order
-DATE_COLUMNS = {
-    "probation_referrals": "referral_date",
-    "welfare_referrals": "referral_date",
-    "welfare_placements": "start_date",
-    "school_enrollments": "enroll_start",
-    "arrests": "arrest_datetime",
-}
 
 
 @lru_cache(maxsize=1)
@@ -133,10 +114,11 @@ def record_facts(conn: sa.Connection, pairs: list[tuple[str, str]]) -> list[Fact
         if name == "arrests":
             _attach_charges(conn, rows)
             cols = tuple(c for c in cols if c != "charges") + ("charge_codes",)
-        when = DATE_COLUMNS.get(name)
+        spec = table_spec(name)  # title and event date: integrations/kinds.py
+        when = spec.event_date
         if when:  # newest first, undated last
             rows.sort(key=lambda r: (r.get(when) is not None, r.get(when) or date.min), reverse=True)
-        tables.append(FactTable(name, TITLES.get(name, name.replace("_", " ").capitalize()), cols, rows))
+        tables.append(FactTable(name, spec.title, cols, rows))
     return tables
 
 

@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from integrations.kinds import table_spec
 from packets.build import CHROMIUM, build_packet
 from safetynet.cli import main
 from tests.test_warehouse import CLIENTS, extract, links, record
 from warehouse import Warehouse
+
+#: one title per table (integrations/kinds.py), used by the packet, its workbook and the review app
+PROBATION_SHEET = table_spec("probation_referrals").title
 
 REF = {
     "record_id": "YOUTH-7731",
@@ -74,7 +78,7 @@ def test_packet_highlights_changes_since_the_last_meeting(history: Warehouse, tm
     assert youth.previous_meeting == date(2026, 11, 12)
     assert "Probation status: probation -> warrant" in youth.changes
     assert "Risk factor added: drug use" in youth.changes
-    probation = next(s for s in youth.sections if s.title == "Probation")
+    probation = next(s for s in youth.sections if s.table == "probation_referrals")
     assert sorted(r["change"] for r in probation.rows) == ["changed", "new"]
     assert all(r["cells"][-1] == "2026-11-15" for r in probation.rows)  # as-of date of each fact
     html = (tmp_path / "packet_2026-11-19.html").read_text(encoding="utf-8")
@@ -82,17 +86,17 @@ def test_packet_highlights_changes_since_the_last_meeting(history: Warehouse, tm
     assert "Alameda County Probation Department" in html  # every fact names its source
     assert "YOUTH-7731" not in html and "REF-0001" not in html  # agency record ids are not needed
     wb = load_workbook(tmp_path / "packet_2026-11-19.xlsx")
-    assert wb.sheetnames[0] == "Agenda" and "Probation" in wb.sheetnames
+    assert wb.sheetnames[0] == "Agenda" and PROBATION_SHEET in wb.sheetnames
     agenda = wb["Agenda"]
     assert agenda["A2"].value == "Aaliyah Brooks" and "warrant" in agenda.cell(2, agenda.max_column).value
-    fills = {row[0].fill.fgColor.rgb for row in wb["Probation"].iter_rows(min_row=2)}
+    fills = {row[0].fill.fgColor.rgb for row in wb[PROBATION_SHEET].iter_rows(min_row=2)}
     assert {"00FFF2CC", "00FCE4D6"} <= fills
 
 
 def test_packet_as_of_the_earlier_meeting(history: Warehouse, tmp_path: Path) -> None:
     packet = build_packet(history.engine, date(2026, 11, 12), tmp_path, pdf=False)
     youth = packet.youth[0]
-    probation = next(s for s in youth.sections if s.title == "Probation")
+    probation = next(s for s in youth.sections if s.table == "probation_referrals")
     # REF-0001 as delivered by then (status "probation", as of Nov 1); REF-0002 happened before the
     # meeting but was only delivered on Nov 15: shown, with that as-of date
     got = [(r["cells"][1], r["cells"][-1]) for r in probation.rows]

@@ -22,27 +22,12 @@ from datetime import date, datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from integrations.kinds import KINDS
+from integrations.kinds import KINDS, table_spec
 from warehouse.clients import CLIENT_FIELDS
 from warehouse.frames import chunks
 from warehouse.models import FACT_TABLES, FactVersion, MatchLink, fact_columns
 
 META = ("client_id", "source", "record_id", "fact_key", "as_of", "delivery_id")
-
-#: each fact table's own "when": rows after the as-of date are not shown
-EVENT_DATE = {
-    "probation_referrals": "referral_date",
-    "welfare_referrals": "referral_date",
-    "welfare_placements": "start_date",
-    "school_enrollments": "enroll_start",
-    "arrests": "arrest_datetime",
-}
-#: (start, end, columns cleared when start is after the as-of date)
-OPEN_RANGES = {
-    "probation_referrals": ("placement_start", "placement_end", ("placement_type", "facility")),
-    "welfare_placements": ("start_date", "end_date", ()),
-    "school_enrollments": ("enroll_start", "enroll_end", ()),
-}
 
 
 def _column_types() -> dict[str, dict[str, str]]:
@@ -119,11 +104,12 @@ def _read_versions(conn: sa.Connection, where: sa.ColumnElement[bool]) -> pd.Dat
 def _apply_dates(name: str, frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
     if frame.empty:
         return frame
+    spec = table_spec(name)  # its event date and open range (integrations/kinds.py)
     end_of_day = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    event = frame[EVENT_DATE[name]]
+    event = frame[spec.event_date]
     frame = frame[event.notna() & (event < end_of_day)].copy()
-    if name in OPEN_RANGES:
-        start, end, cleared = OPEN_RANGES[name]
+    if spec.open_range:
+        start, end, cleared = spec.open_range
         frame.loc[frame[end] >= end_of_day, end] = pd.NaT
         not_yet = frame[start] >= end_of_day
         frame.loc[not_yet, [start, end]] = pd.NaT
