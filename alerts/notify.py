@@ -165,7 +165,7 @@ def plan_resolutions(warehouse: Warehouse, sources: dict[str, SourceConfig]) -> 
 
 def plan_overdue(warehouse: Warehouse, sources: dict[str, SourceConfig], today: date) -> int:
     """Open an overdue problem per late source (once per missed delivery); close it when one arrives."""
-    from safetynet.status import source_status
+    from sync.status import source_status
 
     status = {s["source"]: s for s in source_status(sources, warehouse, today=today)["sources"]}
     open_by_source = {p["source"]: p for p in ledger.open_problems(warehouse.engine, "overdue")}

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from safetynet import settings
+import settings
 
 TLS_MODES = ("starttls", "ssl", "none")
 

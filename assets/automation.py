@@ -6,7 +6,7 @@ from assets.alerts import ALERTS_KEY
 from assets.resources import LandingZoneResource, SourcesResource, WarehouseResource
 from assets.sources import delivery_key, warehouse_key
 from integrations.config import SourceConfig
-from safetynet.pipeline import delivery_sha256
+from sync.pipeline import delivery_sha256
 
 NIGHTLY_CRON = "0 2 * * *"
 TIMEZONE = "America/Los_Angeles"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 
+import settings
 from alerts.transport import OutboxTransport, SmtpSettings, SmtpTransport, Transport, outbox_dir
 from integrations.config import SourceConfig, load_sources
 from matchers import Matcher, default_matcher
-from safetynet import settings
-from safetynet.pipeline import pending_files
+from sync.pipeline import pending_files
 from warehouse import Warehouse
 
 

@@ -13,7 +13,7 @@ The check is deliberately not a Dagster *blocking* check: a failed blocking chec
 which fails the whole nightly run and skips the alerts asset. A quarantine is an expected outcome
 of a run, not a failure of it: the quarantined source's warehouse asset records "quarantined: last
 good delivery kept", every other source loads, the agency's contacts get their alert, and the run
-succeeds. (The quarantine itself is enforced by ``safetynet.pipeline.link_and_load``.) When a new
+succeeds. (The quarantine itself is enforced by ``sync.pipeline.link_and_load``.) When a new
 client list is quarantined the loader keeps the last good one and agency deliveries still match
 against it.
 """
@@ -22,7 +22,7 @@ import dagster as dg
 
 from assets.resources import LandingZoneResource, MatcherResource, SourcesResource, WarehouseResource
 from integrations.config import SourceConfig
-from safetynet.pipeline import DeliveryOutcome, ingest_next, link_and_load
+from sync.pipeline import DeliveryOutcome, ingest_next, link_and_load
 
 DELIVERY = "delivery"
 WAREHOUSE = "warehouse"

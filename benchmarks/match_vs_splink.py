@@ -47,7 +47,7 @@ SPLINK_COLUMNS = ["first_name", "last_name", "dob", "sex", "address", "city", "z
 def run_ours(data: Path, out: Path) -> int:
     """Exactly what `safetynet match --clients --records --out` does. Returns the peak memory of
     its worker processes together (KiB): each one's own VmHWM, times the number of workers."""
-    from safetynet.match_files import match_files
+    from sync.match_files import match_files
 
     _, stats = match_files(data / "clients.csv", data / "records.csv", out)
     return stats.worker_peak_kib * stats.workers if stats.workers > 1 else 0

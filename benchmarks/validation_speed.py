@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/validation_speed.py --rows 500000 --pipeline [--clients 2000]
 
 ``--pipeline`` puts the checks in proportion to a whole nightly run of that delivery: the same steps
-``safetynet.pipeline`` takes (read, validate, record the validation, read again, match against a
+``sync.pipeline`` takes (read, validate, record the validation, read again, match against a
 client list, load), each timed, on a temporary SQLite warehouse. Target: validation (the GX import
 included) is at most a quarter of the run.
 

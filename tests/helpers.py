@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from safetynet.runner import SyncRun, run_nightly_sync
+from assets.runner import SyncRun, run_nightly_sync
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, warehouse_url: str, landing: Path, var: Path) -> None:

@@ -17,8 +17,8 @@ import pytest
 
 from alerts.ledger import messages_frame
 from integrations.config import load_sources
-from safetynet.pipeline import delivery_files
-from safetynet.status import source_status
+from sync.pipeline import delivery_files
+from sync.status import source_status
 from tests.alert_privacy import assert_no_child_data
 from tests.alert_servers import dropping_server, free_port, smtp_server
 from tests.helpers import configure, sync_once, table

@@ -173,7 +173,7 @@ def test_smtp_settings_reject_an_unknown_tls_mode() -> None:
 def test_asset_check_has_one_metadata_entry_per_rule_and_no_values(generated, tmp_path: Path) -> None:
     from assets.sources import check_result
     from integrations.readers import read_extract
-    from safetynet.pipeline import DeliveryOutcome
+    from sync.pipeline import DeliveryOutcome
     from synthetic import broken
 
     source = SOURCES["probation"]

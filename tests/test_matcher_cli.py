@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from safetynet.match_files import read_persons
+from sync.match_files import read_persons
 from synthetic import generate_canonical
 from tests.test_cli import run
 from tests.test_matcher import CLIENTS

@@ -14,7 +14,7 @@ from matchers import default_matcher, params
 from matchers.config import load
 from matchers.labels import refine_with_labels, warehouse_labels
 from matchers.train import train, train_and_save
-from safetynet.match_files import read_persons
+from sync.match_files import read_persons
 from synthetic import generate_canonical
 from tests.test_matcher import CLIENTS, _people
 from tests.test_warehouse import ARREST_LINKS, arrests, record, wh, with_clients  # noqa: F401 (fixtures the warehouse test uses)

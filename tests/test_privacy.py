@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from integrations.config import load_sources
-from safetynet.pipeline import delivery_files
+from sync.pipeline import delivery_files
 from tests.helpers import configure, sync_once
 
 

@@ -119,7 +119,7 @@ def _redeliver(landing: Path, old: str = "20261116", new: str = "20261123") -> N
 def test_a_nightly_run_after_decisions_keeps_every_decision(
     monkeypatch, warehouse_url, landing_copy, tmp_path
 ):
-    from safetynet.commands import sync_until_idle
+    from assets.runner import sync_until_idle
 
     configure(monkeypatch, warehouse_url, landing_copy, tmp_path / "var")
     assert sync_once().success

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from integrations.config import load_sources
-from safetynet.pipeline import delivery_files
+from sync.pipeline import delivery_files
 from tests.helpers import configure, snapshot, sync_once, table
 
 AGENCY_KINDS = {"probation", "social_services", "school_district", "arrest_log"}
@@ -268,7 +268,7 @@ def test_quarantined_client_list_keeps_the_last_good_list_and_agencies_still_loa
 def test_a_backlog_of_deliveries_loads_oldest_first_one_per_run(
     monkeypatch, sqlite_url, landing_copy, tmp_path
 ):
-    from safetynet.commands import sync_until_idle
+    from assets.runner import sync_until_idle
 
     configure(monkeypatch, sqlite_url, landing_copy, tmp_path / "var")
     sources = load_sources()

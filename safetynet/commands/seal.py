@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from integrations.config import load_sources
-from safetynet import settings
-from safetynet.cli import CommandError
+from safetynet.args import CommandError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     seal = sub.add_parser(
         "seal", help="remove a sealed source record and all derived from it; a tombstone keeps it out"
     )
@@ -18,9 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     seal.add_argument("record_id", help="the agency's record id (booking number, youth id, ...)")
     seal.add_argument("--by", default=None, help="who carries out the notice (default: the OS user)")
     seal.add_argument("--reference", default=None, help="the sealing order / notice number, for the audit")
+    seal.set_defaults(handler=cmd_seal)
 
 
 def cmd_seal(args: argparse.Namespace) -> int:
+    import settings
+    from integrations.config import load_sources
     from warehouse import Warehouse
 
     sources = load_sources()

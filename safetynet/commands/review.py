@@ -1,4 +1,4 @@
-"""`safetynet users ...` and `safetynet review`: the review app's commands (registered in cli.py)."""
+"""`safetynet users ...` and `safetynet review`: the review app's accounts, and serving it."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import argparse
 import getpass
 import sys
 
-from warehouse import Warehouse
+from safetynet.args import CommandError
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     users = sub.add_parser("users", help="review-app accounts: add, list")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = users_sub.add_parser(
@@ -18,11 +18,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=("coordinator", "analyst", "admin"))
     users_sub.add_parser("list", help="accounts, roles, lock state (no secrets)")
+    users.set_defaults(handler=cmd_users)
 
     review = sub.add_parser("review", help="serve the coordinator's review web app")
     review.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     review.add_argument("--port", type=int, default=8765)
     review.add_argument("--threads", type=int, default=8, help="worker threads (waitress)")
+    review.set_defaults(handler=cmd_review)
 
 
 def _read_password() -> str:
@@ -36,8 +38,8 @@ def _read_password() -> str:
 
 def cmd_users(args: argparse.Namespace) -> int:
     from review import accounts
-    from safetynet.cli import CommandError
-    from safetynet.settings import warehouse_url
+    from settings import warehouse_url
+    from warehouse import Warehouse
 
     wh = Warehouse(warehouse_url())
     try:
@@ -68,7 +70,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     from waitress import serve
 
     from review.app import create_app
-    from safetynet.settings import warehouse_display_url, warehouse_url
+    from settings import warehouse_display_url, warehouse_url
+    from warehouse import Warehouse
 
     wh = Warehouse(warehouse_url())
     wh.migrate()

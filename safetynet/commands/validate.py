@@ -17,17 +17,17 @@ from pathlib import Path
 from expectations import ValidationReport, reader_error_report
 from integrations.config import SourceConfig, load_sources
 from integrations.errors import ExtractError
+from safetynet.args import CommandError, date_arg
 
 EXIT_OK = 0
 EXIT_QUARANTINED = 1
-EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 #: rows per chunk: ~100 MB of Python objects for the widest layout; smaller files are one chunk
 CHUNK_ROWS = 200_000
 ROWS_SHOWN = 30
 
 
-def add_parser(sub: argparse._SubParsersAction, date_type) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "validate",
         help="check a delivery file with its source's rules before sending it (exit 1: would be quarantined)",
@@ -35,8 +35,9 @@ def add_parser(sub: argparse._SubParsersAction, date_type) -> None:
     p.add_argument("source", help="source name in config/sources.yaml, e.g. probation")
     p.add_argument("file", type=Path, help="the CSV or XLSX file to check")
     p.add_argument("--json", action="store_true", help="the report as JSON (rule ids, counts, row numbers)")
-    p.add_argument("--today", type=date_type, default=None, help="the day 'future' is judged from")
+    p.add_argument("--today", type=date_arg, default=None, help="the day 'future' is judged from")
     p.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_validate)
 
 
 def check_file(path: Path, source: SourceConfig, today: date | None, chunk_rows: int) -> ValidationReport:
@@ -87,8 +88,6 @@ def render(report: ValidationReport, source: SourceConfig) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from safetynet.cli import CommandError
-
     sources = load_sources()
     source = sources.get(args.source)
     if source is None:

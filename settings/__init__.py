@@ -1,5 +1,7 @@
 """Where things live on the embedded default, each overridable by an environment variable.
 
+The lowest layer of the project: it imports nothing from the other folders, so every folder
+(the CLI, the Dagster resources, alerts, the review app) can read its settings here.
 Paths are relative to the working directory (the repo root for `make demo` and `dagster dev`),
 so an installed deployment points them wherever the operator wants.
 """

@@ -1,4 +1,4 @@
-"""Run the nightly sync once, in this process, the way the schedule would (demo, CLI, tests)."""
+"""Run the nightly sync in this process, the way the schedule would (the CLI's sync and demo, tests)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from safetynet import settings
+import settings
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,23 @@ def run_nightly_sync(
         if e.event_type_value == "STEP_FAILURE" and e.step_key
     )
     return SyncRun(run_id=result.run_id, success=result.success, failed_steps=failed)
+
+
+def sync_until_idle(max_runs: int = 20) -> list[SyncRun]:
+    """Run the nightly sync until no landing folder has a pending delivery (one file per source per run)."""
+    from assets.definitions import build_definitions
+    from integrations.config import load_sources
+    from sync.pipeline import pending_files
+    from warehouse import Warehouse
+
+    defs = build_definitions()
+    instance = dagster_instance()
+    sources = load_sources()
+    warehouse = Warehouse(settings.warehouse_url())
+    warehouse.migrate()
+    runs = []
+    for _ in range(max_runs):
+        runs.append(run_nightly_sync(defs, instance))
+        if not any(pending_files(s, settings.landing_dir(), warehouse) for s in sources.values()):
+            break
+    return runs

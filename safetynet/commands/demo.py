@@ -1,22 +1,51 @@
-"""The handlers behind `safetynet COMMAND` (argument parsing is in safetynet/cli.py)."""
+"""`safetynet generate` and `safetynet demo`: synthetic extracts, and the whole nightly sync run on them.
+
+The demo stages the generated files in the landing zone as agencies would drop them, makes one
+source late (so its overdue alert shows), runs the sync until every source is idle, and prints a
+summary: per-source status, link accuracy against the generator's truth, where the alerts went,
+and the packet and report files the team would receive.
+"""
 
 from __future__ import annotations
 
 import argparse
 import shutil
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from safetynet.args import date_arg, positive_int
 
-from integrations.config import load_sources
-from safetynet import settings
-from safetynet.cli import CommandError, print_json
-from safetynet.status import render_table, source_status
-from warehouse import Warehouse
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from integrations.config import SourceConfig
+    from warehouse import Warehouse
 
 AGENCY_KINDS = ("probation", "social_services", "school_district", "arrest_log")
+#: the demo's late source: its delivery is stamped older than its cadence, so it is overdue
+DEMO_LATE_SOURCE = "alameda_so"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    gen = sub.add_parser("generate", help="write seeded synthetic agency extracts and their ground truth")
+    gen.add_argument("--out", type=Path, required=True, help="output folder (landing/, truth/, canonical/)")
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--clients", type=positive_int, default=200, help="SafetyNet clients on the list")
+    gen.add_argument("--scale", type=positive_int, default=10, help="youth in the population per client")
+    gen.add_argument(
+        "--as-of", type=date_arg, default=None, help="delivery date stamped on the files (default today)"
+    )
+    gen.set_defaults(handler=cmd_generate)
+
+    demo = sub.add_parser(
+        "demo", help="generate synthetic extracts, run the whole nightly sync, print a summary"
+    )
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--clients", type=positive_int, default=200)
+    demo.add_argument("--scale", type=positive_int, default=10)
+    demo.set_defaults(handler=cmd_demo)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -30,7 +59,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stage_landing(landing_src: Path, landing: Path) -> None:
+def stage_landing(landing_src: Path, landing: Path) -> None:
     """Copy the generated deliveries into the landing zone, as agencies would drop them."""
     for file in sorted(landing_src.rglob("*")):
         if file.is_file():
@@ -39,43 +68,38 @@ def _stage_landing(landing_src: Path, landing: Path) -> None:
             shutil.copy2(file, dest)
 
 
-def sync_until_idle(max_runs: int = 20) -> list:
-    """Run the nightly sync until no landing folder has a pending delivery (one file per source per run)."""
-    from assets.definitions import build_definitions
-    from safetynet.pipeline import pending_files
-    from safetynet.runner import dagster_instance, run_nightly_sync
+def make_late(source: SourceConfig, landing: Path, today: date) -> str | None:
+    """Re-stamp the source's staged delivery ``cadence + 2`` days back (an export that stopped)."""
+    from sync.pipeline import delivery_files
 
-    defs = build_definitions()
-    instance = dagster_instance()
-    sources = load_sources()
-    warehouse = Warehouse(settings.warehouse_url())
-    warehouse.migrate()
-    runs = []
-    for _ in range(max_runs):
-        runs.append(run_nightly_sync(defs, instance))
-        if not any(pending_files(s, settings.landing_dir(), warehouse) for s in sources.values()):
-            break
-    return runs
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    runs = sync_until_idle()
-    for run in runs:
-        state = "succeeded" if run.success else f"finished with failed steps: {', '.join(run.failed_steps)}"
-        print(f"run {run.run_id}: {state}")
-    print(render_table(source_status(load_sources(), Warehouse(settings.warehouse_url()))))
-    return 0
+    files = delivery_files(source, landing)
+    if not files:
+        return None
+    stamp = today.strftime("%Y%m%d")
+    old = (today - timedelta(days=source.cadence_days + 2)).strftime("%Y%m%d")
+    newest = files[-1]
+    if stamp in newest.name:
+        target = newest.with_name(newest.name.replace(stamp, old))
+        if target.exists():
+            newest.unlink()  # staged by an earlier demo run already
+        else:
+            newest.rename(target)
+    return old
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    warehouse = Warehouse(settings.warehouse_url())
-    warehouse.migrate()
-    status = source_status(load_sources(), warehouse)
-    if args.json:
-        print_json(status)
-    else:
-        print(render_table(status))
-    return 0
+def alerts_summary(warehouse: Warehouse, transport: str) -> str:
+    from alerts.ledger import messages_frame
+
+    frame = messages_frame(warehouse.engine)
+    if frame.empty:
+        return f"alerts: none ({transport})"
+    counts = frame.groupby(["category", "kind"]).size()
+    parts = [f"{n} {cat}{' resolved' if kind == 'resolved' else ''}" for (cat, kind), n in counts.items()]
+    pending = int((frame["status"] == "pending").sum())
+    return (
+        f"alerts: {len(frame)} message(s) to {frame['recipient'].nunique()} contact(s) "
+        f"({', '.join(parts)}); {pending} pending; sent via {transport}"
+    )
 
 
 def link_accuracy(warehouse: Warehouse, truth_links: pd.DataFrame) -> dict[str, float | int]:
@@ -101,7 +125,14 @@ def link_accuracy(warehouse: Warehouse, truth_links: pd.DataFrame) -> dict[str, 
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import settings
+    from alerts.transport import transport_from_env
+    from assets.runner import sync_until_idle
+    from integrations.config import load_sources
+    from reports.demo import demo_documents  # the packet and the report the team uses
+    from sync.status import render_table, source_status
     from synthetic import generate
+    from warehouse import Warehouse
 
     var = settings.var_dir()
     var.mkdir(parents=True, exist_ok=True)
@@ -113,9 +144,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     generated = generate(
         var / "synthetic", seed=args.seed, clients=args.clients, scale=args.scale, as_of=today
     )
-    _stage_landing(generated.landing_dir, settings.landing_dir())
-    from safetynet.demo_alerts import DEMO_LATE_SOURCE, alerts_summary, make_late
-
+    stage_landing(generated.landing_dir, settings.landing_dir())
     sources = load_sources()
     if DEMO_LATE_SOURCE in sources:  # one agency's export is late: the demo shows its overdue alert
         make_late(sources[DEMO_LATE_SOURCE], settings.landing_dir(), today)
@@ -145,9 +174,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     failed = [step for run in runs for step in run.failed_steps]
     if failed:
         print(f"steps that failed: {', '.join(failed)}")
-    from alerts.transport import transport_from_env
-    from reports.demo import demo_documents  # the packet and the report the team uses
-
     print(alerts_summary(warehouse, transport_from_env().describe()))
     print("\n" + "\n".join(demo_documents(warehouse.engine, var, today)))
     print(
@@ -158,55 +184,3 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("demo: not every agency kind loaded", file=sys.stderr)
         return 1
     return 0
-
-
-def cmd_match(args: argparse.Namespace) -> int:
-    import logging
-
-    from safetynet.match_files import run_match
-
-    # the matcher reports progress (counts only) through logging; long runs show it on stderr
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-
-    try:
-        n = run_match(args.clients, args.records, args.out)
-    except (FileNotFoundError, ValueError) as exc:
-        raise CommandError(str(exc)) from None
-    print(f"wrote {n} candidate pairs to {args.out}", file=sys.stderr)
-    return 0
-
-
-def cmd_users(args: argparse.Namespace) -> int:
-    from review.commands import cmd_users as run
-
-    return run(args)
-
-
-def cmd_seal(args: argparse.Namespace) -> int:
-    from safetynet.seal import cmd_seal as run
-
-    return run(args)
-
-
-def cmd_review(args: argparse.Namespace) -> int:
-    from review.commands import cmd_review as run
-
-    return run(args)
-
-
-def cmd_packet(args: argparse.Namespace) -> int:
-    from packets.cli import cmd_packet as run
-
-    return run(args)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from reports.cli import cmd_report as run
-
-    return run(args)
-
-
-def cmd_train_matcher(args: argparse.Namespace) -> int:
-    from safetynet.match_files import train_command
-
-    return train_command(args)

@@ -1,4 +1,5 @@
-"""`safetynet match`: the matcher on two CSV files in the canonical person schema."""
+"""The matcher on two CSV files in the canonical person schema (`safetynet match`, `train-matcher`,
+the benchmarks)."""
 
 from __future__ import annotations
 
@@ -154,24 +155,3 @@ def run_train(clients_csv: Path, records_csv: Path, warehouse_url: str | None, o
         out_dir,
         note=f"{Path(clients_csv).name} x {Path(records_csv).name}",
     )
-
-
-def train_command(args) -> int:
-    """`safetynet train-matcher`: see run_train; prints the new version."""
-    from safetynet import settings
-    from safetynet.cli import CommandError
-
-    url = None if args.no_labels else settings.warehouse_url()
-    if url and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        url = None  # no warehouse yet, so no reviewer decisions
-    try:
-        doc = run_train(args.clients, args.records, url, args.out_dir)
-    except (FileNotFoundError, ValueError) as exc:
-        raise CommandError(str(exc)) from None
-    t = doc["trained_on"]
-    print(
-        f"matcher parameters {doc['version']} saved and current (trained on {t['records']} records, "
-        f"{t['clients']} clients, {t['labels_same_person']} same-person and "
-        f"{t['labels_not_this_person']} not-this-person decisions)"
-    )
-    return 0

@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from safetynet.args import date_arg
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    from safetynet.cli import _date
 
+def register(sub: argparse._SubParsersAction) -> None:
     packet = sub.add_parser("packet", help="case-review packet (HTML/PDF + XLSX) for one meeting's agenda")
-    packet.add_argument("--meeting", type=_date, required=True, help="meeting date (YYYY-MM-DD)")
+    packet.add_argument("--meeting", type=date_arg, required=True, help="meeting date (YYYY-MM-DD)")
     packet.add_argument("--out", type=Path, required=True, help="output folder")
+    packet.set_defaults(handler=cmd_packet)
 
 
 def cmd_packet(args: argparse.Namespace) -> int:
+    import settings
     from packets.build import build_packet
-    from safetynet import settings
     from warehouse import Warehouse
 
     warehouse = Warehouse(settings.warehouse_url())

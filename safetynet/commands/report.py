@@ -5,20 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from safetynet.cli import CommandError
+from safetynet.args import CommandError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="de-identified reports (quarterly outcomes)")
     kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
     q = kinds.add_parser("quarterly", help="outcomes by year of referral, small cells suppressed, charts")
     q.add_argument("--quarter", required=True, help="e.g. 2026Q3 (counts as of its last day)")
     q.add_argument("--out", type=Path, required=True, help="output folder (HTML, CSV, charts/)")
+    report.set_defaults(handler=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    import settings
     from reports.quarterly import build_report, parse_quarter
-    from safetynet import settings
     from warehouse import Warehouse
 
     try:
