@@ -13,8 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from warehouse.db import write_transaction
-from warehouse.loader import utcnow
+from warehouse.db import utcnow, write_transaction
 from warehouse.models import AlertMessage, AlertProblem
 
 P = AlertProblem.__table__
@@ -30,11 +29,6 @@ class PendingMessage:
     subject: str
     body: str
     attempts: int
-
-
-def find_problem(engine: sa.Engine, problem_key: str) -> sa.RowMapping | None:
-    with engine.connect() as conn:
-        return conn.execute(sa.select(P).where(P.c.problem_key == problem_key)).mappings().first()
 
 
 def open_problem(

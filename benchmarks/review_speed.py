@@ -39,7 +39,8 @@ from integrations.kinds import ROW_NUMBER, kind
 from review.accounts import create_user
 from review.app import create_app
 from review.testing import login_code
-from warehouse.loader import Warehouse, utcnow
+from warehouse import Warehouse
+from warehouse.db import utcnow
 
 FIRST = "Aaliyah Maria Jasmine Destiny Imani Brianna Yesenia Guadalupe Keisha Tiana Alexis Jade".split()
 LAST = "Brooks Lopez Garcia Carter Okafor Nguyen Johnson Williams Hernandez Davis Martinez Tran".split()

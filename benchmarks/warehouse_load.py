@@ -20,7 +20,7 @@ import pandas as pd
 from expectations.report import ValidationReport
 from integrations.extract import Extract
 from integrations.kinds import ROW_NUMBER, kind
-from warehouse.loader import Warehouse
+from warehouse import Warehouse
 
 
 def _table(kind_name: str, table: str, data: dict[str, object], n: int) -> pd.DataFrame:

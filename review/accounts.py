@@ -16,8 +16,7 @@ import sqlalchemy as sa
 
 from review.passwords import hash_password, new_totp_secret, totp_step, verify_password
 from review.settings import ReviewSettings
-from warehouse.db import write_transaction
-from warehouse.loader import utcnow
+from warehouse.db import utcnow, write_transaction
 from warehouse.models import USER_ROLES, ReviewSession, ReviewUser
 
 USERS = ReviewUser.__table__

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from warehouse.loader import utcnow
+from warehouse.db import utcnow
 from warehouse.models import AuditEntry
 
 AUDIT = AuditEntry.__table__

@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from warehouse.db import utcnow
 from warehouse.frames import chunks
-from warehouse.loader import utcnow
 from warehouse.models import FACT_TABLES, Client, Delivery, MatchLink, ReviewItem, ReviewUndo
 
 ITEMS = ReviewItem.__table__

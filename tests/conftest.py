@@ -100,3 +100,24 @@ def landing_copy(generated, tmp_path: Path) -> Path:
     dest = tmp_path / "landing"
     shutil.copytree(generated.landing_dir, dest)
     return dest
+
+
+@pytest.fixture
+def wh(warehouse_url: str):
+    """An empty, migrated warehouse on SQLite and on PostgreSQL."""
+    from warehouse import Warehouse
+
+    warehouse = Warehouse(warehouse_url)
+    warehouse.migrate()
+    yield warehouse
+    warehouse.dispose()
+
+
+@pytest.fixture
+def with_clients(wh):
+    """``wh`` with the small client list of tests/warehouse_data.py loaded."""
+    from tests.warehouse_data import CLIENTS, extract, record
+
+    ex = extract("safetynet_clients", "safetynet_clients", {"clients": CLIENTS})
+    wh.load_clients(record(wh, ex), ex)
+    return wh

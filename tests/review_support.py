@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 from review.accounts import create_user
 from review.testing import login_code
-from tests.test_warehouse import ARRESTS, CLIENTS, arrests, extract, links, record
+from tests.warehouse_data import ARRESTS, CLIENTS, arrests, extract, links, record
 from warehouse import Warehouse
-from warehouse.loader import utcnow
+from warehouse.db import utcnow
 
 PASSWORD = "a-long-test-password"
 MEETING = utcnow().date() + timedelta(days=3)

@@ -15,17 +15,16 @@ import pytest
 import sqlalchemy as sa
 
 from safetynet.cli import main
-from tests.test_warehouse import (
+from tests.warehouse_data import (
     ARREST_LINKS,
     CLIENTS,
-    add_decision,
     arrests,
     extract,
     links,
     record,
     rows,
 )
-from warehouse import Warehouse
+from warehouse import Warehouse, decisions
 from warehouse.locks import SourceBusyError
 from warehouse.profiles import client_profile
 
@@ -146,8 +145,14 @@ def test_correction_replaces_that_days_version(wh: Warehouse) -> None:
 
 def test_seal_removes_everything_and_keeps_it_out(wh: Warehouse) -> None:
     load(wh, arrests(), links(*ARREST_LINKS))
-    add_decision(wh, "B2", "C2", "same_person")
-    wh.apply_decisions("oakland_pd")
+    decisions.decide(
+        wh.engine,
+        source="oakland_pd",
+        record_id="B2",
+        client_id="C2",
+        decision="same_person",
+        decided_by="coordinator",
+    )
     assert rows(wh, "arrests", "WHERE record_id = 'B1'") and rows(wh, "arrest_charges")
     result = wh.seal("oakland_pd", "B2", sealed_by="coordinator", reference="JV-2026-0042")
     assert not result.already_sealed

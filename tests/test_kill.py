@@ -36,6 +36,7 @@ from sqlalchemy import event
 from integrations.config import load_sources
 from integrations.readers import read_extract
 from synthetic.load import load_file, record, true_links
+from tests.warehouse_data import add_decision
 from warehouse import Warehouse
 from warehouse.models import Base
 
@@ -92,14 +93,7 @@ def _prepare(url: str, generated) -> tuple[int, object, object]:
     for rec, client, decision in zip(
         truth["record_id"], truth["client_id"], ["same_person", "not_this_person", "same_person"], strict=True
     ):
-        wh.record_decision(
-            source=SOURCE,
-            record_id=rec,
-            client_id=client,
-            decision=decision,
-            decided_by="coordinator",
-            apply=False,
-        )
+        add_decision(wh, rec, client, decision, source=SOURCE)
     # and some uncertain links, so review items are opened by the load
     others = extract.persons()["record_id"].astype(str)
     others = others[~others.isin(links["record_id"])].head(5)

@@ -17,8 +17,8 @@ from matchers.train import train, train_and_save
 from sync.match_files import read_persons
 from synthetic import generate_canonical
 from tests.test_matcher import CLIENTS, _people
-from tests.test_warehouse import ARREST_LINKS, arrests, record, wh, with_clients  # noqa: F401 (fixtures the warehouse test uses)
-from warehouse import Warehouse
+from tests.warehouse_data import ARREST_LINKS, arrests, record
+from warehouse import Warehouse, decisions
 
 RECORDS = _people(
     [
@@ -153,7 +153,7 @@ def test_reviewer_decisions_pull_m_towards_the_labelled_levels() -> None:
     assert refined.fields["sex"] == cfg.fields["sex"]  # no label speaks of sex: unchanged
 
 
-def test_labels_come_from_the_warehouse_decisions_and_stored_explanations(with_clients: Warehouse) -> None:  # noqa: F811
+def test_labels_come_from_the_warehouse_decisions_and_stored_explanations(with_clients: Warehouse) -> None:
     warehouse = with_clients
     ex = arrests()
     links = pd.DataFrame(
@@ -169,8 +169,13 @@ def test_labels_come_from_the_warehouse_decisions_and_stored_explanations(with_c
         ]
     )
     warehouse.load_delivery(record(warehouse, ex), ex, links)
-    warehouse.record_decision(
-        source="oakland_pd", record_id="B2", client_id="C2", decision="same_person", decided_by="coordinator"
+    decisions.decide(
+        warehouse.engine,
+        source="oakland_pd",
+        record_id="B2",
+        client_id="C2",
+        decision="same_person",
+        decided_by="coordinator",
     )
     labels = warehouse_labels(warehouse.engine)
     assert labels["decision"].tolist() == ["same_person"]

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from integrations.kinds import table_spec
 from packets.build import CHROMIUM, build_packet
 from safetynet.cli import main
-from tests.test_warehouse import CLIENTS, extract, links, record
+from tests.warehouse_data import CLIENTS, extract, links, record
 from warehouse import Warehouse
 
 #: one title per table (integrations/kinds.py), used by the packet, its workbook and the review app

@@ -104,7 +104,7 @@ def test_no_names_ids_or_birth_dates_anywhere(report_dir, generated) -> None:
 
 
 def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from tests.test_warehouse import CLIENTS, extract, record
+    from tests.warehouse_data import CLIENTS, extract, record
 
     wh = Warehouse(f"sqlite:///{tmp_path / 'small.db'}")
     wh.migrate()

@@ -17,7 +17,7 @@ from review.settings import ReviewSettings
 from review.testing import login_code
 from tests.review_support import MEETING, add_user, build, csrf_of, item_id, login
 from warehouse import Warehouse
-from warehouse.loader import utcnow
+from warehouse.db import utcnow
 
 
 @pytest.fixture(scope="module")

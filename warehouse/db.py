@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +15,11 @@ DEFAULT_URL = "sqlite:///var/warehouse.db"
 URL_ENV = "SAFETYNET_WAREHOUSE_URL"
 #: key in a connection's ``info`` naming the BEGIN statement of its next SQLite transaction
 SQLITE_BEGIN = "safetynet_sqlite_begin"
+
+
+def utcnow() -> datetime:
+    """Naive UTC: the warehouse stores UTC without a zone, identically on SQLite and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def resolve_url(url: str | None = None) -> str:

@@ -7,16 +7,15 @@ decisions at once, in one transaction; undone decisions (``review_undos``) no lo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
-from warehouse.db import write_transaction
-from warehouse.errors import WarehouseError
+from warehouse.db import utcnow, write_transaction
+from warehouse.errors import WarehouseError, rolled_back
 from warehouse.facts import purge_records
 from warehouse.frames import chunks, ids
 from warehouse.models import (
@@ -170,11 +169,6 @@ def effective_decisions(
     )
 
 
-def human_linked(decisions: pd.DataFrame) -> set[str]:
-    """Records a person linked to a client: settled for good, never asked again."""
-    return set(decision_state(decisions)[0])
-
-
 def decide(
     engine: sa.Engine,
     *,
@@ -195,8 +189,8 @@ def decide(
     """
     if decision not in HUMAN_DECISIONS:
         raise WarehouseError("unknown decision")
-    with _rolled_back("recording a review decision"), write_transaction(engine) as conn:
-        now = _utcnow()
+    with rolled_back("recording a review decision"), write_transaction(engine) as conn:
+        now = utcnow()
         links = _record_links(conn, source, record_id)
         if not links and decision != "link_other_client":
             raise WarehouseError(
@@ -243,7 +237,7 @@ def undo(
     its item is open again in the sense that its agency's next delivery will ask about it afresh.
     """
     rd, undo_t = ReviewDecision.__table__, ReviewUndo.__table__
-    with _rolled_back("undoing a review decision"), write_transaction(engine) as conn:
+    with rolled_back("undoing a review decision"), write_transaction(engine) as conn:
         row = conn.execute(sa.select(rd).where(rd.c.id == decision_id)).mappings().first()
         if row is None:
             raise WarehouseError("unknown decision")
@@ -253,7 +247,7 @@ def undo(
             raise WarehouseError("that decision was already undone")
         if int(max(standing["id"])) != decision_id:
             raise WarehouseError("a later decision on the same row stands; undo that one first")
-        now = _utcnow()
+        now = utcnow()
         conn.execute(sa.insert(undo_t).values(decision_id=decision_id, undone_by=undone_by, undone_at=now))
         before = {
             link["client_id"]
@@ -448,20 +442,3 @@ def _has_person(conn: sa.Connection, source: str, record_id: str) -> bool:
 def _client_exists(conn: sa.Connection, client_id: str) -> bool:
     c = Client.__table__
     return conn.execute(sa.select(c.c.client_id).where(c.c.client_id == client_id)).first() is not None
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-@contextmanager
-def _rolled_back(what: str) -> Iterator[None]:
-    """Driver errors quote values: re-raise as a data-free WarehouseError (as the loader does)."""
-    try:
-        yield
-    except WarehouseError:
-        raise
-    except Exception as exc:
-        raise WarehouseError(
-            f"{what} failed ({type(exc).__name__}); rolled back", type(exc).__name__
-        ) from None

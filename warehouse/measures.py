@@ -176,9 +176,3 @@ def client_measures(facts: Facts) -> dict[str, dict]:
         row["services"] = _lists(services)
         out[cid] = row
     return out
-
-
-def measures_frame(facts: Facts) -> pd.DataFrame:
-    """``client_measures`` as one row per client (dict-valued measures kept as dicts)."""
-    rows = client_measures(facts)
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("client_id").reset_index()

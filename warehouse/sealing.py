@@ -18,7 +18,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from warehouse.db import write_transaction
+from warehouse.db import utcnow, write_transaction
 from warehouse.models import (
     FACT_TABLES,
     ArrestCharge,
@@ -107,8 +107,6 @@ def seal_record(
     now: datetime | None = None,
 ) -> SealResult:
     """Carry out a sealing notice for one record of ``source`` (idempotent: a second seal re-purges)."""
-    from warehouse.loader import utcnow
-
     sr = SealedRecord.__table__
     digest = record_hash(source, record_id)
     with write_transaction(engine) as conn:
@@ -134,15 +132,3 @@ def seal_record(
             result = SealResult(tomb, False, removed)
     log.info("seal %s of a %s record: %d rows removed", result.tombstone_id, source, sum(removed.values()))
     return result
-
-
-def seal_log(engine: sa.Engine) -> list[dict]:
-    """The audit of every seal (no record ids: source, when, who, notice, counts removed)."""
-    sr = SealedRecord.__table__
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                sr.c.id, sr.c.source, sr.c.sealed_at, sr.c.sealed_by, sr.c.reference, sr.c.removed
-            ).order_by(sr.c.id)
-        ).mappings()
-        return [dict(r) for r in rows]

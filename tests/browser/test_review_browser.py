@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from review.app import SESSION_COOKIE, create_app
 from review.testing import login_code, serve
 from tests.review_support import PASSWORD, add_user, build, item_id
-from warehouse.loader import utcnow
+from warehouse.db import utcnow
 
 pytestmark = pytest.mark.browser
 
