@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-SAFETYNET = str(Path(sys.executable).with_name("safetynet"))
-
-
-def run(
-    args: list[str], cwd: Path, env: dict | None = None, timeout: int = 600
-) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **(env or {})}
-    for key in ("SAFETYNET_WAREHOUSE_URL", "SAFETYNET_LANDING_DIR", "SAFETYNET_VAR_DIR", "DAGSTER_HOME"):
-        if env is None or key not in env:
-            full_env.pop(key, None)
-    return subprocess.run(
-        [SAFETYNET, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
-    )
+from tests.cli_support import run
 
 
 @pytest.mark.slow

@@ -12,8 +12,8 @@ import pytest
 
 from sync.match_files import read_persons
 from synthetic import generate_canonical
-from tests.test_cli import run
-from tests.test_matcher import CLIENTS
+from tests.cli_support import run
+from tests.matcher_data import CLIENTS
 
 RECORDS = pd.DataFrame(
     [

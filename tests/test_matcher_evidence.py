@@ -16,7 +16,7 @@ from matchers.config import load
 from matchers.learned_names import learned_by_client, stated_given_names, with_learned_names
 from matchers.scoring import Weights, score
 from matchers.standardise import standardise
-from tests.test_matcher import _people, _synthetic
+from tests.matcher_data import _people, _synthetic
 
 
 @pytest.fixture(autouse=True)

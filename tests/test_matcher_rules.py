@@ -13,7 +13,7 @@ import pytest
 from matchers import default_matcher, load
 from matchers.engine import FellegiSunterMatcher
 from matchers.standardise import invalid_dob_digits, parse_dob, standardise
-from tests.test_matcher import CLIENTS, _decision, _link, _people, _record
+from tests.matcher_data import CLIENTS, _decision, _link, _people, _record
 
 
 @pytest.fixture(autouse=True)

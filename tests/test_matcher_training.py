@@ -16,7 +16,7 @@ from matchers.labels import refine_with_labels, warehouse_labels
 from matchers.train import train, train_and_save
 from sync.match_files import read_persons
 from synthetic import generate_canonical
-from tests.test_matcher import CLIENTS, _people
+from tests.matcher_data import CLIENTS, _people
 from tests.warehouse_data import ARREST_LINKS, arrests, record
 from warehouse import Warehouse, decisions
 

@@ -94,3 +94,15 @@ def test_the_cli_is_the_top_layer() -> None:
 def test_settings_is_the_bottom_layer() -> None:
     imported = sorted({dst for src, dst in import_edges() if src == "settings"})
     assert imported == [], f"settings imports nothing of the project; imports: {imported}"
+
+
+def test_test_modules_do_not_import_each_other() -> None:
+    """Shared data and fixtures live in conftest.py or fixture modules, never in another test module."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                last = node.module.split(".")[-1]
+                if last.startswith("test_"):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+    assert found == []
