@@ -13,24 +13,20 @@ Only what safety planning needs: no agency record ids, no street address, no pho
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from jinja2 import Environment, PackageLoader, select_autoescape
 
+from outputs.rendering import html_environment
+from packets.pdf import CHROMIUM, PrintError, find_chromium, print_to_pdf
 from packets.sections import SUMMARY, Section, build_sections, measure_changes
 from packets.workbook import write_workbook
 from warehouse.measures import client_measures
 from warehouse.models import FactVersion
 from warehouse.profiles import Facts, facts_as_of
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @dataclass
@@ -118,7 +114,7 @@ def build_packet(engine: sa.Engine, meeting: date, out_dir: Path, pdf: bool = Tr
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"packet_{meeting.isoformat()}"
     html_path = stem.with_suffix(".html")
-    env = Environment(loader=PackageLoader("packets", "templates"), autoescape=select_autoescape())
+    env = html_environment("packets")
     html_path.write_text(
         env.get_template("packet.html.j2").render(
             packet=packet, generated=datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -137,25 +133,14 @@ def build_packet(engine: sa.Engine, meeting: date, out_dir: Path, pdf: bool = Tr
 
 
 def print_pdf(html: Path, pdf: Path, chromium: Path = CHROMIUM) -> tuple[Path | None, str | None]:
-    """Print ``html`` to ``pdf`` with the local headless Chromium; (None, why) when there is none."""
-    binary = chromium if chromium.exists() else shutil.which("chromium") or shutil.which("chromium-browser")
+    """Print ``html`` to ``pdf`` with the local headless Chromium, scripts off; (None, why) if it cannot."""
+    binary = find_chromium(chromium)
     if not binary:
         return None, "PDF not made: no Chromium on this machine (print the HTML from a browser instead)"
-    with tempfile.TemporaryDirectory() as profile:
-        cmd = [
-            str(binary),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--user-data-dir={profile}",
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf}",
-            html.resolve().as_uri(),
-        ]
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=120, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return None, f"PDF not made: Chromium failed ({type(exc).__name__}); the HTML prints the same"
+    try:
+        print_to_pdf(html, pdf, binary)
+    except (OSError, PrintError) as exc:
+        return None, f"PDF not made: Chromium failed ({type(exc).__name__}); the HTML prints the same"
     if not pdf.exists() or pdf.stat().st_size == 0:
         return None, "PDF not made: Chromium wrote nothing; the HTML prints the same"
     return pdf, None

@@ -9,6 +9,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from outputs.cells import append_row
+
 if TYPE_CHECKING:
     from packets.build import Packet
 
@@ -20,12 +22,12 @@ CHANGED_FILL = PatternFill("solid", fgColor="FCE4D6")
 
 def _sheet(wb: Workbook, title: str, columns: list[str], rows: list[tuple[list, str]]) -> None:
     ws = wb.create_sheet(title[:31])
-    ws.append(columns)
+    append_row(ws, columns)
     for cell in ws[1]:
         cell.font, cell.fill = HEADER, HEADER_FILL
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     for values, change in rows:
-        ws.append(values)
+        append_row(ws, values)
         fill = NEW_FILL if change == "new" else CHANGED_FILL if change == "changed" else None
         if fill:
             for cell in ws[ws.max_row]:
@@ -79,6 +81,6 @@ def write_workbook(packet: Packet, path: Path) -> None:
         ]
         _sheet(wb, title, ["Youth", *columns, "Since last meeting", "Flag"], rows)
     if not packet.youth:
-        wb.create_sheet("Agenda").append([f"No youth on the agenda of {packet.meeting.isoformat()}"])
+        append_row(wb.create_sheet("Agenda"), [f"No youth on the agenda of {packet.meeting.isoformat()}"])
     wb.properties.title = f"SafetyNet case review {packet.meeting.isoformat()}"
     wb.save(path)

@@ -9,15 +9,15 @@ identifies or dates a person: only categories and counts.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from jinja2 import Environment, PackageLoader, select_autoescape
 
+from outputs.cells import SafeCsvWriter
+from outputs.rendering import html_environment, svg_data_uri
 from reports.charts import grouped_bars
 from reports.suppression import recoverable, suppress
 from reports.tables import TOTAL, Table, as_of_label, build_tables, system_of
@@ -94,9 +94,9 @@ def build_report(engine: sa.Engine, quarter: str, out_dir: Path) -> QuarterlyRep
         }
         svg, png = grouped_bars(charts_dir / key, title, [str(y) for y in t.years], series)
         report.charts += [svg, png]
-        svgs.append((title, svg.read_text(encoding="utf-8"), png.name))
+        svgs.append((title, svg_data_uri(svg.read_text(encoding="utf-8")), png.name))
     _write_csv(report)
-    env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape())
+    env = html_environment("reports")
     html = env.get_template("quarterly.html.j2").render(
         report=report,
         quarter=label,
@@ -113,7 +113,7 @@ def build_report(engine: sa.Engine, quarter: str, out_dir: Path) -> QuarterlyRep
 
 def _write_csv(report: QuarterlyReport) -> None:
     with open(report.csv, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = SafeCsvWriter(fh, lineterminator="\n")
         w.writerow(["table", "row", "year_of_referral", "count"])
         for t in report.tables:
             for row in [*t.rows, *([TOTAL] if t.shape != "multi" else [])]:

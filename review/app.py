@@ -41,6 +41,8 @@ def create_app(warehouse_url: str | None = None, settings: ReviewSettings | None
     app.config["SAFETYNET_ENGINE"] = make_engine(resolve_url(warehouse_url))
     app.config["SAFETYNET_QUEUE_ORDER"] = QueueOrder()
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # forms only
+    # every template escapes, whatever its name (Flask's default only covers .html/.htm/.xml/.svg)
+    app.jinja_env.autoescape = True
     app.jinja_env.globals.update(MESSAGES=MESSAGES)
     app.jinja_env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.1f}%"
     app.jinja_env.filters["day"] = lambda v: (

@@ -6,13 +6,13 @@ a date of birth or text a user typed. The table refuses UPDATE and DELETE (migra
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from outputs.cells import SafeCsvWriter
 from warehouse.db import utcnow
 from warehouse.models import AuditEntry
 
@@ -89,7 +89,7 @@ def export_client_csv(conn: sa.Connection, client_id: str) -> str:
         .order_by(AUDIT.c.id)
     ).all()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(EXPORT_COLUMNS)
     writer.writerows(rows)
     return out.getvalue()

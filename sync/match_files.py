@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from integrations.kinds import PERSON_FIELDS
+from outputs.cells import csv_frame
 
 if TYPE_CHECKING:
     from matchers import LinkStats
@@ -89,7 +90,7 @@ def match_files(clients_csv: Path, records_csv: Path, out_csv: Path) -> tuple[in
     links = matcher.link(clients, records)
     out = links[OUTPUT_COLUMNS]
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(out_csv, index=False, float_format="%.6f")
+    csv_frame(out).to_csv(out_csv, index=False, float_format="%.6f")
     decided = out["decision"].value_counts()
     print(
         f"{decided.get('match', 0)} matches, {decided.get('review', 0)} pairs for review, "
