@@ -36,6 +36,11 @@ def csv_value(value: Any) -> Any:
     return "'" + value if is_formula_like(value) else value
 
 
+def from_csv_value(text: str) -> str:
+    """What ``csv_value`` was given: the apostrophe it added taken off again (reading our own CSV)."""
+    return text[1:] if text.startswith("'") and is_formula_like(text[1:]) else text
+
+
 class SafeCsvWriter:
     """``csv.writer`` whose every cell goes through ``csv_value``.
 

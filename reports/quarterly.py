@@ -9,17 +9,20 @@ identifies or dates a person: only categories and counts.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 
-from outputs.cells import SafeCsvWriter
+from outputs.cells import SafeCsvWriter, from_csv_value
 from outputs.rendering import html_environment, svg_data_uri
 from reports.charts import grouped_bars
-from reports.suppression import recoverable, suppress
+from reports.disclosure import Proof, Publication, protect
+from reports.suppression import System, suppress
 from reports.tables import TOTAL, Table, as_of_label, build_tables, system_of
 from warehouse.measures import client_measures
 from warehouse.profiles import facts_as_of
@@ -48,23 +51,90 @@ class QuarterlyReport:
     html: Path
     csv: Path
     charts: list[Path]
+    proof: Proof | None = None
+    #: the previous quarter's report it was checked with, and where that came from
+    previous: str = ""
 
     def published(self, table: Table, row: str, year: object) -> str:
         return SUPPRESSED if table.cell_id(row, year) in self.hidden else str(table.counts[(row, year)])
 
 
-def build_report(engine: sa.Engine, quarter: str, out_dir: Path) -> QuarterlyReport:
-    label, _, end = parse_quarter(quarter)
+def previous_quarter(label: str) -> str:
+    year, q = int(label[:4]), int(label[-1])
+    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
+
+
+def quarter_tables(engine: sa.Engine, end: date) -> tuple[list[Table], pd.DataFrame, System]:
+    """The quarter's tables, its cohort and the tables' own equations (table-by-table suppression)."""
     facts = facts_as_of(engine, end)
-    measures = client_measures(facts)
-    tables, cohort = build_tables(facts, measures)
+    tables, cohort = build_tables(facts, client_measures(facts))
     years = sorted(cohort["year"].unique())
-    sizes = cohort["year"].value_counts().to_dict()
-    system = system_of(tables, years, sizes)
-    hidden = suppress(system)
-    leaks = recoverable(system, hidden)
-    if leaks:  # never publish a report whose hidden cells can be worked out
-        raise RuntimeError(f"suppression left {len(leaks)} cells recoverable; report not written")
+    return tables, cohort, system_of(tables, years, cohort["year"].value_counts().to_dict())
+
+
+def protected_cells(
+    tables: list[Table], cohort: pd.DataFrame, system: System, previous: Publication | None = None
+) -> Proof:
+    """The cells to hide: small ones, their complements table by table, then whatever the proof
+    across tables (and with ``previous``) needs (``reports.disclosure``); DisclosureError if none do."""
+    return protect(Publication.of(tables, cohort), suppress(system), previous)
+
+
+def read_published(csv_path: Path, tables: list[Table]) -> tuple[set, int]:
+    """The cells a report's CSV hid ("s"), as cell ids of ``tables``; and how many of its cells no
+    longer match them (history corrected since: those are left out of the proof)."""
+    by_key = {t.key: t for t in tables}
+    hidden, stale = set(), 0
+    with open(csv_path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            t = by_key.get(row["table"])
+            label = from_csv_value(row["row"])
+            year_text = row["year_of_referral"]
+            year: object = TOTAL if year_text == TOTAL else int(year_text)
+            if t is None or (label, year) not in t.counts:
+                stale += 1
+                continue
+            if row["count"] == SUPPRESSED:
+                hidden.add(t.cell_id(label, year))
+            elif row["count"] != str(t.counts[(label, year)]):
+                stale += 1
+    return hidden, stale
+
+
+def previous_publication(
+    engine: sa.Engine, label: str, out_dir: Path, previous_csv: Path | None = None
+) -> tuple[Publication | None, str]:
+    """The previous quarter's report as the proof reads it, and a sentence saying where it came from.
+
+    Its hidden cells come from its CSV (``previous_csv``, else ``out_dir/quarterly_<previous>.csv``);
+    without one, from suppressing it as this code would have published it on its own.
+    """
+    prev = previous_quarter(label)
+    _, _, end = parse_quarter(prev)
+    tables, cohort, system = quarter_tables(engine, end)
+    if cohort.empty:
+        return None, f"no clients in {prev}: nothing to read with"
+    path = previous_csv or out_dir / f"quarterly_{prev}.csv"
+    if path.is_file():
+        hidden, stale = read_published(path, tables)
+        note = f"checked together with {prev}'s published report ({path.name})"
+        if stale:
+            note += f"; {stale} of its cells differ from today's data and were left out"
+    else:
+        hidden = protected_cells(tables, cohort, system).hidden
+        note = f"checked together with {prev}'s report as it would be published (no {path.name} here)"
+    return Publication.of(tables, cohort, hidden), note
+
+
+def build_report(
+    engine: sa.Engine, quarter: str, out_dir: Path, previous_csv: Path | None = None
+) -> QuarterlyReport:
+    label, _, end = parse_quarter(quarter)
+    tables, cohort, system = quarter_tables(engine, end)
+    previous, previous_note = previous_publication(engine, label, out_dir, previous_csv)
+    # never publish a report from which a small count can be worked out (DisclosureError otherwise)
+    proof = protected_cells(tables, cohort, system, previous)
+    hidden = proof.hidden
     out_dir.mkdir(parents=True, exist_ok=True)
     report = QuarterlyReport(
         label,
@@ -74,6 +144,8 @@ def build_report(engine: sa.Engine, quarter: str, out_dir: Path) -> QuarterlyRep
         out_dir / f"quarterly_{label}.html",
         out_dir / f"quarterly_{label}.csv",
         [],
+        proof,
+        previous_note,
     )
     charts_dir = out_dir / "charts"
     chart_specs = [
@@ -105,6 +177,7 @@ def build_report(engine: sa.Engine, quarter: str, out_dir: Path) -> QuarterlyRep
         total=TOTAL,
         charts=svgs,
         n_hidden=len(hidden),
+        previous=previous_note,
         suppressed=SUPPRESSED,
     )
     report.html.write_text(html, encoding="utf-8")

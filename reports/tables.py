@@ -8,6 +8,12 @@ of referral plus a total. Three shapes of table:
 - ``multi``: a client may be in several rows (risk factors, services, agencies that arrested
   them): rows add up to their totals only, and no cell can exceed the year's referrals;
 - ``events``: counts of bookings, not people: rows and columns add up to their own totals.
+
+People tables also keep who is in each row (``members``: one boolean per cohort client, in cohort
+order), so the disclosure check (``reports.disclosure``) can model every published cell as a sum
+over client-level atoms. A new people table only has to be built with ``partition_table`` or
+``multi_table`` (or fill ``members`` itself) to be covered by that check; an events table names
+the people table whose row counts the clients with at least one such event (``linked``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from reports.suppression import System
@@ -34,6 +41,10 @@ class Table:
     years: list[int]
     counts: dict[tuple[str, object], int] = field(default_factory=dict)  # (row, year|TOTAL) -> count
     note: str = ""
+    #: people tables: row -> one bool per cohort client (cohort order); who the row counts
+    members: dict[str, np.ndarray] = field(default_factory=dict)
+    #: events tables: the people table whose row r counts the clients with an event of row r
+    linked: str | None = None
 
     def cell_id(self, row: str, year: object) -> tuple:
         if self.shape != "events" and row == TOTAL:
@@ -67,23 +78,29 @@ def cohort(facts: Facts, measures: dict[str, dict]) -> pd.DataFrame:
     return c.reset_index(drop=True)
 
 
-def _partition(
+def partition_table(
     key: str, title: str, values: pd.Series, years: pd.Series, order: list[str] | None = None
 ) -> Table:
+    """Every client in exactly one row: ``values`` is each client's row (aligned with the cohort)."""
     rows = order or sorted(values.unique(), key=str)
     t = Table(key, title, "partition", list(rows), sorted(years.unique()))
     for row in rows:
+        t.members[row] = (values == row).to_numpy(dtype=bool)
         for y in t.years:
             t.counts[(row, y)] = int(((values == row) & (years == y)).sum())
     return t
 
 
-def _multi(key: str, title: str, lists: pd.Series, years: pd.Series, order: list[str] | None = None) -> Table:
+def multi_table(
+    key: str, title: str, lists: pd.Series, years: pd.Series, order: list[str] | None = None
+) -> Table:
+    """A client in any number of rows: ``lists`` is each client's list of rows (aligned with the cohort)."""
     found = sorted({v for ls in lists for v in ls})
     rows = [r for r in (order or []) if r in found] + [r for r in found if r not in (order or [])]
     t = Table(key, title, "multi", rows, sorted(years.unique()))
     for row in rows:
         has = lists.map(lambda ls, r=row: r in ls)
+        t.members[row] = has.to_numpy(dtype=bool)
         for y in t.years:
             t.counts[(row, y)] = int((has & (years == y)).sum())
     return t
@@ -94,27 +111,27 @@ def _yes_no(
 ) -> Table:
     if base is None:
         values = c[column].map({True: yes, False: no})
-        return _partition(key, title, values, c["year"], [yes, no])
+        return partition_table(key, title, values, c["year"], [yes, no])
     values = pd.Series("Not yet 18 at quarter end", index=c.index)
     values[base & c[column]] = yes
     values[base & ~c[column]] = no
-    return _partition(key, title, values, c["year"], [yes, no, "Not yet 18 at quarter end"])
+    return partition_table(key, title, values, c["year"], [yes, no, "Not yet 18 at quarter end"])
 
 
 def build_tables(facts: Facts, measures: dict[str, dict]) -> tuple[list[Table], pd.DataFrame]:
     c = cohort(facts, measures)
     y = c["year"]
     tables = [
-        _partition("referrals", "Clients by year of referral", pd.Series("Clients", index=c.index), y),
-        _partition("csec_status", "CSEC status at referral", c["csec_status"], y),
-        _partition("sex", "Sex", c["sex"], y),
-        _partition("gender_identity", "Gender identity", c["gender_identity"], y),
-        _partition("race", "Race / ethnicity", c["race"], y),
-        _partition("age", "Age at referral", c["age_band"], y, [b[2] for b in AGE_BANDS] + ["Unknown"]),
-        _partition("county", "Residence county", c["county"], y),
-        _partition("city", "Residence city", c["city"], y),
-        _multi("risk_factors", "Risk factors (a client may have several)", c["risk_factors"], y),
-        _multi("services", "Services (a client may receive several)", c["services"], y),
+        partition_table("referrals", "Clients by year of referral", pd.Series("Clients", index=c.index), y),
+        partition_table("csec_status", "CSEC status at referral", c["csec_status"], y),
+        partition_table("sex", "Sex", c["sex"], y),
+        partition_table("gender_identity", "Gender identity", c["gender_identity"], y),
+        partition_table("race", "Race / ethnicity", c["race"], y),
+        partition_table("age", "Age at referral", c["age_band"], y, [b[2] for b in AGE_BANDS] + ["Unknown"]),
+        partition_table("county", "Residence county", c["county"], y),
+        partition_table("city", "Residence city", c["city"], y),
+        multi_table("risk_factors", "Risk factors (a client may have several)", c["risk_factors"], y),
+        multi_table("services", "Services (a client may receive several)", c["services"], y),
         _yes_no(c, "probation_custody", "Probation custody, ever", "probation_custody_ever", "Yes", "No"),
         _yes_no(c, "welfare_custody", "Social Services custody, ever", "welfare_custody_ever", "Yes", "No"),
         _yes_no(
@@ -126,14 +143,14 @@ def build_tables(facts: Facts, measures: dict[str, dict]) -> tuple[list[Table], 
             "No",
         ),
         _yes_no(c, "system_now", "In custody at quarter end", "system_involvement_current", "Yes", "No"),
-        _partition(
+        partition_table(
             "schools",
             "Schools attended (per client)",
             c["school_count"].map(lambda n: "3 or more" if n >= 3 else str(n)),
             y,
             ["0", "1", "2", "3 or more"],
         ),
-        _multi(
+        multi_table(
             "arrested_by",
             "Clients arrested, by agency",
             c["arrests_by_agency"].map(lambda d: sorted(k for k, v in d.items() if v)),
@@ -161,7 +178,7 @@ def build_tables(facts: Facts, measures: dict[str, dict]) -> tuple[list[Table], 
     ]
     tables = [t for t in tables if t.rows]
     for t in tables:
-        _add_totals(t)
+        add_totals(t)
     return tables, c
 
 
@@ -169,7 +186,12 @@ def _arrest_events(facts: Facts, c: pd.DataFrame) -> Table:
     a = facts["arrests"].merge(c[["client_id", "year"]], on="client_id", how="inner")
     rows = sorted(a["source"].unique())
     t = Table(
-        "arrests", "Arrests (bookings) of clients, by agency", "events", rows, sorted(c["year"].unique())
+        "arrests",
+        "Arrests (bookings) of clients, by agency",
+        "events",
+        rows,
+        sorted(c["year"].unique()),
+        linked="arrested_by",
     )
     for row in rows:
         for y in t.years:
@@ -177,7 +199,7 @@ def _arrest_events(facts: Facts, c: pd.DataFrame) -> Table:
     return t
 
 
-def _add_totals(t: Table) -> None:
+def add_totals(t: Table) -> None:
     for row in t.rows:
         t.counts[(row, TOTAL)] = sum(t.counts[(row, y)] for y in t.years)
     if t.shape in ("partition", "events"):

@@ -122,3 +122,50 @@ def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys)
     assert set(published) <= {SUPPRESSED, "0"}
     assert main(["report", "quarterly", "--quarter", "2026-09", "--out", str(out)]) == 2
     assert "expected e.g. 2026Q3" in capsys.readouterr().err
+
+
+def _attack(*terms: tuple[int, str | None]) -> int | None:
+    if any(v is None or v == SUPPRESSED for _, v in terms):
+        return None
+    return sum(sign * int(v) for sign, v in terms)
+
+
+def test_the_three_attacks_of_issue_15_find_nothing(report_dir) -> None:
+    _, out = report_dir
+    cells = {
+        (r["table"], r["row"], r["year_of_referral"]): r["count"]
+        for r in csv.DictReader(open(out / "quarterly_2026Q3.csv", encoding="utf-8"))
+    }
+    years = sorted({y for (_, _, y) in cells})
+    found = []
+    for y in years:
+
+        def v(table: str, row: str, y: str = y) -> str | None:
+            return cells.get((table, row, y))
+
+        for value in (
+            _attack((1, v("sex", "F")), (-1, v("gender_identity", "cisgender female"))),
+            _attack(
+                (1, v("probation_custody", "Yes")),
+                (1, v("welfare_custody", "Yes")),
+                (-1, v("system_ever", "Yes")),
+            ),
+            _attack(
+                (1, v("recidivism_sex_trade", "Not re-arrested under these")),
+                (-1, v("recidivism", "Not re-arrested as an adult")),
+            ),
+        ):
+            if value is not None and 1 <= value <= 10:
+                found.append((y, value))
+    assert found == []
+
+
+def test_two_consecutive_quarters_are_proved_together(report_dir, tmp_path: Path) -> None:
+    wh, _ = report_dir
+    q2 = build_report(wh.engine, "2026Q2", tmp_path)
+    q3 = build_report(wh.engine, "2026Q3", tmp_path)  # reads quarterly_2026Q2.csv beside it
+    assert "as it would be published" in q2.previous and "2026Q1" in q2.previous
+    assert "2026Q2's published report" in q3.previous
+    assert q3.proof is not None and q3.proof.queries > 100
+    html = q3.html.read_text(encoding="utf-8")
+    assert "read together with the previous quarter" in html

@@ -14,11 +14,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = kinds.add_parser("quarterly", help="outcomes by year of referral, small cells suppressed, charts")
     q.add_argument("--quarter", required=True, help="e.g. 2026Q3 (counts as of its last day)")
     q.add_argument("--out", type=Path, required=True, help="output folder (HTML, CSV, charts/)")
+    q.add_argument(
+        "--previous",
+        type=Path,
+        help="the previous quarter's published CSV (default: OUT/quarterly_<previous quarter>.csv if there)",
+    )
     report.set_defaults(handler=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     import settings
+    from reports.disclosure import DisclosureError
     from reports.quarterly import build_report, parse_quarter
     from warehouse import Warehouse
 
@@ -28,7 +34,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     warehouse = Warehouse(settings.warehouse_url())
     warehouse.migrate()
-    report = build_report(warehouse.engine, args.quarter, args.out)
+    if args.previous is not None and not args.previous.is_file():
+        raise CommandError(f"--previous {args.previous}: no such file")
+    try:
+        report = build_report(warehouse.engine, args.quarter, args.out, args.previous)
+    except DisclosureError as exc:
+        raise CommandError(f"report not written: {exc}") from None
     print(f"quarterly report {report.quarter} (as of {report.as_of}): {report.html}")
     print(f"  {len(report.tables)} tables, {len(report.hidden)} cells suppressed; CSV {report.csv}")
+    proof = report.proof
+    if proof is not None:
+        print(
+            f"  proof: {proof.queries} hidden cells and small intersections checked with "
+            f"{proof.programmes} linear programmes in {proof.seconds:.1f} s; {report.previous}"
+        )
     return 0
