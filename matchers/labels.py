@@ -27,11 +27,17 @@ NEGATIVE = ("not_this_person",)
 def warehouse_labels(engine: sa.Engine) -> pd.DataFrame:
     """decision, explanation of every reviewed pair whose explanation the warehouse holds.
 
-    The latest decision per (source, record, client) counts: a person may correct themselves.
+    Only effective decisions count: an undone decision (``review_undos``) is no label, exactly as
+    ``warehouse.decisions.effective_decisions`` leaves it out of every replay. The latest standing
+    decision per (source, record, client) counts: a person may correct themselves. The explanation
+    is the one the person saw (kept beside the decision in ``review_decision_links``), else the
+    pair's stored link: a row ruled out on its last candidate has left ``match_links``.
     """
-    from warehouse.models import MatchLink, ReviewDecision
+    from warehouse.models import MatchLink, ReviewDecision, ReviewDecisionLink, ReviewUndo
 
     rd, ml = ReviewDecision.__table__, MatchLink.__table__
+    snap, undo = ReviewDecisionLink.__table__, ReviewUndo.__table__
+    explanation = sa.func.coalesce(snap.c.explanation, ml.c.explanation).label("explanation")
     query = (
         sa.select(
             rd.c.source,
@@ -40,22 +46,26 @@ def warehouse_labels(engine: sa.Engine) -> pd.DataFrame:
             rd.c.decision,
             rd.c.decided_at,
             rd.c.id,
-            ml.c.explanation,
+            explanation,
         )
-        .join(
+        .outerjoin(undo, undo.c.decision_id == rd.c.id)
+        .outerjoin(snap, sa.and_(snap.c.decision_id == rd.c.id, snap.c.client_id == rd.c.client_id))
+        .outerjoin(
             ml,
             sa.and_(
                 ml.c.source == rd.c.source, ml.c.record_id == rd.c.record_id, ml.c.client_id == rd.c.client_id
             ),
         )
-        .where(ml.c.explanation.is_not(None))
+        .where(undo.c.decision_id.is_(None))
     )
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all())
+    if not frame.empty:
+        frame = frame.sort_values(["decided_at", "id"], kind="stable")
+        frame = frame.drop_duplicates(["source", "record_id", "client_id"], keep="last")
+        frame = frame[frame["explanation"].notna()]
     if frame.empty:
         return pd.DataFrame({"decision": pd.Series(dtype=object), "explanation": pd.Series(dtype=object)})
-    frame = frame.sort_values(["decided_at", "id"], kind="stable")
-    frame = frame.drop_duplicates(["source", "record_id", "client_id"], keep="last")
     return frame[["decision", "explanation"]].reset_index(drop=True)
 
 

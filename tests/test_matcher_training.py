@@ -184,3 +184,48 @@ def test_labels_come_from_the_warehouse_decisions_and_stored_explanations(with_c
         "level": "jw_85",
         "weight": 1.0,
     }
+
+
+def test_undone_decisions_are_no_labels_and_a_rejection_keeps_its_explanation(with_clients: Warehouse) -> None:  # noqa: F811
+    """Training reads effective decisions only, as every replay does (warehouse.decisions); a row
+    ruled out on its last candidate has left match_links, but the explanation the person saw was
+    kept beside the decision."""
+    from warehouse import decisions
+
+    warehouse = with_clients
+    ex = arrests()
+    links = pd.DataFrame(
+        [
+            {
+                "record_id": r,
+                "client_id": c,
+                "score": s,
+                "decision": "review" if d == "match" else d,
+                "explanation": _explanation(first_name="jw_85", dob="exact"),
+            }
+            for r, c, s, d in ARREST_LINKS
+        ]
+    )
+    warehouse.load_delivery(record(warehouse, ex), ex, links)
+    kept = decisions.decide(
+        warehouse.engine,
+        source="oakland_pd",
+        record_id="B1",
+        client_id="C1",
+        decision="not_this_person",
+        decided_by="coordinator",
+    )
+    assert kept.purged  # its last candidate: the row left the warehouse, and its match_links row too
+    undone = decisions.decide(
+        warehouse.engine,
+        source="oakland_pd",
+        record_id="B2",
+        client_id="C2",
+        decision="same_person",
+        decided_by="coordinator",
+    )
+    assert len(warehouse_labels(warehouse.engine)) == 2
+    decisions.undo(warehouse.engine, undone.decision_id, "coordinator")
+    labels = warehouse_labels(warehouse.engine)
+    assert labels["decision"].tolist() == ["not_this_person"]
+    assert json.loads(labels["explanation"].iloc[0])["fields"][0]["level"] == "jw_85"
