@@ -186,7 +186,7 @@ def test_labels_come_from_the_warehouse_decisions_and_stored_explanations(with_c
     }
 
 
-def test_undone_decisions_are_no_labels_and_a_rejection_keeps_its_explanation(with_clients: Warehouse) -> None:  # noqa: F811
+def test_undone_decisions_are_no_labels(with_clients: Warehouse) -> None:
     """Training reads effective decisions only, as every replay does (warehouse.decisions); a row
     ruled out on its last candidate has left match_links, but the explanation the person saw was
     kept beside the decision."""
