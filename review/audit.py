@@ -6,6 +6,7 @@ a date of birth or text a user typed. The table refuses UPDATE and DELETE (migra
 
 from __future__ import annotations
 
+import getpass
 import io
 from collections.abc import Iterable
 from datetime import datetime
@@ -13,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from outputs.cells import SafeCsvWriter
-from warehouse.db import utcnow
+from warehouse.db import utcnow, write_transaction
 from warehouse.models import AuditEntry
 
 AUDIT = AuditEntry.__table__
@@ -57,6 +58,32 @@ def record(
             remote_addr=remote_addr,
         )
     )
+
+
+def record_command(
+    engine: sa.Engine,
+    *,
+    action: str,
+    outcome: str = "ok",
+    subject_type: str | None = None,
+    subject_id: object = None,
+    clients: Iterable[str] = (),
+    detail: str | None = None,
+) -> None:
+    """One entry for a ``safetynet`` command run outside the web app, in its own transaction: the
+    operating-system account that ran it stands for the user, "command line" for the address."""
+    with write_transaction(engine) as conn:
+        record(
+            conn,
+            username=f"cli:{getpass.getuser()}",
+            action=action,
+            outcome=outcome,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            clients=clients,
+            detail=detail,
+            remote_addr="command line",
+        )
 
 
 def entries(

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from integrations.kinds import table_spec
 from packets.build import CHROMIUM, build_packet
+from review import audit
 from safetynet.cli import main
 from tests.warehouse_data import CLIENTS, extract, links, record
 from warehouse import Warehouse
@@ -118,6 +119,14 @@ def test_packet_command_writes_html_pdf_xlsx(
     assert "1 youth on the agenda" in out
     pdf = tmp_path / "packet_2026-11-19.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000
+    with history.engine.connect() as conn:  # whose records were printed, by whom, for which meeting
+        entry = audit.entries(conn, action="packet_written")[0]
+    assert (entry["subject_type"], entry["subject_id"], entry["client_ids"]) == (
+        "meeting",
+        "2026-11-19",
+        " C1 ",
+    )
+    assert entry["username"].startswith("cli:")
     with pytest.raises(SystemExit) as bad:
         main(["packet", "--meeting", "19/11/2026", "--out", str(tmp_path)])
     assert bad.value.code == 2 and "not a date" in capsys.readouterr().err

@@ -14,6 +14,7 @@ import pytest
 from reports.quarterly import SUPPRESSED, build_report, parse_quarter
 from reports.suppression import System, recoverable, suppress
 from reports.tables import TOTAL, build_tables, system_of
+from review import audit
 from safetynet.cli import main
 from synthetic.load import load_generated
 from warehouse import Warehouse
@@ -120,6 +121,10 @@ def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys)
     assert "Aaliyah" not in html and "C1" not in html  # three clients: every count is hidden
     published = [r["count"] for r in csv.DictReader(open(out / "quarterly_2026Q3.csv", encoding="utf-8"))]
     assert set(published) <= {SUPPRESSED, "0"}
+    with wh.engine.connect() as conn:  # who wrote which quarter's report is in the audit log
+        entry = audit.entries(conn, action="report_written")[0]
+    assert entry["subject_id"] == "2026Q3" and entry["outcome"] == "ok"
+    assert entry["username"].startswith("cli:") and entry["remote_addr"] == "command line"
     assert main(["report", "quarterly", "--quarter", "2026-09", "--out", str(out)]) == 2
     assert "expected e.g. 2026Q3" in capsys.readouterr().err
 

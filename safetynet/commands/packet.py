@@ -18,11 +18,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_packet(args: argparse.Namespace) -> int:
     import settings
     from packets.build import build_packet
+    from review.audit import record_command
     from warehouse import Warehouse
 
     warehouse = Warehouse(settings.warehouse_url())
     warehouse.migrate()
     packet = build_packet(warehouse.engine, args.meeting, args.out)
+    # the packet shows these youths' records: who printed it, for which meeting (privacy rule 4)
+    record_command(
+        warehouse.engine,
+        action="packet_written",
+        subject_type="meeting",
+        subject_id=args.meeting.isoformat(),
+        clients=packet.client_ids,
+        detail=f"{len(packet.files)} files",
+    )
     print(f"packet for the meeting of {args.meeting}: {len(packet.client_ids)} youth on the agenda")
     for path in packet.files:
         print(f"  {path}")

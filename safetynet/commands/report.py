@@ -26,6 +26,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     import settings
     from reports.disclosure import DisclosureError
     from reports.quarterly import build_report, parse_quarter
+    from review.audit import record_command
     from warehouse import Warehouse
 
     try:
@@ -39,7 +40,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         report = build_report(warehouse.engine, args.quarter, args.out, args.previous)
     except DisclosureError as exc:
+        record_command(
+            warehouse.engine,
+            action="report_written",
+            outcome="refused",
+            subject_type="quarter",
+            subject_id=args.quarter,
+            detail="a small count could be worked out: nothing written",
+        )
         raise CommandError(f"report not written: {exc}") from None
+    record_command(
+        warehouse.engine,
+        action="report_written",
+        subject_type="quarter",
+        subject_id=report.quarter,
+        detail=f"{len(report.hidden)} cells suppressed",
+    )
     print(f"quarterly report {report.quarter} (as of {report.as_of}): {report.html}")
     print(f"  {len(report.tables)} tables, {len(report.hidden)} cells suppressed; CSV {report.csv}")
     proof = report.proof
@@ -48,4 +64,6 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"  proof: {proof.queries} hidden cells and small intersections checked with "
             f"{proof.programmes} linear programmes in {proof.seconds:.1f} s; {report.previous}"
         )
+        for name in proof.already_out:
+            print(f"  note: the previous report alone already lets this be worked out: {name}")
     return 0
