@@ -99,44 +99,89 @@ class LoginResult:
     user: User | None
     #: ok | bad_credentials | locked | inactive
     outcome: str
+    #: the new session's cookie token (on ``ok``)
+    token: str | None = None
 
 
 def authenticate(
-    conn: sa.Connection, settings: ReviewSettings, username: str, password: str, code: str
+    engine: sa.Engine, settings: ReviewSettings, username: str, password: str, code: str
 ) -> LoginResult:
-    """Password and one-time code together; counts failures and locks the account after too many.
+    """Password and one-time code together; counts failures, locks the account after too many, and
+    starts a session on success. A locked account refuses even correct credentials until it expires.
 
-    A locked account refuses even correct credentials until the lock expires.
+    Three steps, so that it holds for simultaneous requests on any backend and the argon2 hash (tens
+    of milliseconds of CPU) never runs while the database holds a lock:
+
+    1. reserve: lock the account row (``SELECT ... FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``) and
+       count this attempt as a failure before checking anything. Only ``max_failed_logins`` attempts
+       get a reservation until one succeeds or the lock expires, however many arrive at once; the
+       one that uses the last reservation sets the lock;
+    2. check the password and the code, outside any transaction;
+    3. on success, one conditional UPDATE takes the code's time step only if no login took it or a
+       later one first (one-time codes are good once even for simultaneous logins), forgives this
+       attempt and the failures counted before it, and starts the session.
     """
     now = utcnow()
-    row = conn.execute(sa.select(USERS).where(USERS.c.username == username.strip())).mappings().first()
-    password_ok = verify_password(row["password_hash"] if row else None, password)
+    name = username.strip()
+    with write_transaction(engine) as conn:
+        row = (
+            conn.execute(sa.select(USERS).where(USERS.c.username == name).with_for_update())
+            .mappings()
+            .first()
+        )
+        attempt = _reserve_attempt(conn, settings, row, now) if row is not None else None
+    # a refused or unknown account costs the same hash, so timing does not tell whether it exists
+    password_ok = verify_password(row["password_hash"] if attempt else None, password)
     if row is None:
         return LoginResult(None, "bad_credentials")
-    if row["locked_until"] is not None and row["locked_until"] > now:
+    if attempt is None:
         return LoginResult(None, "locked")
+    refused = LoginResult(None, "locked" if attempt >= settings.max_failed_logins else "bad_credentials")
     step = totp_step(row["totp_secret"], code, row["totp_last_step"]) if password_ok else None
     if step is None:
-        failures = (0 if row["locked_until"] is not None else row["failed_logins"]) + 1
-        locked = (
-            now + timedelta(minutes=settings.lockout_minutes)
-            if failures >= settings.max_failed_logins
-            else None
-        )
-        conn.execute(
-            sa.update(USERS)
-            .where(USERS.c.id == row["id"])
-            .values(failed_logins=failures, locked_until=locked)
-        )
-        return LoginResult(None, "locked" if locked else "bad_credentials")
+        return refused
     if not row["active"]:
         return LoginResult(None, "inactive")
-    conn.execute(
-        sa.update(USERS)
-        .where(USERS.c.id == row["id"])
-        .values(failed_logins=0, locked_until=None, totp_last_step=step, last_login_at=now)
+    user = User(row["id"], row["username"], row["role"])
+    with write_transaction(engine) as conn:
+        taken = conn.execute(
+            sa.update(USERS)
+            .where(
+                USERS.c.id == row["id"],
+                sa.or_(USERS.c.totp_last_step.is_(None), USERS.c.totp_last_step < step),
+            )
+            .values(
+                # attempts reserved after this one (still in flight) stay counted
+                failed_logins=sa.case(
+                    (USERS.c.failed_logins > attempt, USERS.c.failed_logins - attempt), else_=0
+                ),
+                locked_until=None,
+                totp_last_step=step,
+                last_login_at=now,
+            )
+        ).rowcount
+        if taken != 1:  # a simultaneous login used this code (or a later one) first
+            return refused
+        token = start_session(conn, user)[0]
+    return LoginResult(user, "ok", token)
+
+
+def _reserve_attempt(
+    conn: sa.Connection, settings: ReviewSettings, row: sa.RowMapping, now: datetime
+) -> int | None:
+    """Count one more attempt on the (locked) account row: its number, or None when refused."""
+    expired = row["locked_until"] is not None and row["locked_until"] <= now
+    failures = 0 if expired else row["failed_logins"]
+    if (not expired and row["locked_until"] is not None) or failures >= settings.max_failed_logins:
+        return None
+    failures += 1
+    locked = (
+        now + timedelta(minutes=settings.lockout_minutes) if failures >= settings.max_failed_logins else None
     )
-    return LoginResult(User(row["id"], row["username"], row["role"]), "ok")
+    conn.execute(
+        sa.update(USERS).where(USERS.c.id == row["id"]).values(failed_logins=failures, locked_until=locked)
+    )
+    return failures
 
 
 def _hash(token: str) -> str:

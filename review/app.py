@@ -14,9 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from review import accounts, audit
 from review.queue import QueueOrder
+from review.ratelimit import LoginLimits
 from review.settings import ReviewSettings
 from warehouse.db import make_engine, resolve_url, write_transaction
 
@@ -26,7 +28,7 @@ LOGIN_CSRF_COOKIE = "snr_login_csrf"
 PUBLIC_ENDPOINTS = {"auth.login", "auth.login_post", "static"}
 HOME = {"coordinator": "review.queue_view", "analyst": "reports.summary", "admin": "admin.users"}
 MESSAGES = {
-    "expired": "Your session expired after 30 minutes without activity. Please log in again.",
+    # "expired" is written per app: it names the configured idle time (see ``_messages``)
     "invalid": "Your session is not valid. Please log in.",
     "logged_out": "You are logged out.",
     "undone": "Decision undone.",
@@ -37,13 +39,22 @@ MESSAGES = {
 
 def create_app(warehouse_url: str | None = None, settings: ReviewSettings | None = None) -> Flask:
     app = Flask(__name__)
-    app.config["SAFETYNET_SETTINGS"] = settings or ReviewSettings.from_env()
+    settings = settings or ReviewSettings.from_env()
+    app.config["SAFETYNET_SETTINGS"] = settings
     app.config["SAFETYNET_ENGINE"] = make_engine(resolve_url(warehouse_url))
     app.config["SAFETYNET_QUEUE_ORDER"] = QueueOrder()
+    app.config["SAFETYNET_LOGIN_LIMITS"] = LoginLimits(
+        settings.logins_per_minute_per_address,
+        settings.logins_per_minute_per_account,
+        settings.password_checks_at_once,
+    )
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # forms only
     # every template escapes, whatever its name (Flask's default only covers .html/.htm/.xml/.svg)
     app.jinja_env.autoescape = True
-    app.jinja_env.globals.update(MESSAGES=MESSAGES)
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    app.jinja_env.globals.update(MESSAGES=_messages(settings))
     app.jinja_env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.1f}%"
     app.jinja_env.filters["day"] = lambda v: (
         "" if v is None else (v.date() if hasattr(v, "date") else v).isoformat()
@@ -70,6 +81,12 @@ def create_app(warehouse_url: str | None = None, settings: ReviewSettings | None
     return app
 
 
+def _messages(settings: ReviewSettings) -> dict[str, str]:
+    minutes = settings.idle_minutes
+    idle = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return MESSAGES | {"expired": f"Your session expired after {idle} without activity. Please log in again."}
+
+
 def engine() -> sa.Engine:
     from flask import current_app
 
@@ -80,6 +97,12 @@ def queue_order() -> QueueOrder:
     from flask import current_app
 
     return current_app.config["SAFETYNET_QUEUE_ORDER"]
+
+
+def login_limits() -> LoginLimits:
+    from flask import current_app
+
+    return current_app.config["SAFETYNET_LOGIN_LIMITS"]
 
 
 def settings() -> ReviewSettings:
@@ -136,6 +159,9 @@ def _secure_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
+    if cookie_secure():
+        # RFC 6797: only over https (or when the operator says a TLS proxy is in front)
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
     return response

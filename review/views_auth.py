@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 
 from review import accounts
 from review.app import (
@@ -14,6 +15,7 @@ from review.app import (
     cookie_secure,
     engine,
     log,
+    login_limits,
     settings,
 )
 from warehouse.db import write_transaction
@@ -31,8 +33,6 @@ def _login_page(message: str | None = None, error: str | None = None, status: in
     # tab or a background request (favicon) loading the login page does not void this form
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     response = render_template("login.html", csrf_token=token, message=message, error=error), status
-    from flask import make_response
-
     resp = make_response(response)
     resp.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=cookie_secure(), path="/login"
@@ -46,11 +46,27 @@ def login_post():
         log("login", outcome="csrf_refused", username=None)
         return _login_page(error="The form expired. Please try again.", status=400)
     username = request.form.get("username", "").strip()[:64]
-    with write_transaction(engine()) as conn:
-        result = accounts.authenticate(
-            conn, settings(), username, request.form.get("password", ""), request.form.get("code", "")
+    limits = login_limits()
+    verdict, limit = limits.check(request.remote_addr, username)
+    if not verdict.allowed:
+        # one audit entry a minute per address / account name, not one per request of a flood
+        if verdict.report:
+            log("login", outcome=f"rate_limited_{limit}", username=username or None)
+        response = _login_page(
+            error="Too many login attempts. Please wait a minute and try again.", status=429
         )
-        token = accounts.start_session(conn, result.user)[0] if result.user else None
+        response.headers["Retry-After"] = str(max(1, math.ceil(verdict.retry_after)))
+        return response
+    if not limits.password_checks.try_acquire():
+        response = _login_page(error="The server is busy. Please try again in a few seconds.", status=503)
+        response.headers["Retry-After"] = "5"
+        return response
+    try:
+        result = accounts.authenticate(
+            engine(), settings(), username, request.form.get("password", ""), request.form.get("code", "")
+        )
+    finally:
+        limits.password_checks.release()
     log("login", outcome=result.outcome, username=username or None)
     if result.user is None:
         s = settings()
@@ -61,6 +77,7 @@ def login_post():
             ),
             status=401,
         )
+    token = result.token
     response = redirect(url_for(HOME[result.user.role]), code=303)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=cookie_secure(), path="/"

@@ -38,7 +38,8 @@ def wh(template_db, tmp_path):
 
 @pytest.fixture
 def app(wh):
-    application = create_app(wh.url)
+    # the lockout is tested here; the rate limits in tests/test_review_logins.py
+    application = create_app(wh.url, ReviewSettings(logins_per_minute_per_account=100))
     yield application
     application.config["SAFETYNET_ENGINE"].dispose()
 
