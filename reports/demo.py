@@ -38,6 +38,6 @@ def demo_documents(engine: sa.Engine, var_dir: Path, today: date) -> list[str]:
     lines += [f"  {p}" for p in packet.files]
     if packet.pdf_note:
         lines.append(f"  {packet.pdf_note}")
-    lines.append(f"quarterly outcomes report {quarter} ({len(report.hidden)} small cells suppressed):")
+    lines.append(f"quarterly outcomes report {quarter} ({len(report.hidden)} cells suppressed):")
     lines += [f"  {report.html}", f"  {report.csv}", f"  {report.html.parent / 'charts'}/"]
     return lines

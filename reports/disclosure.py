@@ -264,7 +264,10 @@ class _Solver:
 
     def __init__(self, model: _Model) -> None:
         self.model = model
-        self.pool_array = model.space.x_true.reshape(-1, 1).copy()  # solutions found, one per column
+        # solutions found, one per column (grown by doubling: hundreds are kept)
+        self._pool = np.zeros((model.space.n, 64))
+        self._pool[:, 0] = model.space.x_true
+        self._kept = 1
         self.programmes = 0
         self._system: tuple | None = None
 
@@ -303,8 +306,15 @@ class _Solver:
             self._system = built
         return built
 
+    def keep(self, x: np.ndarray) -> None:
+        if self._kept == self._pool.shape[1]:
+            self._pool = np.hstack([self._pool, np.zeros_like(self._pool)])
+        self._pool[:, self._kept] = x
+        self._kept += 1
+
     def seen_range(self, vars_: np.ndarray) -> tuple[float, float]:
-        values = self.pool_array[vars_].sum(axis=0)
+        """The least and greatest value of a sum of variables over the solutions kept."""
+        values = self._pool[vars_, : self._kept].sum(axis=0)
         return float(values.min()), float(values.max())
 
     def solve(
@@ -325,7 +335,7 @@ class _Solver:
         if res.status != 0:
             raise DisclosureError(f"the disclosure model is infeasible ({res.message})")
         if cache:
-            self.pool_array = np.column_stack([self.pool_array, res.x])
+            self.keep(res.x)
         duals = res.eqlin.marginals if a_eq.shape[0] else np.zeros(0)
         binding = [owners[i] for i in np.flatnonzero(np.abs(duals) > 1e-7) if owners[i] is not None]
         return sense * float(res.fun), binding
@@ -506,7 +516,7 @@ def _seed(solver: _Solver, queries: list[_Query], hidden: set[int]) -> None:
         res = linprog(objective, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
         solver.programmes += 1
         if res.status == 0:
-            solver.pool_array = np.column_stack([solver.pool_array, res.x])
+            solver.keep(res.x)
 
 
 def _touching(model: _Model, vars_: np.ndarray) -> list[int]:
