@@ -7,6 +7,7 @@ that an SMTP server may have echoed.
 
 from __future__ import annotations
 
+import logging
 import os
 import smtplib
 import ssl
@@ -18,6 +19,7 @@ from typing import Protocol
 import settings
 
 TLS_MODES = ("starttls", "ssl", "none")
+log = logging.getLogger(__name__)
 
 
 class Transport(Protocol):
@@ -64,6 +66,14 @@ class SmtpTransport:
             if s.tls == "starttls":
                 conn.starttls(context=context)
         if s.user:
+            if s.tls == "none":
+                # allowed (a relay on a trusted segment may need it), never silently
+                log.warning(
+                    "SAFETYNET_SMTP_TLS=none with SAFETYNET_SMTP_USER set: the SMTP password is sent "
+                    "to %s:%s unencrypted; use starttls or ssl",
+                    s.host,
+                    s.port,
+                )
             conn.login(s.user, s.password)
         return conn
 

@@ -259,8 +259,8 @@ def _decision_audit(subject_type: str, subject_id: object, client_id: str, what:
             subject_type=subject_type,
             subject_id=subject_id,
             clients=[client_id, *outcome.clients],
-            detail=f"{what}; decision {outcome.decision_id}; item {outcome.item_status or 'none'}"
-            + ("; row left the warehouse" if outcome.purged else ""),
+            detail=f"{outcome.decision or what}; decision {outcome.decision_id}; "
+            f"item {outcome.item_status or 'none'}" + ("; row left the warehouse" if outcome.purged else ""),
         )
 
     return audited

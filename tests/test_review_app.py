@@ -148,6 +148,20 @@ def test_forged_and_expired_sessions_are_refused(app, wh, coordinator):
     ]
 
 
+def test_the_expired_message_names_the_configured_idle_time(wh):
+    app = create_app(wh.url, ReviewSettings(idle_minutes=45))
+    client = app.test_client()
+    assert login(client, "cora", add_user(wh, "cora", "coordinator")).status_code == 303
+    with wh.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE review_sessions SET last_seen_at = :t"), {"t": utcnow() - timedelta(minutes=46)}
+        )
+    response = client.get("/queue")
+    page = client.get(response.location).text
+    assert "expired after 45 minutes without activity" in page and "30 minutes" not in page
+    app.config["SAFETYNET_ENGINE"].dispose()
+
+
 def test_post_without_the_csrf_token_is_refused(coordinator, wh):
     item = item_id(wh, "oakland_pd", "B4")
     page = coordinator.get(f"/items/{item}").text
@@ -328,6 +342,27 @@ def test_link_to_another_client_via_search(coordinator, wh):
     assert got == "C4:human"
 
 
+def test_a_forged_same_person_naming_a_non_candidate_is_recorded_as_a_link_to_another_client(coordinator, wh):
+    b5 = item_id(wh, "oakland_pd", "B5")  # its one candidate is C2
+    page = coordinator.get(f"/items/{b5}").text
+    results = coordinator.post(f"/items/{b5}/search", data={"csrf_token": csrf_of(page), "q": "dee"}).text
+    ref = re.search(  # C4, found by her alias, never proposed for B5
+        r'name="client_ref" value="([^"]+)">\s*<input type="hidden" name="decision" value="link_other_client"',
+        results,
+    ).group(1)
+    assert (
+        coordinator.post(
+            f"/items/{b5}/decide",
+            data={"csrf_token": csrf_of(page), "decision": "not_this_person", "client_ref": ref},
+        ).status_code
+        == 400
+    )  # a client never proposed cannot be ruled out
+    assert _decide(coordinator, b5, "same_person", ref=ref).status_code == 303  # the forged form
+    assert scalar(wh, "SELECT decision FROM review_decisions WHERE record_id = 'B5'") == "link_other_client"
+    detail = scalar(wh, "SELECT detail FROM audit_log WHERE action = 'decision' AND outcome = 'ok'")
+    assert detail.startswith("link_other_client;")
+
+
 def test_a_wrong_auto_match_is_undone_from_the_profile(coordinator, wh):
     # B1 was auto-matched to C1: reach C1's profile through a search from an item
     b5 = item_id(wh, "oakland_pd", "B5")
@@ -373,6 +408,25 @@ def test_security_headers(coordinator):
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    # HSTS only over https (RFC 6797), or when the operator says a TLS proxy is in front
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_over_https_and_behind_a_tls_proxy(app, wh):
+    assert "Strict-Transport-Security" not in app.test_client().get("/login").headers
+    over_https = app.test_client().get("/login", base_url="https://review.example")
+    assert over_https.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    proxied = create_app(wh.url, ReviewSettings(trusted_proxies=1))
+    response = proxied.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+    assert (
+        "Strict-Transport-Security"
+        not in app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    )  # an untrusted header changes nothing
+    secure = create_app(wh.url, ReviewSettings(secure_cookies=True))
+    assert "Strict-Transport-Security" in secure.test_client().get("/login").headers
+    for extra in (proxied, secure):
+        extra.config["SAFETYNET_ENGINE"].dispose()
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -402,6 +456,15 @@ def test_users_add_reads_the_password_from_stdin_and_prints_the_totp_secret_once
     assert main(["users", "add", "dana", "--role", "analyst"]) == 2  # taken
     assert main(["users", "list"]) == 0
     assert "dana\tadmin\tactive" in capsys.readouterr().out
+    # every account added (or refused) is in the audit log, never with the password or the secret
+    entries = audit(wh, "WHERE action = 'user_add'")
+    assert [(e["subject_id"], e["outcome"], e["detail"]) for e in entries] == [
+        ("dana", "ok", "role admin"),
+        ("eve", "refused", "role analyst"),
+        ("dana", "refused", "role analyst"),
+    ]
+    assert all(e["username"].startswith("cli:") and e["remote_addr"] == "command line" for e in entries)
+    assert not any(secret in str(v) or "a-long-enough" in str(v) for e in entries for v in e.values())
 
 
 def test_safetynet_review_serves_the_app(wh, tmp_path):

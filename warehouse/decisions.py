@@ -7,6 +7,8 @@ decisions at once, in one transaction; undone decisions (``review_undos``) no lo
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -145,6 +147,9 @@ class Outcome:
     purged: bool
     #: clients whose profile gained or lost the record's facts
     clients: tuple[str, ...]
+    #: the decision as recorded ("same person" naming a client the model never proposed is recorded
+    #: as "link to another client"); empty for an undo
+    decision: str = ""
 
 
 def effective_decisions(
@@ -196,6 +201,13 @@ def decide(
             raise WarehouseError(
                 "the record has no candidates left; it was decided or has left the warehouse"
             )
+        candidates = {link["client_id"] for link in links}
+        if client_id not in candidates:
+            # a form can name any client: one the model never proposed is a link to another client,
+            # whatever the form said, and cannot be ruled out (it was never proposed)
+            if decision == "not_this_person":
+                raise WarehouseError("that client is not a candidate for this record")
+            decision = "link_other_client"
         if decision == "link_other_client" and not _client_exists(conn, client_id):
             raise WarehouseError("unknown client")
         rd = ReviewDecision.__table__
@@ -218,7 +230,9 @@ def decide(
                 [{"decision_id": decision_id, **{k: link[k] for k in _SNAPSHOT}} for link in links],
             )
         before = {link["client_id"] for link in links if link["decision"] == "match"}
-        outcome = _settle(conn, source, record_id, decision_id, before, now)
+        outcome = dataclasses.replace(
+            _settle(conn, source, record_id, decision_id, before, now), decision=decision
+        )
         if also is not None:
             also(conn, outcome)
         return outcome

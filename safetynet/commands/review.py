@@ -50,11 +50,16 @@ def cmd_users(args: argparse.Namespace) -> int:
                     state = "inactive" if not u["active"] else "locked" if accounts.locked(u) else "active"
                     print(f"{u['username']}\t{u['role']}\t{state}")
             return 0
+        from review.audit import record_command
+
+        subject = {"action": "user_add", "subject_type": "user", "subject_id": args.name.strip()[:64]}
         try:
             password = _read_password()
             secret = accounts.create_user(wh.engine, args.name, args.role, password)
         except (accounts.AccountError, ValueError) as exc:
+            record_command(wh.engine, **subject, outcome="refused", detail=f"role {args.role}")
             raise CommandError(str(exc)) from None
+        record_command(wh.engine, **subject, detail=f"role {args.role}")
         from review.passwords import provisioning_uri
 
         print(f"user {args.name} added with role {args.role}")
