@@ -347,7 +347,8 @@ def test_a_forged_same_person_naming_a_non_candidate_is_recorded_as_a_link_to_an
     page = coordinator.get(f"/items/{b5}").text
     results = coordinator.post(f"/items/{b5}/search", data={"csrf_token": csrf_of(page), "q": "dee"}).text
     ref = re.search(  # C4, found by her alias, never proposed for B5
-        r'name="client_ref" value="([^"]+)">\s*<input type="hidden" name="decision" value="link_other_client"',
+        r'name="client_ref" value="([^"]+)">\s*'
+        r'<input type="hidden" name="decision" value="link_other_client"',
         results,
     ).group(1)
     assert (

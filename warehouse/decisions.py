@@ -8,7 +8,6 @@ decisions at once, in one transaction; undone decisions (``review_undos``) no lo
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
