@@ -174,3 +174,28 @@ def test_two_consecutive_quarters_are_proved_together(report_dir, tmp_path: Path
     assert q3.proof is not None and q3.proof.queries > 100
     html = q3.html.read_text(encoding="utf-8")
     assert "read together with the previous quarter" in html
+
+
+def test_report_command_refuses_when_the_proof_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import reports.quarterly
+    from reports.disclosure import DisclosureError
+    from tests.warehouse_data import CLIENTS, extract, record
+
+    wh = Warehouse(f"sqlite:///{tmp_path / 'small.db'}")
+    wh.migrate()
+    ex = extract("safetynet_clients", "safetynet_clients", {"clients": CLIENTS})
+    wh.load_clients(record(wh, ex), ex)
+    monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", wh.url)
+
+    def cannot(*args, **kwargs):
+        raise DisclosureError("1 small quantities stay determinable whatever is hidden: x")
+
+    monkeypatch.setattr(reports.quarterly, "protect", cannot)
+    out = tmp_path / "out"
+    assert main(["report", "quarterly", "--quarter", "2026Q3", "--out", str(out)]) == 2
+    assert "report not written: 1 small quantities" in capsys.readouterr().err
+    assert not (out / "quarterly_2026Q3.csv").exists() and not (out / "quarterly_2026Q3.html").exists()
+    with wh.engine.connect() as conn:
+        assert audit.entries(conn, action="report_written")[0]["outcome"] == "refused"
