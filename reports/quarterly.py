@@ -67,6 +67,10 @@ def previous_quarter(label: str) -> str:
 def quarter_tables(engine: sa.Engine, end: date) -> tuple[list[Table], pd.DataFrame, System]:
     """The quarter's tables, its cohort and the tables' own equations (table-by-table suppression)."""
     facts = facts_as_of(engine, end)
+    clients = facts["clients"]
+    if "referral_date" not in clients or not (clients["referral_date"] <= pd.Timestamp(end)).any():
+        # nobody referred by then (a first quarter's predecessor, an empty warehouse): no tables
+        return [], pd.DataFrame({"client_id": [], "year": []}), System()
     tables, cohort = build_tables(facts, client_measures(facts))
     years = sorted(cohort["year"].unique())
     return tables, cohort, system_of(tables, years, cohort["year"].value_counts().to_dict())

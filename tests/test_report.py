@@ -199,3 +199,19 @@ def test_report_command_refuses_when_the_proof_fails(
     assert not (out / "quarterly_2026Q3.csv").exists() and not (out / "quarterly_2026Q3.html").exists()
     with wh.engine.connect() as conn:
         assert audit.entries(conn, action="report_written")[0]["outcome"] == "refused"
+
+
+def test_first_quarter_and_empty_warehouse(tmp_path: Path) -> None:
+    from tests.warehouse_data import CLIENTS, extract, record
+
+    empty = Warehouse(f"sqlite:///{tmp_path / 'empty.db'}")
+    empty.migrate()
+    report = build_report(empty.engine, "2026Q3", tmp_path / "empty")
+    assert report.tables == [] and report.csv.read_text(encoding="utf-8").startswith("table,row")
+    wh = Warehouse(f"sqlite:///{tmp_path / 'small.db'}")
+    wh.migrate()
+    ex = extract("safetynet_clients", "safetynet_clients", {"clients": CLIENTS})
+    wh.load_clients(record(wh, ex), ex)
+    first = build_report(wh.engine, "2025Q1", tmp_path / "first")  # C1 only; nobody in 2024Q4
+    assert "no clients in 2024Q4" in first.previous
+    assert {first.published(t, r, y) for t in first.tables for (r, y) in t.counts} <= {SUPPRESSED, "0"}
