@@ -1,24 +1,35 @@
-"""Our matcher against Splink 4 (DuckDB backend) on the same canonical person CSVs, in one run.
+"""Our matcher against Splink 5 (DuckDB backend) on the same canonical person CSVs, in one run.
 
-    .venv/bin/pip install -e '.[bench]'          # splink, duckdb, psutil
-    .venv/bin/python benchmarks/match_vs_splink.py --data ../shared/benchmarks/febrl4
-    .venv/bin/python benchmarks/match_vs_splink.py --generate 2000:62     # ~100,000 rows
-    .venv/bin/python benchmarks/match_vs_splink.py --generate 50000:25    # ~1,000,000 rows
+    .venv/bin/pip install -e '.[bench]'          # splink, duckdb, psutil, pseudopeople
+    .venv/bin/python benchmarks/match_vs_splink.py --febrl4 --pseudopeople     # every small data set
+    .venv/bin/python benchmarks/match_vs_splink.py --data DIR [--data DIR ...]
+    .venv/bin/python benchmarks/match_vs_splink.py --generate 2000:62 --generate 50000:25
 
 A data set is a folder with clients.csv, records.csv (canonical person schema) and truth.csv
-(record_id, client_id: the true links). ``--generate CLIENTS:SCALE`` writes one with our seeded
-generator (synthetic.generate_canonical, seed 7) under var/bench/ first.
+(record_id, client_id: the true links). ``--febrl4`` is ../shared/benchmarks/febrl4;
+``--pseudopeople`` adds every task of benchmarks/pseudopeople_tasks.py (written under
+var/bench/pseudopeople/ first if missing); ``--generate CLIENTS:SCALE`` writes one with our seeded
+generator (synthetic.generate_canonical, seed 7) under var/bench/. All of them run in one invocation.
 
-Each matcher runs in its own child process (this script with ``--worker``); wall time and peak
-resident memory (the child's own VmHWM, reported as it ends) include reading the CSVs, training
-and writing the pairs. Printed for each: precision / recall / F1 of auto-matches, the review queue
-(records waiting for a person), recall once that queue is resolved correctly, wall time, peak memory.
+Each matcher runs in its own child process (this script with ``--worker``). Wall time runs from the
+child's start to the moment its pairs are written (Python start-up, imports, reading, training and
+writing included; the benchmark's own bookkeeping afterwards excluded). Peak memory is that of the
+whole process tree: the resident memory of the child and all its descendants (ours: its worker
+processes), summed and sampled every 20 ms, and never less than any one process's own high-water
+mark (VmHWM) reported as it ends.
 
-Ours is scored at its default thresholds (config/matching.yaml): auto-match = decision "match".
-Splink has no decision rule of its own, so it gets the benefit of the doubt: its threshold is swept
-over the predicted probabilities and its best F1 is reported with that threshold, both as plain
-pairs above the threshold and restricted to each record's best client (whichever scores higher).
-Its "review queue" is the records whose best pair lies in [our review threshold, its best threshold).
+Ours is scored at its default thresholds (config/matching.yaml), as `safetynet match` runs on a fresh
+install (m/u estimated on the run's own data): auto-match = decision "match". Splink has no decision
+rule of its own, so it gets the benefit of the doubt: its threshold is swept over the predicted
+probabilities and its best F1 is reported with that threshold, both as plain pairs above the
+threshold and restricted to each record's best client (whichever scores higher). Its "review queue"
+is the records whose best pair lies in [our review threshold, its best threshold).
+
+Printed for each data set, as Markdown to paste into a note: precision / recall / F1 of auto-matches,
+the review queue (records waiting for a person; % of the true links), recall once that queue is
+resolved correctly, wall time, peak memory; for ours, what holds rows in review (decision rule by
+rule, from the matcher's own stats and explanations) and, for both, which fields differ on the true
+links that were held or missed (recall_breakdown.py).
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -37,124 +49,134 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SPLINK_COLUMNS = ["first_name", "last_name", "dob", "sex", "address", "city", "zip"]
+from recall_breakdown import difference_patterns, held_table, patterns_table, reasons_for_held  # noqa: E402
+
+SAMPLE_SECONDS = 0.02
+
+
+def febrl4_dir() -> Path:
+    """../shared/benchmarks/febrl4 from the checkout (worktrees sit one level deeper)."""
+    for parent in ROOT.parents:
+        candidate = parent / "shared" / "benchmarks" / "febrl4"
+        if candidate.is_dir():
+            return candidate
+    raise SystemExit("FEBRL4 not found: expected ../shared/benchmarks/febrl4 beside the checkout")
 
 
 # ---------------------------------------------------------------- workers (run in a child process)
 
 
-def run_ours(data: Path, out: Path) -> int:
-    """Exactly what `safetynet match --clients --records --out` does. Returns the peak memory of
-    its worker processes together (KiB): each one's own VmHWM, times the number of workers."""
+def run_ours(data: Path, out: Path) -> None:
+    """Exactly what `safetynet match --clients --records --out` does (sync.match_files), keeping a
+    reference to the matcher and its pairs for the report written after the timed part."""
+    import matchers
     from sync.match_files import match_files
 
+    made: dict = {}
+    make = matchers.default_matcher
+
+    def keeping_matcher(*args, **kwargs):
+        # link() is wrapped on the class, not the instance: the matcher is pickled to its worker
+        # processes, and a closure in its __dict__ would not pickle.
+        matcher = make(*args, **kwargs)
+        cls, link = type(matcher), type(matcher).link
+
+        def link_and_keep(self, *a, **k):
+            made["links"] = link(self, *a, **k)
+            return made["links"]
+
+        cls.link = link_and_keep
+        made["matcher"] = matcher
+        return matcher
+
+    matchers.default_matcher = keeping_matcher
     _, stats = match_files(data / "clients.csv", data / "records.csv", out)
-    return stats.worker_peak_kib * stats.workers if stats.workers > 1 else 0
-
-
-def _splink_frame(path: Path, id_column: str) -> pd.DataFrame:
-    """Splink's own preparation as in its tutorials: lower-cased, trimmed strings, blank = null."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    out = pd.DataFrame({"unique_id": frame[id_column]})
-    for col in SPLINK_COLUMNS:
-        values = frame[col].str.strip().str.lower() if col in frame else pd.Series("", index=frame.index)
-        out[col] = values.replace("", None)
-    return out
+    _mark_done(out)
+    matcher, links = made["matcher"], made["links"]
+    report = {k: v for k, v in asdict(stats).items() if k != "held_rows"}
+    relaxed = bool(stats.relatives.get("ruled_out", False))
+    try:
+        held = reasons_for_held(links, matcher.fitted_config, relaxed)
+        held.to_csv(out.with_suffix(".held.csv"), index=False)
+    except Exception as exc:  # the lead's matcher may change what this reads; say so, do not fail
+        report["held_reasons_error"] = f"{type(exc).__name__}: {exc}"
+    out.with_suffix(".stats.json").write_text(json.dumps(report, default=str))
 
 
 def run_splink(data: Path, out: Path) -> None:
-    """Splink 4 linking two tables, set up as its documentation's link_only examples are."""
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from peer_splink import run_splink as link
 
-    clients = _splink_frame(data / "clients.csv", "client_id")
-    records = _splink_frame(data / "records.csv", "record_id")
-    comparisons = [
-        cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
-        cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
-        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
-        cl.JaroWinklerAtThresholds("address", [0.95, 0.88]),
-        cl.ExactMatch("city").configure(term_frequency_adjustments=True),
-        cl.ExactMatch("zip").configure(term_frequency_adjustments=True),
-    ]
-    if clients["sex"].notna().any() and records["sex"].notna().any():  # FEBRL has no sex column
-        comparisons.append(cl.ExactMatch("sex"))
-    settings = SettingsCreator(
-        link_type="link_only",
-        unique_id_column_name="unique_id",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[
-            block_on("first_name", "last_name"),
-            block_on("dob"),
-            block_on("last_name", "substr(dob, 1, 4)"),
-            block_on("first_name", "zip"),
-            block_on("address"),
-        ],
-        retain_intermediate_calculation_columns=False,
-    )
-    linker = Linker(
-        [clients, records], settings, db_api=DuckDBAPI(), input_table_aliases=["clients", "records"]
-    )
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name", "last_name", "dob"), block_on("dob", "zip")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "last_name"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    pred = linker.inference.predict(threshold_match_probability=0.01).as_pandas_dataframe()
-    # Orient each pair as (record, client) whatever side Splink put them on.
-    left_is_client = pred["source_dataset_l"] == "clients"
-    pd.DataFrame(
-        {
-            "record_id": np.where(left_is_client, pred["unique_id_r"], pred["unique_id_l"]),
-            "client_id": np.where(left_is_client, pred["unique_id_l"], pred["unique_id_r"]),
-            "score": pred["match_probability"],
-        }
-    ).to_csv(out, index=False)
+    link(data, out)
+    _mark_done(out)
+
+
+def _mark_done(out: Path) -> None:
+    """The end of the timed part: epoch time and this process's own peak memory (VmHWM, KiB)."""
+    t = time.time()
+    vmhwm = 0
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                vmhwm = int(line.split()[1])
+    out.with_suffix(".done").write_text(json.dumps({"t": t, "vmhwm_kib": vmhwm}))
 
 
 # ---------------------------------------------------------------- measuring
 
 
-def _own_peak_kib() -> int:
-    """This process's peak resident memory since its exec (VmHWM), in KiB."""
-    import resource
+def _tree_rss(proc) -> int:
+    """Resident bytes of a process and all its descendants, now."""
+    import psutil
 
-    from matchers.parallel import peak_kib
-
-    return peak_kib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
 
 
 def measure(worker: str, data: Path, out: Path) -> dict[str, float]:
-    """Run one worker in a child process; its wall time (s) and peak RSS (MB)."""
+    """Run one worker in a child process; its wall time (s) and the tree's peak memory (MB)."""
+    import psutil
+
     # Ours scores as `safetynet match` does on a fresh install: m/u estimated on the run's own data,
     # never parameters a developer once trained under var/matcher.
     env = {**os.environ, "SAFETYNET_MATCHER_PARAMS_DIR": str(out.parent / "no_trained_parameters")}
-    start = time.perf_counter()
+    out.with_suffix(".done").unlink(missing_ok=True)
+    start = time.time()
     child = subprocess.Popen(
         [sys.executable, __file__, "--worker", worker, "--data", str(data), "--out", str(out)],
         cwd=ROOT,
         env=env,
     )
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"{worker} failed with exit code {code}")
-    # The child's own high-water mark (VmHWM, written by the worker as it ends). ru_maxrss would
-    # count the parent too: Linux carries the pre-exec image's peak into the child's ru_maxrss, and
-    # the parent may hold a generated million-row data set.
-    hwm = out.with_suffix(".vmhwm")
-    peak_kib = int(hwm.read_text()) if hwm.is_file() else usage.ru_maxrss  # both in KiB
-    cost = {"wall_s": wall, "peak_mb": peak_kib / 1024}
+    proc = psutil.Process(child.pid)
+    peak = 0
+    done = out.with_suffix(".done")
+    while child.poll() is None:
+        if not done.exists():  # after the timed part the bookkeeping's memory is not the matcher's
+            try:
+                peak = max(peak, _tree_rss(proc))
+            except psutil.Error:
+                pass
+        time.sleep(SAMPLE_SECONDS)
+    if child.returncode != 0:
+        raise SystemExit(f"{worker} failed with exit code {child.returncode}")
+    mark = json.loads(done.read_text())
+    stats_file = out.with_suffix(".stats.json")
+    worker_kib = json.loads(stats_file.read_text()).get("worker_peak_kib", 0) if stats_file.is_file() else 0
+    # A short spike between two samples is still seen by a process's own high-water mark.
+    peak_kib = max(peak // 1024, mark["vmhwm_kib"], worker_kib)
+    cost = {"wall_s": mark["t"] - start, "peak_mb": peak_kib / 1024}
     out.with_suffix(".cost.json").write_text(json.dumps(cost))
     return cost
 
 
-def _truth(data: Path) -> set[tuple[str, str]]:
-    t = pd.read_csv(data / "truth.csv", dtype=str)
-    return set(zip(t["record_id"], t["client_id"], strict=True))
+def _truth(data: Path) -> pd.DataFrame:
+    return pd.read_csv(data / "truth.csv", dtype=str)
 
 
 def _prf(pairs: set[tuple[str, str]], truth: set[tuple[str, str]]) -> tuple[float, float, float]:
@@ -168,11 +190,12 @@ def _pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(frame["record_id"].astype(str), frame["client_id"].astype(str), strict=True))
 
 
-def evaluate_ours(links: pd.DataFrame, truth: set[tuple[str, str]]) -> dict[str, float]:
+def evaluate_ours(links: pd.DataFrame, truth: set[tuple[str, str]]) -> dict:
     match = links[links["decision"] == "match"]
     p, r, f1 = _prf(_pairs(match), truth)
     review = links[(links["decision"] == "review") & ~links["record_id"].isin(match["record_id"])]
-    found = _pairs(match) | (_pairs(review) & truth)  # a person confirms the true pair in the queue
+    held = _pairs(review) & truth  # a person confirms the true pair in the queue
+    found = _pairs(match) | held
     return {
         "precision": p,
         "recall": r,
@@ -180,6 +203,8 @@ def evaluate_ours(links: pd.DataFrame, truth: set[tuple[str, str]]) -> dict[str,
         "threshold": float("nan"),
         "review_records": int(review["record_id"].nunique()),
         "recall_after_review": len(found & truth) / len(truth) if truth else 1.0,
+        "held_true": held,
+        "missed_true": truth - found,
     }
 
 
@@ -187,10 +212,10 @@ def evaluate_splink(pred: pd.DataFrame, truth: set[tuple[str, str]], review_thre
     """Best F1 over thresholds, as all pairs above it or each record's best client above it."""
     pred = pred.sort_values("score", ascending=False, kind="stable")
     best_per_record = pred.drop_duplicates("record_id")
-    best: dict = {"f1": -1.0}
+    best: dict = {"f1": -1.0, "threshold": 1.0, "variant": "all pairs", "precision": 1.0, "recall": 0.0}
     for variant, frame in (("all pairs", pred), ("best client per record", best_per_record)):
         # Every distinct probability is a candidate threshold (no rounding: Splink's best lies at
-        # 0.9999... on our data). Sorted descending, the pairs at or above the k-th are the first k+1.
+        # 0.9999... on some data). Sorted descending, the pairs at or above the k-th are the first k+1.
         is_true = np.array([pr in truth for pr in _pairs_list(frame)], dtype=bool)
         scores = frame["score"].to_numpy()
         tp = np.cumsum(is_true)
@@ -220,9 +245,12 @@ def evaluate_splink(pred: pd.DataFrame, truth: set[tuple[str, str]], review_thre
         & ~best_per_record["record_id"].isin(auto["record_id"])
     ]
     queue = pred[pred["record_id"].isin(band["record_id"]) & (pred["score"] >= review_threshold)]
-    found = (_pairs(auto) & truth) | (_pairs(queue) & truth)
+    held = _pairs(queue) & truth
+    found = (_pairs(auto) & truth) | held
     best["review_records"] = int(band["record_id"].nunique())
     best["recall_after_review"] = len(found) / len(truth) if truth else 1.0
+    best["held_true"] = held
+    best["missed_true"] = truth - found
     return best
 
 
@@ -230,12 +258,23 @@ def _pairs_list(frame: pd.DataFrame) -> list[tuple[str, str]]:
     return list(zip(frame["record_id"].astype(str), frame["client_id"].astype(str), strict=True))
 
 
-def bench(data: Path, work: Path, rescore: bool = False) -> list[dict]:
+def _count_rows(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(1 for _ in f) - 1
+
+
+def bench(data: Path, work: Path, rescore: bool = False) -> dict:
+    """Both matchers on one data set: their result rows and the report sections of the data set."""
     from matchers.config import load
 
-    truth = _truth(data)
-    n_records = sum(1 for _ in (data / "records.csv").open()) - 1
-    n_clients = sum(1 for _ in (data / "clients.csv").open()) - 1
+    truth_frame = _truth(data)
+    truth = _pairs(truth_frame)
+    size = {
+        "data": data.name,
+        "records": _count_rows(data / "records.csv"),
+        "clients": _count_rows(data / "clients.csv"),
+        "true_links": len(truth),
+    }
     work.mkdir(parents=True, exist_ok=True)
     rows = []
     for name in ("ours", "splink"):
@@ -250,40 +289,152 @@ def bench(data: Path, work: Path, rescore: bool = False) -> list[dict]:
             acc = evaluate_ours(pairs, truth)
         else:
             acc = evaluate_splink(pairs, truth, load().review_threshold)
-        rows.append(
+        rows.append({**size, "matcher": name, **acc, **cost})
+    ours, splink = rows
+    patterns = difference_patterns(data, truth_frame)
+    sections = {
+        "stats": _stats_line(work / "ours.stats.json"),
+        "held": _held_section(work / "ours.held.csv", work / "ours.stats.json", truth),
+        "patterns": patterns_table(
+            patterns,
             {
-                "data": data.name,
-                "records": n_records,
-                "clients": n_clients,
-                "true_links": len(truth),
-                "matcher": name,
-                **acc,
-                **cost,
-            }
-        )
-    return rows
+                "ours: held in review": ours["held_true"],
+                "ours: missed (not matched, not queued)": ours["missed_true"],
+                "Splink: in its queue": splink["held_true"],
+                "Splink: missed at best threshold": splink["missed_true"],
+            },
+        ),
+    }
+    return {"rows": rows, "sections": sections}
 
 
-def print_table(rows: list[dict]) -> None:
-    head = (
-        "| data | matcher | precision | recall | F1 | Splink threshold | review queue (% of true links) "
-        "| recall after review | wall s | peak MB |"
-    )
-    print(head)
-    print("| --- " * 10 + "|")
+def _stats_line(path: Path) -> str:
+    """What the matcher's LinkStats exposes, one line."""
+    if not path.is_file():
+        return "(no stats)"
+    s = json.loads(path.read_text())
+    rel = s.get("relatives") or {}
+    parts = [
+        f"decisions {s.get('decisions')}",
+        f"{s.get('candidate_pairs', 0) / max(s.get('records', 1), 1):.1f} candidate pairs per record",
+        f"match rate {s.get('match_rate', 0):.4f}",
+        f"parameters {s.get('parameters')}",
+        "relatives "
+        + ("ruled out, caps lifted" if rel.get("ruled_out") else "not ruled out, caps in force")
+        + f" ({rel.get('conflicts', 0)} of {rel.get('shaped', 0)} held records meet a matched client)",
+        f"given names learned {s.get('learned_names', 0)} "
+        f"(rows scored again {s.get('learned_name_rows', 0)})",
+        f"{s.get('chunks', 0)} chunks, {s.get('workers', 1)} worker process(es)",
+        f"blocking keys skipped (over max block size) {s.get('skipped_block_keys', 0)}",
+    ]
+    known = {
+        "records",
+        "clients",
+        "candidate_pairs",
+        "kept_pairs",
+        "chunks",
+        "skipped_block_keys",
+        "decisions",
+        "pairs_by_rule",
+        "parameters",
+        "match_rate",
+        "relatives",
+        "learned_names",
+        "learned_name_rows",
+        "workers",
+        "worker_peak_kib",
+        "held_reasons_error",
+    }
+    # Counters the matcher adds later (e.g. how often each safety-net cap fired) are shown as they are.
+    parts += [f"{k} {v}" for k, v in s.items() if k not in known]
+    if "held_reasons_error" in s:
+        parts.append(f"held-by counts unavailable ({s['held_reasons_error']})")
+    return "; ".join(parts)
+
+
+def _held_section(held_csv: Path, stats_json: Path, truth: set[tuple[str, str]]) -> str:
+    if not held_csv.is_file():
+        return "(held-by counts unavailable)"
+    held = pd.read_csv(held_csv, dtype={"record_id": str, "client_id": str}, keep_default_na=False)
+    return held_table(held, truth)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def results_table(rows: list[dict]) -> str:
+    lines = [
+        "| data (records x clients, true links) | matcher | precision | recall | F1 "
+        "| review queue (% of true links) | recall after review | wall s | peak MB (process tree) "
+        "| Splink threshold |",
+        "| --- " * 10 + "|",
+    ]
     for r in rows:
         thr = "default" if r["matcher"] == "ours" else f"{r['threshold']:.10g} ({r['variant']})"
-        queue = f"{r['review_records']} ({100 * r['review_records'] / max(r['true_links'], 1):.1f}%)"
-        print(
-            f"| {r['data']} ({r['records']:,} x {r['clients']:,}) | {r['matcher']} | {r['precision']:.4f} "
-            f"| {r['recall']:.4f} | {r['f1']:.4f} | {thr} | {queue} | {r['recall_after_review']:.4f} "
-            f"| {r['wall_s']:.1f} | {r['peak_mb']:.0f} |"
+        queue = f"{r['review_records']:,} ({100 * r['review_records'] / max(r['true_links'], 1):.1f}%)"
+        lines.append(
+            f"| {r['data']} ({r['records']:,} x {r['clients']:,}, {r['true_links']:,}) | {r['matcher']} "
+            f"| {r['precision']:.4f} | {r['recall']:.4f} | {r['f1']:.4f} | {queue} "
+            f"| {r['recall_after_review']:.4f} | {r['wall_s']:.1f} | {r['peak_mb']:.0f} | {thr} |"
         )
+    return "\n".join(lines)
+
+
+def summary_table(rows: list[dict]) -> str:
+    """One line per data set: ours against Splink's best, side by side."""
+    lines = [
+        "| data (records x clients) | ours P / R / F1 | ours queue (% of true links) "
+        "| ours recall after review | Splink best F1 | F1 ours - Splink | wall ours / Splink "
+        "| peak MB ours / Splink |",
+        "| --- " * 8 + "|",
+    ]
+    for ours, splink in zip(rows[::2], rows[1::2], strict=True):
+        q = ours["review_records"]
+        lines.append(
+            f"| {ours['data']} ({ours['records']:,} x {ours['clients']:,}) "
+            f"| {ours['precision']:.4f} / {ours['recall']:.4f} / {ours['f1']:.4f} "
+            f"| {q:,} ({100 * q / max(ours['true_links'], 1):.1f}%) | {ours['recall_after_review']:.4f} "
+            f"| {splink['f1']:.4f} | {ours['f1'] - splink['f1']:+.4f} "
+            f"| {ours['wall_s']:.1f} s / {splink['wall_s']:.1f} s "
+            f"| {ours['peak_mb']:.0f} / {splink['peak_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def print_report(results: list[dict]) -> None:
+    rows = [r for res in results for r in res["rows"]]
+    print("## Ours (default thresholds) against Splink 5 (best threshold)\n")
+    print(summary_table(rows))
+    print()
+    print(results_table(rows))
+    for res in results:
+        name = res["rows"][0]["data"]
+        print(f"\n### {name}\n")
+        print(f"Ours, from its LinkStats: {res['sections']['stats']}\n")
+        print(res["sections"]["held"])
+        print()
+        print(res["sections"]["patterns"])
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for pkg in ("splink", "duckdb", "pseudopeople"):
+        try:
+            out.append(f"{pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, action="append", default=[], help="folder with the three CSVs")
+    ap.add_argument("--febrl4", action="store_true", help="add ../shared/benchmarks/febrl4")
+    ap.add_argument(
+        "--pseudopeople", action="store_true", help="add every pseudopeople task (written first if missing)"
+    )
     ap.add_argument(
         "--generate",
         action="append",
@@ -292,7 +443,7 @@ def main() -> None:
         help="generate a data set with our generator (seed 7) under var/bench/",
     )
     ap.add_argument("--work", type=Path, default=ROOT / "var" / "bench", help="where outputs go")
-    ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--json", type=Path, help="also write the result rows as JSON here")
     ap.add_argument(
         "--rescore",
         action="store_true",
@@ -302,13 +453,19 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        args.out.with_suffix(".vmhwm").unlink(missing_ok=True)
-        # DuckDB works in threads of this process; our matcher may add worker processes, whose
-        # peaks count on top of this process's own (an upper bound: they need not peak together).
-        workers_kib = (run_ours if args.worker == "ours" else run_splink)(args.data[0], args.out) or 0
-        args.out.with_suffix(".vmhwm").write_text(str(_own_peak_kib() + workers_kib))
+        (run_ours if args.worker == "ours" else run_splink)(args.data[0], args.out)
         return
     datasets = list(args.data)
+    if args.febrl4:
+        datasets.append(febrl4_dir())
+    if args.pseudopeople:
+        import pseudopeople_tasks
+
+        base = args.work / "pseudopeople"
+        for task in pseudopeople_tasks.TASKS:
+            if not (base / task.name / "truth.csv").is_file():
+                pseudopeople_tasks.write_task(task, base / task.name)
+            datasets.append(base / task.name)
     for spec in args.generate:
         from synthetic import generate_canonical
 
@@ -317,14 +474,20 @@ def main() -> None:
         if not (target / "truth.csv").is_file():
             generate_canonical(target, seed=7, clients=clients, scale=scale, as_of=date(2026, 11, 22))
         datasets.append(target)
-    rows = []
+    if not datasets:
+        ap.error("no data set: give --febrl4, --pseudopeople, --data or --generate")
+    print(f"{_versions()}; {os.cpu_count()} cores", file=sys.stderr)
+    results = []
     for data in datasets:
-        rows.extend(bench(data, args.work / "runs" / data.name, args.rescore))
-        print_table(rows[-2:])
-        sys.stdout.flush()
-    print()
-    print_table(rows)
+        results.append(bench(data, args.work / "runs" / data.name, args.rescore))
+        print(results_table(results[-1]["rows"]), file=sys.stderr)
+    print_report(results)
     if args.json:
+        rows = [
+            {k: v for k, v in r.items() if k not in ("held_true", "missed_true")}
+            for res in results
+            for r in res["rows"]
+        ]
         args.json.write_text(json.dumps(rows, indent=2))
 
 
