@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from review.passwords import hash_password, new_totp_secret, totp_step, verify_password
 from review.settings import ReviewSettings
+from review.totp_keys import BOX, KEYS_ENV, key_file, write_key_file
 from warehouse.db import utcnow, write_transaction
 from warehouse.models import USER_ROLES, ReviewSession, ReviewUser
 
@@ -68,7 +70,7 @@ def create_user(engine: sa.Engine, username: str, role: str, password: str) -> s
                 username=username,
                 role=role,
                 password_hash=password_hash,
-                totp_secret=secret,
+                totp_secret=BOX.encrypt(secret),  # never stored in the clear (review/totp_keys.py)
                 active=True,
                 failed_logins=0,
                 created_at=utcnow(),
@@ -137,7 +139,7 @@ def authenticate(
     if attempt is None:
         return LoginResult(None, "locked")
     refused = LoginResult(None, "locked" if attempt >= settings.max_failed_logins else "bad_credentials")
-    step = totp_step(row["totp_secret"], code, row["totp_last_step"]) if password_ok else None
+    step = totp_step(BOX.decrypt(row["totp_secret"]), code, row["totp_last_step"]) if password_ok else None
     if step is None:
         return refused
     if not row["active"]:
@@ -272,3 +274,32 @@ def unlock(conn: sa.Connection, user_id: int) -> None:
 
 def locked(row: dict, now: datetime | None = None) -> bool:
     return row["locked_until"] is not None and row["locked_until"] > (now or utcnow())
+
+
+def rotate_totp_key(engine: sa.Engine) -> tuple[int, str]:
+    """Re-encrypt every TOTP secret under a new key: (secrets re-encrypted, what the operator does next).
+
+    Key file: a new key goes first in the file, every secret is re-encrypted in one transaction,
+    then the old keys leave the file (a running review app re-reads the file when a secret does not
+    decrypt). ``SAFETYNET_TOTP_KEYS``: the operator has put the new key first already; secrets are
+    re-encrypted under it, and the old keys can then be taken out of the variable.
+    """
+    from cryptography.fernet import Fernet
+
+    from review.totp_keys import _read_keys
+
+    from_env = bool(os.environ.get(KEYS_ENV, "").strip())
+    if not from_env:
+        old = _read_keys(create=True)
+        new = Fernet.generate_key()
+        write_key_file(key_file(), [new, *old])
+        BOX.forget()
+    with write_transaction(engine) as conn:
+        rows = conn.execute(sa.select(USERS.c.id, USERS.c.totp_secret)).all()
+        for user_id, stored in rows:
+            conn.execute(sa.update(USERS).where(USERS.c.id == user_id).values(totp_secret=BOX.rotate(stored)))
+    if from_env:
+        return len(rows), f"secrets are under the first key of {KEYS_ENV}; remove the others from it"
+    write_key_file(key_file(), [new])
+    BOX.forget()
+    return len(rows), f"new key in {key_file()}; the old one is gone"

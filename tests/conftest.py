@@ -42,6 +42,24 @@ def require_or_skip(reason: str | None, env_var: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def totp_key_file(tmp_path_factory) -> Iterator[Path]:
+    """Review accounts' TOTP secrets are encrypted with a key outside the database: the tests' key
+    file lives in a temporary folder (never the repository's var/), for subprocesses too."""
+    from review.totp_keys import BOX, KEY_FILE_ENV
+
+    path = tmp_path_factory.mktemp("keys") / "totp.keys"
+    before = os.environ.get(KEY_FILE_ENV)
+    os.environ[KEY_FILE_ENV] = str(path)
+    BOX.forget()
+    yield path
+    if before is None:
+        os.environ.pop(KEY_FILE_ENV, None)
+    else:
+        os.environ[KEY_FILE_ENV] = before
+    BOX.forget()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The admin URL of a reachable PostgreSQL server (skip or fail otherwise)."""

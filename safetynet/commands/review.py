@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=("coordinator", "analyst", "admin"))
     users_sub.add_parser("list", help="accounts, roles, lock state (no secrets)")
+    users_sub.add_parser(
+        "rotate-key", help="re-encrypt every TOTP secret under a new key (SAFETYNET_TOTP_KEYS / key file)"
+    )
     users.set_defaults(handler=cmd_users)
 
     review = sub.add_parser("review", help="serve the coordinator's review web app")
@@ -51,6 +54,17 @@ def cmd_users(args: argparse.Namespace) -> int:
                     print(f"{u['username']}\t{u['role']}\t{state}")
             return 0
         from review.audit import record_command
+
+        if args.users_command == "rotate-key":
+            from review.totp_keys import TotpKeyError
+
+            try:
+                count, next_step = accounts.rotate_totp_key(wh.engine)
+            except TotpKeyError as exc:
+                raise CommandError(str(exc)) from None
+            record_command(wh.engine, action="totp_key_rotated", detail=f"{count} secrets")
+            print(f"{count} TOTP secrets re-encrypted; {next_step}")
+            return 0
 
         subject = {"action": "user_add", "subject_type": "user", "subject_id": args.name.strip()[:64]}
         try:
