@@ -26,7 +26,15 @@ CHARGES_UNKNOWN_CODE = "_chk_charges_unknown_code"
 SB1322 = "_chk_sb1322_minor"
 SB357 = "_chk_sb357_repealed"
 ON_CLIENTS_SHEET = "_chk_on_clients_sheet"
+BOOKING_AGE_OK = "_chk_booking_age_ok"
+OVERLAP = "_chk_overlap"
 _DAYS_AHEAD = "_chk_days_ahead__"
+_VOCAB = "_chk_unknown__"
+
+
+def unknown_in_vocabulary(column: str) -> str:
+    """Helper column: how many of the row's values in ``column`` are outside its vocabulary."""
+    return f"{_VOCAB}{column}"
 
 
 def days_ahead(column: str) -> str:
@@ -136,8 +144,61 @@ def on_clients_sheet(frame: pd.DataFrame, ctx: RunContext, clients_table: str) -
     return pd.Series(ok, index=frame.index)
 
 
+def vocabulary_column(frame: pd.DataFrame, column: str, vocabulary_name: str) -> pd.Series:
+    """Values of ``column`` outside the vocabulary, per row (items of a "|"-list each count); NaN
+    where the cell is empty (an empty cell is the ``not_null`` rule's business, if any)."""
+    from integrations.vocabularies import vocabulary
+
+    vocab = vocabulary(vocabulary_name)
+    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    per_unique = np.array(
+        [sum(not vocab.known(v.strip()) for v in str(u).split("|") if v.strip()) for u in uniques] + [np.nan],
+        dtype=float,
+    )
+    return pd.Series(per_unique[codes], index=frame.index)
+
+
+def overlap_column(frame: pd.DataFrame, start: str, end: str) -> pd.Series:
+    """True where a row's range overlaps another row of the same ``record_id`` (an open end runs
+    on for ever; ending on the day the next begins is no overlap); None where the start is missing.
+
+    Sorted by (record, start): a row overlaps when it starts before the latest end of the rows
+    before it, or ends after the next row starts.
+    """
+    work = pd.DataFrame(
+        {
+            "rec": frame["record_id"].astype(object),
+            "start": _as_datetime(frame[start]),
+            "end": _as_datetime(frame[end]).fillna(pd.Timestamp.max),
+        },
+        index=frame.index,
+    )
+    dated = work[work["start"].notna() & work["rec"].notna()].sort_values(["rec", "start"], kind="stable")
+    group = dated.groupby("rec", sort=False)
+    reach = group["end"].cummax().groupby(dated["rec"]).shift(1)
+    after = group["start"].shift(-1)
+    hit = (dated["start"] < reach).fillna(False) | (dated["end"] > after).fillna(False)
+    out = pd.array([pd.NA] * len(frame), dtype="boolean")
+    flags = pd.Series(out, index=frame.index)
+    flags[hit.index] = ~hit.to_numpy(dtype=bool)  # "row is fine": the suite expects {True}
+    return flags
+
+
+def booking_age_column(frame: pd.DataFrame) -> pd.Series:
+    """False where someone under ``MIN_BOOKING_AGE`` was booked on or after SB 439 (2019)."""
+    when = _as_datetime(frame["arrest_datetime"])
+    age = whole_years(_dob(frame), when)
+    young = (age < rules.MIN_BOOKING_AGE).to_numpy(dtype=bool, na_value=False)
+    since = (when >= pd.Timestamp(rules.SB439_FROM)).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(~(young & since), index=frame.index)
+
+
 def add_helpers(
-    frame: pd.DataFrame, helpers: tuple[str, ...], ctx: RunContext, clients_table: str | None = None
+    frame: pd.DataFrame,
+    helpers: tuple[str, ...],
+    ctx: RunContext,
+    clients_table: str | None = None,
+    table: TableSpec | None = None,
 ) -> pd.DataFrame:
     """``frame`` plus the named helper columns (a new frame; the extract is never modified)."""
     new: dict[str, pd.Series] = {}
@@ -153,6 +214,15 @@ def add_helpers(
         elif name == ON_CLIENTS_SHEET:
             assert clients_table is not None
             new[name] = on_clients_sheet(frame, ctx, clients_table)
+        elif name == BOOKING_AGE_OK:
+            new[name] = booking_age_column(frame)
+        elif name == OVERLAP:
+            assert table is not None and table.open_range is not None
+            new[name] = overlap_column(frame, table.open_range[0], table.open_range[1])
+        elif name.startswith(_VOCAB):
+            assert table is not None
+            column = name[len(_VOCAB) :]
+            new[name] = vocabulary_column(frame, column, table.column(column).vocabulary or "")
         else:
             raise ValueError(f"unknown helper column {name}")
     if not new:

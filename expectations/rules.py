@@ -26,6 +26,8 @@ EVENT_DATES: tuple[str, ...] = ("referral_date", "placement_start", "start_date"
 #: dates that may legitimately be planned: districts pre-enrol students for the coming school year
 #: in their summer extracts, and an end date can be a planned end. A future value is only a warning.
 PLANNED_DATES: tuple[str, ...] = ("enroll_start", "placement_end", "end_date", "enroll_end")
+#: "table.column" exceptions to EVENT_DATES: a service can be booked to start next week
+PLANNED_TABLE_DATES: tuple[str, ...] = ("client_services.start_date",)
 #: end dates and the start they close
 END_DATES: dict[str, str] = {
     "placement_end": "placement_start",
@@ -45,6 +47,11 @@ AGE_RANGES: dict[str, tuple[int, int]] = {
     "school_district": (5, 30),
     "arrest_log": (10, 100),
 }
+
+#: SB 439 (2018): no juvenile court jurisdiction under 12 (but for murder and rape) from this date,
+#: so a booking of a child under 12 is almost always a wrong date of birth or a wrong person
+SB439_FROM = date(2019, 1, 1)
+MIN_BOOKING_AGE = 12
 
 #: SB 1322 (2016): PC 647(b) and 653.22 do not apply to minors from this date
 SB1322_FROM = date(2017, 1, 1)
@@ -113,7 +120,8 @@ def where_label(source: SourceConfig | None, table: str | None) -> str:
 
 
 def agency_codes(source: SourceConfig | None, table: str | None, column: str | None) -> str:
-    """The agreed codes as the agency writes them (its ``values:`` map), else the canonical codes."""
+    """The agreed codes as the agency writes them (its ``values:`` map), else the canonical codes
+    (a controlled vocabulary's from ``config/vocabularies.yaml``)."""
     from integrations.kinds import kind  # local: keeps this module light for the CLI
 
     if column is None or table is None:
@@ -123,8 +131,12 @@ def agency_codes(source: SourceConfig | None, table: str | None, column: str | N
     if values:
         return ", ".join(values)
     spec = kind(source.kind).table(table) if source else None
-    codes = spec.column(column).codes if spec and column in spec.column_names else None
-    return ", ".join(codes or ())
+    col = spec.column(column) if spec and column in spec.column_names else None
+    if col is not None and col.vocabulary:
+        from integrations.vocabularies import vocabulary
+
+        return ", ".join(vocabulary(col.vocabulary).codes)
+    return ", ".join((col.codes if col else None) or ())
 
 
 def date_layout(source: SourceConfig | None, table: str | None, column: str | None) -> str:
@@ -259,6 +271,47 @@ def in_code_set(table: str, column: str) -> Rule:
         "can be added to the configuration before the next delivery.",
         table,
         column,
+    )
+
+
+def in_vocabulary(table: str, column: str) -> Rule:
+    return Rule(
+        f"{table}.{column}.in_vocabulary",
+        WARNING,
+        "Every value in column {col} is on the agreed list ({codes}); other values are loaded as "
+        "written but reports count them as 'Other'.",
+        "Use the agreed code on the listed rows. If a new value is needed, ask the SafetyNet team to "
+        "add it to config/vocabularies.yaml so that reports count it.",
+        table,
+        column,
+    )
+
+
+def no_overlap(table: str, start: str, end: str) -> Rule:
+    return Rule(
+        f"{table}.{start}.no_overlap",
+        WARNING,
+        "No two rows of the same person in {where} overlap in time ({col} to {other}): one episode "
+        "ends before (or on the day) the next begins.",
+        "Check the dates of the listed rows: an earlier episode may lack its end date, or a date "
+        "may be mistyped.",
+        table,
+        start,
+        end,
+    )
+
+
+def min_booking_age(table: str) -> Rule:
+    return Rule(
+        f"{table}.dob.min_booking_age",
+        WARNING,
+        f"Data-quality and identity flag: no one booked on or after {SB439_FROM.isoformat()} is under "
+        f"{MIN_BOOKING_AGE} at the arrest (by the date of birth in column {{col}}); since SB 439 the "
+        "juvenile court has no jurisdiction under 12 but for the gravest offences, so such a row "
+        "usually means a wrong date of birth or a wrong person.",
+        "Check the date of birth and the identity of the arrested person on the listed rows.",
+        table,
+        "dob",
     )
 
 

@@ -113,9 +113,27 @@ def table_checks(kind_name: str, table_name: str) -> tuple[Check, ...]:
                 )
             )
     for c in table.columns:
-        future_severity = (
-            BLOCKING if c.name in rules.EVENT_DATES else WARNING if c.name in rules.PLANNED_DATES else None
+        if c.vocabulary:
+            h = derived.unknown_in_vocabulary(c.name)
+            checks.append(
+                Check(
+                    rules.in_vocabulary(t, c.name),
+                    lambda E, h=h: E.ExpectColumnValuesToBeBetween(column=h, max_value=0),
+                    (h,),
+                )
+            )
+    if table.no_overlap and table.open_range:
+        start, end, _ = table.open_range
+        checks.append(
+            Check(
+                rules.no_overlap(t, start, end),
+                lambda E: E.ExpectColumnValuesToBeInSet(column=derived.OVERLAP, value_set=[True]),
+                (derived.OVERLAP,),
+            )
         )
+    for c in table.columns:
+        planned = c.name in rules.PLANNED_DATES or f"{t}.{c.name}" in rules.PLANNED_TABLE_DATES
+        future_severity = WARNING if planned else BLOCKING if c.name in rules.EVENT_DATES else None
         if future_severity is not None:
             h = derived.days_ahead(c.name)
             checks.append(
@@ -206,6 +224,13 @@ def _kind_specific(kind_name: str, table: TableSpec) -> list[Check]:
                 rules.sb1322_minor(t),
                 lambda E: E.ExpectColumnValuesToBeInSet(column=derived.SB1322, value_set=[True]),
                 (derived.SB1322,),
+            )
+        )
+        out.append(
+            Check(
+                rules.min_booking_age(t),
+                lambda E: E.ExpectColumnValuesToBeInSet(column=derived.BOOKING_AGE_OK, value_set=[True]),
+                (derived.BOOKING_AGE_OK,),
             )
         )
         out.append(

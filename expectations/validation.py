@@ -61,6 +61,8 @@ def _validate_table(
     extract: Extract, source: SourceConfig | None, table: TableSpec, ctx: derived.RunContext
 ) -> list[RuleResult]:
     frame = extract.tables.get(table.name)
+    if frame is None and table.optional and (source is None or table.name not in source.tables):
+        return []  # a table this source does not deliver (its config does not map it)
     if frame is None:
         return [_result(rules.table_present(table.name), source, Outcome(success=False))]
     results = [_result(rules.table_present(table.name), source, Outcome(success=True))]
@@ -70,7 +72,7 @@ def _validate_table(
     for rule in presence_rules(extract.kind, table.name):
         results.append(_result(rule, source, Outcome(success=rule.column not in missing)))
     ts = table_suite(extract.kind, table.name)
-    work = derived.add_helpers(_work_frame(frame, table), ts.helpers, ctx, ts.clients_table)
+    work = derived.add_helpers(_work_frame(frame, table), ts.helpers, ctx, ts.clients_table, table)
     # GX gets only the columns its expectations read: less to hash and copy, and no names or addresses
     work = derived.encode_for_gx(work[list(ts.columns)], table)
     outcomes = run_suite(f"{extract.kind}.{table.name}", ts.suite, work)

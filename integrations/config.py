@@ -74,12 +74,16 @@ def _source(name: str, raw: dict) -> SourceConfig:
         raise ConfigError(f"source {name!r}: missing key(s) {', '.join(missing)}")
     spec = kind(raw["kind"])
     tables = {t: _table(name, t, v) for t, v in raw["tables"].items()}
-    expected = {t.name for t in spec.tables}
-    if set(tables) != expected:
+    required = {t.name for t in spec.tables if not t.optional}
+    known = {t.name for t in spec.tables}
+    if not required <= set(tables) <= known:
+        optional = sorted(known - required)
         raise ConfigError(
-            f"source {name!r} of kind {spec.name!r} must map tables {sorted(expected)}, maps {sorted(tables)}"
+            f"source {name!r} of kind {spec.name!r} must map tables {sorted(required)}"
+            + (f" (and may map {optional})" if optional else "")
+            + f", maps {sorted(tables)}"
         )
-    for t in spec.tables:
+    for t in (t for t in spec.tables if t.name in tables):
         unmapped = [c.name for c in t.columns if c.required and c.name not in tables[t.name].columns]
         if unmapped:
             raise ConfigError(f"source {name!r}, table {t.name!r}: required column(s) not mapped: {unmapped}")

@@ -80,6 +80,9 @@ class Column:
     required: bool = True
     #: allowed values (after reader normalisation), checked by the expectation suite
     codes: tuple[str, ...] | None = None
+    #: a controlled vocabulary (``integrations.vocabularies``): a value outside it is kept and
+    #: warned about (``<table>.<column>.in_vocabulary``); for a list column, each of its items
+    vocabulary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,12 @@ class TableSpec:
     #: (start, end, columns cleared while not begun): a range that ended after an as-of date is open
     #: on it, and one that had not begun shows neither its dates nor these columns
     open_range: tuple[str, str, tuple[str, ...]] | None = None
+    #: the open ranges of one record (same ``record_id``) are episodes that cannot overlap (a youth
+    #: lives at one residence, is in one placement at a time): an overlap is warned about
+    no_overlap: bool = False
+    #: a source may leave this table out (its config does not map it): e.g. a CSV client list has
+    #: no residences sheet. Required tables must be mapped and present in every delivery.
+    optional: bool = False
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -167,9 +176,42 @@ KINDS: dict[str, KindSpec] = {
                         Column("county", required=False),
                         Column("referral_date", "date"),
                         Column("csec_status", codes=CSEC_STATUSES),
-                        Column("risk_factors", "list", required=False),
-                        Column("services", "list", required=False),
+                        Column("risk_factors", "list", required=False, vocabulary="risk_factors"),
                         Column("next_meeting", "date", required=False),
+                    ),
+                ),
+                TableSpec(
+                    "client_residences",
+                    key=("record_id", "start_date"),
+                    optional=True,
+                    title="Residences",
+                    section="SafetyNet",
+                    event_date="start_date",
+                    open_range=("start_date", "end_date", ()),
+                    no_overlap=True,
+                    columns=(
+                        Column("record_id"),
+                        Column("city", required=False),
+                        Column("county", required=False),
+                        Column("state", vocabulary="us_states"),
+                        Column("start_date", "date"),
+                        Column("end_date", "date", required=False),
+                    ),
+                ),
+                TableSpec(
+                    "client_services",
+                    key=("record_id", "service", "start_date"),
+                    optional=True,
+                    title="Services",
+                    section="SafetyNet",
+                    event_date="start_date",
+                    open_range=("start_date", "end_date", ()),
+                    columns=(
+                        Column("record_id"),
+                        Column("service", vocabulary="services"),
+                        Column("provider", required=False, vocabulary="providers"),
+                        Column("start_date", "date"),
+                        Column("end_date", "date", required=False),
                     ),
                 ),
             ),
@@ -234,6 +276,7 @@ KINDS: dict[str, KindSpec] = {
                     section="Social Services",
                     event_date="start_date",
                     open_range=("start_date", "end_date", ()),
+                    no_overlap=True,
                     columns=(
                         Column("episode_id"),
                         Column("record_id"),

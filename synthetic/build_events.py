@@ -161,7 +161,16 @@ def build_arrest_log(ctx: Context, src: SourceConfig) -> Built:
     n_arr = rng.choice([1, 2, 3, 4, 5], p=[0.58, 0.22, 0.1, 0.06, 0.04], size=len(people))
     person = np.repeat(people, n_arr)
     dob = ctx.dob(person)
-    day = dates_between(rng, np.maximum(dob + years(11), today - years(4)), today - DAY)
+    # booked at 12 or older (SB 439: no juvenile court under 12), and more often in the later teens
+    first = np.maximum(dob + years(12), today - years(4))
+    span = np.maximum(((today - DAY) - first).astype(int), 0)
+    day = first + np.floor(rng.random(len(person)) ** 0.7 * (span + 1)).astype(int) * DAY
+    # bookings at 12 and 13 are rarer still: most move to 14 or later where the youth is old enough
+    at = np.floor(age_years(dob, day)).astype(int)
+    later = (rng.random(len(person)) < np.select([at <= 12, at == 13], [0.8, 0.55], 0.0)) & (
+        dob + years(14) < today - DAY
+    )
+    day = np.where(later, dates_between(rng, np.maximum(dob + years(14), first), today - DAY), day)
     hour = rng.choice(24, size=len(person), p=_HOURS)
     when = day.astype("datetime64[m]") + (hour * 60 + rng.integers(0, 60, len(person))) * np.timedelta64(
         1, "m"

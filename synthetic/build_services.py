@@ -17,15 +17,97 @@ def _as_ns(d: np.ndarray) -> np.ndarray:
     return pd.to_datetime(d).astype("datetime64[ns]").to_numpy()
 
 
-def _pick_lists(rng: np.random.Generator, options: tuple[str, ...], p: np.ndarray, n: int) -> list[str]:
-    """A "|"-joined subset of ``options`` per row, each with its probability, at least one."""
-    hit = rng.random((n, len(options))) < p
-    hit[np.arange(n), rng.integers(len(options), size=n)] |= ~hit.any(axis=1)
-    return ["|".join(o for o, h in zip(options, row, strict=True) if h) for row in hit]
+def _risk_factors(rng: np.random.Generator, identified: np.ndarray, gender: np.ndarray) -> list[str]:
+    """A "|"-list of risk factor codes per client, at the evaluation's rates (higher when identified).
+
+    ``lgbtq`` follows the gender identity (trans and non-binary youth, and some cisgender ones);
+    a few clients still carry the old list's word for chronic absence, which the vocabulary rule
+    reports as a warning (a realistic left-over, not a code the report counts).
+    """
+    n = len(identified)
+    codes = [c for c, _, _ in pools.RISK_FACTORS]
+    p = np.array([[pi if i else pa for _, pi, pa in pools.RISK_FACTORS] for i in identified]).reshape(n, -1)
+    hit = rng.random((n, len(codes))) < p
+    queer = ~np.isin(gender, ("cisgender female", "cisgender male")) | (rng.random(n) < 0.08)
+    legacy = np.zeros(n, bool)
+    legacy[rng.choice(n, size=min(n, 2), replace=False)] = True
+    out = []
+    for row, q, old in zip(hit, queer, legacy, strict=True):
+        items = [c for c, h in zip(codes, row, strict=True) if h] + (["lgbtq"] if q else [])
+        if old:
+            items = [LEGACY if c == "chronic_absence" else c for c in items] + ([] if items else [LEGACY])
+        out.append("|".join(items) if items else None)
+    return out
+
+
+LEGACY = pools.LEGACY_RISK_FACTOR
+
+
+def _residences(
+    rng: np.random.Generator, ids: np.ndarray, base: pd.DataFrame, dob: np.ndarray, today: np.datetime64
+) -> pd.DataFrame:
+    """Dated residences per client, newest the address on the list, earlier ones going back in time.
+
+    Moves are mostly within the East Bay, some from elsewhere in California and a few from out of
+    state; now and then a gap (whereabouts unknown, e.g. while on the run) separates two residences.
+    Ranges never overlap: a residence ends on or before the day the next one begins.
+    """
+    places = pools.PLACES
+    weights = np.array([w for *_, w in places])
+    rows: list[tuple] = []
+    cities = base["city"].to_numpy(dtype=object)
+    counties = base["county"].to_numpy(dtype=object)
+    for i, cid in enumerate(ids):
+        earliest = dob[i] + years(8)
+        start = max(today - int(rng.integers(60, 1400)) * DAY, earliest + DAY)
+        rows.append((cid, cities[i], counties[i], "CA", start, np.datetime64("NaT")))
+        prev_city = cities[i]
+        for _ in range(rng.choice([0, 1, 2, 3], p=[0.3, 0.35, 0.22, 0.13])):
+            gap = int(rng.integers(30, 200)) if rng.random() < 0.15 else 0
+            end = start - gap * DAY
+            begin = end - int(rng.integers(120, 1100)) * DAY
+            if begin < earliest:
+                break
+            k = int(rng.choice(len(places), p=weights / weights.sum()))
+            while places[k][0] == prev_city:
+                k = int(rng.choice(len(places), p=weights / weights.sum()))
+            city, county, state, _ = places[k]
+            rows.append((cid, city, county, state, begin, end))
+            start, prev_city = begin, city
+    frame = pd.DataFrame(rows, columns=["record_id", "city", "county", "state", "start_date", "end_date"])
+    frame["start_date"] = _as_ns(frame["start_date"].to_numpy())
+    frame["end_date"] = _as_ns(frame["end_date"].to_numpy())
+    return frame.sort_values(["record_id", "start_date"], kind="stable").reset_index(drop=True)
+
+
+def _services(
+    rng: np.random.Generator, ids: np.ndarray, referral: np.ndarray, today: np.datetime64
+) -> pd.DataFrame:
+    """Services with their provider and dates, from the referral on; some clients have none."""
+    from integrations.vocabularies import vocabulary
+
+    offers = vocabulary("providers").offers
+    by_service = {s: [p for p, ss in offers.items() if s in ss] for s, _ in pools.SERVICES}
+    rows: list[tuple] = []
+    for cid, ref in zip(ids, referral.astype("datetime64[D]"), strict=True):
+        if rng.random() < pools.NO_SERVICE_P:
+            continue
+        picked = [s for s, p in pools.SERVICES if rng.random() < p] or [pools.SERVICES[0][0]]
+        for service in picked:
+            start = min(ref + int(rng.exponential(45)) * DAY, today)
+            end = start + int(rng.integers(30, 400)) * DAY
+            providers = by_service.get(service) or [None]
+            provider = providers[int(rng.integers(len(providers)))] if rng.random() < 0.95 else None
+            rows.append((cid, service, provider, start, end if end < today else np.datetime64("NaT")))
+    frame = pd.DataFrame(rows, columns=["record_id", "service", "provider", "start_date", "end_date"])
+    frame["start_date"] = _as_ns(frame["start_date"].to_numpy())
+    frame["end_date"] = _as_ns(frame["end_date"].to_numpy())
+    return frame
 
 
 def build_clients(ctx: Context, src: SourceConfig) -> Built:
-    """The coordinator's list: true identities, chosen names, street names, referral and services."""
+    """The coordinator's list: true identities, chosen names, street names, referral, risk factors;
+    dated residences and services with providers where the source delivers those sheets."""
     rng, ppl = ctx.rng, ctx.people
     idx = np.flatnonzero(ppl["is_client"].to_numpy())
     ids = np.array([f"SN-{i:05d}" for i in unique_ids(rng, len(idx), 10000, 99999)])
@@ -33,7 +115,8 @@ def build_clients(ctx: Context, src: SourceConfig) -> Built:
     base = ppl.iloc[idx]
     fields["aliases"] = base["street_names"].to_numpy(dtype=object)
     dob = ctx.dob(idx)
-    start = np.maximum(dob + years(11), ctx.today - years(4))
+    # referred at 12 to 17 (the evaluation's youth were 15 on average when referred)
+    start = np.maximum(dob + years(12), ctx.today - years(4))
     end = np.minimum(dob + years(18), ctx.today - 7 * DAY)
     referral = dates_between(rng, start, np.maximum(end, start))
     weekday = ctx.today.astype("datetime64[D]").astype(int) % 7  # 0 = Thursday: 1970-01-01 was one
@@ -47,16 +130,17 @@ def build_clients(ctx: Context, src: SourceConfig) -> Built:
     table["gender_identity"] = base["gender_identity"].to_numpy(dtype=object)
     table["county"] = base["county"].to_numpy(dtype=object)
     table["referral_date"] = _as_ns(referral)
-    table["csec_status"] = np.where(rng.random(len(idx)) < 0.45, "identified", "at_risk")
-    table["risk_factors"] = _pick_lists(
-        rng, pools.RISK_FACTORS, np.array([0.5, 0.45, 0.45, 0.2, 0.35, 0.2, 0.2, 0.25, 0.3]), len(idx)
-    )
-    table["services"] = _pick_lists(
-        rng, pools.SERVICES, np.array([0.5, 0.45, 0.3, 0.4, 0.2, 0.15, 0.15, 0.1]), len(idx)
-    )
+    identified = rng.random(len(idx)) < 0.45
+    table["csec_status"] = np.where(identified, "identified", "at_risk")
+    table["risk_factors"] = _risk_factors(rng, identified, table["gender_identity"].to_numpy())
     table["next_meeting"] = _as_ns(meeting)
+    tables = {"clients": table}
+    if "client_residences" in src.tables:  # sheets the source delivers (a CSV list has none)
+        tables["client_residences"] = _residences(rng, ids, base, dob, ctx.today)
+    if "client_services" in src.tables:
+        tables["client_services"] = _services(rng, ids, referral, ctx.today)
     records = pd.DataFrame({"record_id": ids, "person": idx, "hard_case": ""})
-    return Built({"clients": table}, records)
+    return Built(tables, records)
 
 
 def build_probation(ctx: Context, src: SourceConfig) -> Built:
@@ -176,11 +260,17 @@ def build_social_services(ctx: Context, src: SourceConfig) -> Built:
     ep_id = np.repeat(placed["record_id"].to_numpy(), n_ep)
     first = np.repeat(placed["referral_date"].to_numpy().astype("datetime64[D]"), n_ep)
     k = len(ep_id)
-    offset = (
-        np.concatenate([np.cumsum(rng.integers(20, 400, size=c)) for c in n_ep]) if k else np.array([], int)
-    )
-    st = first + offset * DAY
-    en = st + rng.integers(10, 500, size=k) * DAY
+    # one placement at a time: an episode begins when (or after) the one before it ended; half the
+    # moves are same-day transfers, the rest follow a spell at home or on the run
+    stay = rng.integers(10, 500, size=k)
+    gap = np.where(rng.random(k) < 0.5, 0, rng.integers(1, 200, size=k))
+    step = stay + gap
+    group = np.repeat(np.arange(len(n_ep)), n_ep)
+    before = np.cumsum(step) - step  # days of the earlier episodes (and gaps), over all groups
+    offset = before - before[np.cumsum(n_ep) - n_ep][group] if k else before  # ... within the youth's
+    delay = rng.integers(0, 60, size=len(n_ep))[group]  # from the referral to the first placement
+    st = first + (delay + offset) * DAY
+    en = st + stay * DAY
     keep = st < ctx.today
     en = np.where(en >= ctx.today, np.datetime64("NaT"), en)
     ptype = rng.choice(WELFARE_PLACEMENT_TYPES, p=[0.3, 0.25, 0.12, 0.1, 0.1, 0.05, 0.08], size=k)

@@ -689,26 +689,68 @@ ALLEGATIONS = (
 )
 ALLEGATION_P_CLIENT = (0.22, 0.06, 0.10, 0.08, 0.20, 0.08, 0.08, 0.04, 0.14)
 ALLEGATION_P_OTHER = (0.42, 0.07, 0.17, 0.12, 0.07, 0.01, 0.09, 0.05, 0.00)
+#: risk factors of the client list (codes of config/vocabularies.yaml): (code, share of youth
+#: identified as exploited, share of youth at risk). The evaluation's shares: runaway 64%, prior
+#: victimisation 74%, chronic absence 41%, mental health 25%, pregnant or parenting 15%.
 RISK_FACTORS = (
-    "runaway_history",
-    "drug_use",
-    "chronic_absence",
-    "gang_affiliation",
-    "prior_exploitation",
-    "homelessness",
-    "older_boyfriend",
-    "social_media_recruitment",
-    "family_violence",
+    ("runaway", 0.72, 0.55),
+    ("substance_use", 0.5, 0.35),
+    ("chronic_absence", 0.45, 0.38),
+    ("mental_health", 0.28, 0.22),
+    ("behavioral_issues", 0.3, 0.3),
+    ("pregnant_or_parenting", 0.18, 0.1),
+    ("tattoos_branding", 0.2, 0.03),
+    ("family_history", 0.38, 0.32),
+    ("known_recruiter", 0.45, 0.15),
+    ("deceased_relative_or_friend", 0.15, 0.12),
+    ("developmental_delay", 0.07, 0.07),
+    ("prior_victimization", 0.8, 0.66),
+    ("homelessness", 0.3, 0.18),
+    ("gang_involvement", 0.15, 0.12),
+    ("older_partner", 0.4, 0.2),
 )
+#: the old list's word for chronic absence: a few clients still carry it (a vocabulary warning)
+LEGACY_RISK_FACTOR = "truancy"
+#: services: (code, share of clients referred to it); providers come from config/vocabularies.yaml
 SERVICES = (
-    "mentoring",
-    "therapy",
-    "housing",
-    "advocate",
-    "education_support",
-    "substance_use_treatment",
-    "medical",
-    "legal",
+    ("csec_advocacy", 0.55),
+    ("survivor_mentoring", 0.35),
+    ("crisis_counseling", 0.25),
+    ("mental_health", 0.35),
+    ("substance_use_treatment", 0.1),
+    ("shelter_housing", 0.15),
+    ("medical", 0.15),
+    ("legal", 0.2),
+    ("education_support", 0.12),
+    ("family_support", 0.08),
+)
+#: share of clients with no service on record (the evaluation's "no service" youth)
+NO_SERVICE_P = 0.15
+#: where clients lived before their current address: (city, county, state, weight). Most moves stay
+#: in the East Bay; some come from elsewhere in California, a few from out of state.
+PLACES = (
+    ("Oakland", "Alameda", "CA", 14.0),
+    ("Hayward", "Alameda", "CA", 6.0),
+    ("San Leandro", "Alameda", "CA", 3.0),
+    ("Fremont", "Alameda", "CA", 2.0),
+    ("Berkeley", "Alameda", "CA", 2.0),
+    ("Richmond", "Contra Costa", "CA", 4.0),
+    ("Antioch", "Contra Costa", "CA", 3.0),
+    ("Pittsburg", "Contra Costa", "CA", 2.0),
+    ("San Francisco", "San Francisco", "CA", 3.0),
+    ("Daly City", "San Mateo", "CA", 1.0),
+    ("San Jose", "Santa Clara", "CA", 3.0),
+    ("Vallejo", "Solano", "CA", 2.0),
+    ("Stockton", "San Joaquin", "CA", 2.0),
+    ("Tracy", "San Joaquin", "CA", 1.0),
+    ("Sacramento", "Sacramento", "CA", 2.0),
+    ("Fresno", "Fresno", "CA", 1.0),
+    ("Los Angeles", "Los Angeles", "CA", 2.0),
+    ("Las Vegas", "Clark", "NV", 0.8),
+    ("Reno", "Washoe", "NV", 0.4),
+    ("Portland", "Multnomah", "OR", 0.3),
+    ("Phoenix", "Maricopa", "AZ", 0.3),
+    ("Seattle", "King", "WA", 0.2),
 )
 GENDER_IDENTITIES = (
     "cisgender female",

@@ -22,6 +22,7 @@ from integrations.errors import ExtractError
 from integrations.extract import Extract
 from integrations.kinds import KINDS
 from integrations.mapping import map_table
+from integrations.vocabularies import vocabulary
 
 TODAY = date(2026, 11, 16)
 SOURCES = load_sources()
@@ -209,26 +210,44 @@ def _clients() -> dict[str, pd.DataFrame]:
     return {
         "clients": pd.DataFrame(
             {
-                "client_id": ["SN-0101", "SN-0102"],
-                "first_name": ["Marisol", "Shantel"],
-                "middle_name": ["Esperanza", ""],
-                "last_name": ["Quintanilla", "Birdsong"],
-                "aliases": ["Mari|Sol Q", "Lady T"],
-                "dob": ["2010-03-14", "2005-02-02"],
-                "sex": ["F", "F"],
-                "gender_identity": ["", "transgender girl"],
-                "race_ethnicity": ["Hispanic", "Black"],
-                "address": ["4417 Alder Creek Rd", ""],
-                "city": ["Oakland", "Oakland"],
-                "county": ["Alameda", "Alameda"],
-                "zip": ["94601", ""],
-                "referral_date": ["2024-03-01", "2025-04-01"],
-                "csec_status": ["identified", "at_risk"],
-                "risk_factors": ["runaway|school truancy", ""],
-                "services": ["mentor", "housing|therapy"],
-                "next_meeting": ["2026-12-02", ""],  # a future meeting date is fine
+                "Client ID": ["SN-0101", "SN-0102"],
+                "First Name": ["Marisol", "Shantel"],
+                "Middle Name": ["Esperanza", ""],
+                "Last Name": ["Quintanilla", "Birdsong"],
+                "AKA / Street Names": ["Mari|Sol Q", "Lady T"],
+                "DOB": ["2010-03-14", "2005-02-02"],
+                "Sex": ["F", "F"],
+                "Gender Identity": ["", "transgender girl"],
+                "Race/Ethnicity": ["Hispanic", "Black"],
+                "Address": ["4417 Alder Creek Rd", ""],
+                "City": ["Oakland", "Oakland"],
+                "County": ["Alameda", "Alameda"],
+                "ZIP": ["94601", ""],
+                "Referral Date": ["2024-03-01", "2025-04-01"],
+                "CSEC Status": ["Identified", "At Risk"],
+                "Risk Factors": ["runaway|chronic_absence", ""],
+                "Next Meeting": ["2026-12-02", ""],  # a future meeting date is fine
             }
-        )
+        ),
+        "client_residences": pd.DataFrame(
+            {
+                "Client ID": ["SN-0101", "SN-0101", "SN-0102"],
+                "City": ["Las Vegas", "Oakland", "Oakland"],
+                "County": ["Clark", "Alameda", "Alameda"],
+                "State": ["NV", "CA", "CA"],
+                "From": ["2022-05-01", "2023-11-20", "2024-01-15"],
+                "To": ["2023-08-31", "", ""],  # a gap between two residences is not an error
+            }
+        ),
+        "client_services": pd.DataFrame(
+            {
+                "Client ID": ["SN-0101", "SN-0101"],
+                "Service": ["csec_advocacy", "mental_health"],
+                "Provider": ["misssey", ""],
+                "Start Date": ["2024-03-15", "2024-05-02"],
+                "End Date": ["", "2024-11-30"],
+            }
+        ),
     }
 
 
@@ -463,7 +482,9 @@ BROKEN = [
         (3,),
     ),
     ("oakland_pd", setv(A, "BookingNumber", 1, ""), f"{A}.record_id.not_null", "blocking", (3,)),
-    ("oakland_pd", setv(A, "DOB", 1, "02/02/2019"), f"{A}.dob.plausible_age", "warning", (3,)),
+    ("oakland_pd", setv(A, "DOB", 1, "02/02/1910"), f"{A}.dob.plausible_age", "warning", (3,)),
+    # an 11-year-old booked in 2025: old enough for the 10..100 range, not for a booking since SB 439
+    ("oakland_pd", setv(A, "DOB", 1, "02/02/2014"), f"{A}.dob.min_booking_age", "warning", (3,)),
     # a 17-year-old (DOB 2008-07-07, arrested 2025-10-30) charged under 647(b): SB 1322 flag
     ("oakland_pd", setv(A, "Charges", 2, "647(b) PC"), f"{A}.charges.sb1322_minor", "warning", (4,)),
     (
@@ -482,17 +503,86 @@ BROKEN = [
     ("alameda_so", setv(A, "ARREST_TIME", 0, "2399"), f"{A}.arrest_datetime.parses", "blocking", (2,)),
     (
         "safetynet_clients",
-        setv("clients", "csec_status", 0, "suspected"),
+        setv("clients", "CSEC Status", 0, "suspected"),
         "clients.csec_status.in_code_set",
         "blocking",
         (2,),
     ),
     (
         "safetynet_clients",
-        setv("clients", "referral_date", 1, "2027-01-01"),
+        setv("clients", "Referral Date", 1, "2027-01-01"),
         "clients.referral_date.not_in_future",
         "blocking",
         (3,),
+    ),
+    # a value outside a vocabulary is loaded as written and warned about with its row
+    (
+        "safetynet_clients",
+        setv("clients", "Risk Factors", 1, "runaway|school truancy"),
+        "clients.risk_factors.in_vocabulary",
+        "warning",
+        (3,),
+    ),
+    (
+        "safetynet_clients",
+        setv("client_services", "Service", 1, "yoga"),
+        "client_services.service.in_vocabulary",
+        "warning",
+        (3,),
+    ),
+    (
+        "safetynet_clients",
+        setv("client_services", "Provider", 0, "Acme Youth Inc"),
+        "client_services.provider.in_vocabulary",
+        "warning",
+        (2,),
+    ),
+    (
+        "safetynet_clients",
+        setv("client_residences", "State", 0, "Nevada"),
+        "client_residences.state.in_vocabulary",
+        "warning",
+        (2,),
+    ),
+    # the Las Vegas residence without its end date runs on into the Oakland one: both rows listed
+    (
+        "safetynet_clients",
+        setv("client_residences", "To", 0, ""),
+        "client_residences.start_date.no_overlap",
+        "warning",
+        (2, 3),
+    ),
+    (
+        "safetynet_clients",
+        setv("client_services", "Client ID", 1, "SN-0999"),
+        "client_services.record_id.on_clients_sheet",
+        "blocking",
+        (3,),
+    ),
+    # a second episode that begins before the first one ended (ending on the day it begins is fine)
+    (
+        "social_services",
+        lambda frames: frames.update(
+            welfare_placements=pd.concat(
+                [
+                    frames["welfare_placements"],
+                    pd.DataFrame(
+                        {
+                            "Episode ID": ["EP-503", "EP-504"],
+                            "Client ID": ["C-77001", "C-77001"],
+                            "Placement Type": ["Group Home", "STRTP"],
+                            "Start Date": [datetime(2024, 1, 31), datetime(2023, 12, 1)],
+                            "End Date": [datetime(2024, 6, 30), datetime(2024, 1, 10)],
+                            "row_number": [4, 5],
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+        ),
+        "welfare_placements.start_date.no_overlap",
+        "warning",
+        (2, 5),
     ),
 ]
 
@@ -688,6 +778,7 @@ def _config_vocabulary() -> set[str]:
         for t in k.tables:
             for c in t.columns:
                 words |= set(c.codes or ())
+                words |= set(vocabulary(c.vocabulary).codes if c.vocabulary else ())
     return words
 
 
@@ -844,14 +935,14 @@ def _write_rows(path: Path, rows: list[list[str]], encoding: str) -> None:
     path.write_bytes(buf.getvalue().encode(encoding))
 
 
-def _minor_dob(arrest: str, fmt: str) -> str:
-    """A date of birth making the person 15 at the arrest, in the agency's date layout."""
+def _minor_dob(arrest: str, fmt: str, age: int = 15) -> str:
+    """A date of birth making the person ``age`` at the arrest, in the agency's date layout."""
     when = (
         datetime.strptime(arrest[:10], "%m/%d/%Y")
         if "/" in arrest
         else datetime.strptime(arrest[:8], "%Y%m%d")
     )
-    return when.replace(year=when.year - 15).strftime(fmt)
+    return when.replace(year=when.year - age).strftime(fmt)
 
 
 GENERATED_CASES = [
@@ -900,7 +991,12 @@ GENERATED_CASES = [
         "arrests.charges.sb357_repealed",
         "warning",
     ),
-    ("safetynet_clients", {"csec_status": "suspected"}, "clients.csec_status.in_code_set", "blocking"),
+    (
+        "oakland_pd",
+        {"DOB": lambda row, h: _minor_dob(row[h.index("ArrestDateTime")], "%m/%d/%Y", age=11)},
+        "arrests.dob.min_booking_age",
+        "warning",
+    ),
 ]
 
 

@@ -319,14 +319,14 @@ def test_header_only_file_reads_as_no_rows(generated, tmp_path: Path) -> None:
 
 
 def test_dates_out_of_range_are_unparsed(generated, tmp_path: Path) -> None:
-    src = SOURCES["safetynet_clients"]
-    rows = list(csv.reader(io.StringIO(generated.files["safetynet_clients"].read_text(encoding="utf-8"))))
-    rows[1][rows[0].index("dob")] = "0202-05-01"  # a typo'd year outside datetime64[ns]
+    src = SOURCES["oakland_usd"]  # ISO dates (date_format %Y-%m-%d)
+    rows = list(csv.reader(io.StringIO(generated.files["oakland_usd"].read_text(encoding="utf-8"))))
+    rows[1][rows[0].index("BirthDate")] = "0202-05-01"  # a typo'd year outside datetime64[ns]
     dest = tmp_path / "c.csv"
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     dest.write_text(buf.getvalue(), encoding="utf-8")
-    t = read_extract(dest, src).tables["clients"]
+    t = read_extract(dest, src).tables["school_enrollments"]
     assert pd.isna(t["dob"].iloc[0]) and t["_unparsed_dob"].iloc[0] == "0202-05-01"
 
 
