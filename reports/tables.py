@@ -72,7 +72,7 @@ def cohort(facts: Facts, measures: dict[str, dict]) -> pd.DataFrame:
     for col in ("sex", "gender_identity", "race", "county", "city", "csec_status"):
         c[col] = c[col].fillna("Unknown")
     m = pd.DataFrame.from_dict(measures, orient="index")
-    c = c.drop(columns=["risk_factors", "services"]).join(m, on="client_id")
+    c = c.drop(columns=["risk_factors"]).join(m, on="client_id")
     end = pd.Timestamp(facts.as_of)
     c["adult_by_end"] = [pd.notna(d) and pd.Timestamp(eighteenth_birthday(d.date())) <= end for d in c["dob"]]
     return c.reset_index(drop=True)

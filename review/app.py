@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from integrations.vocabularies import label
 from review import accounts, audit
 from review.queue import QueueOrder
 from review.ratelimit import LoginLimits
@@ -55,6 +56,7 @@ def create_app(warehouse_url: str | None = None, settings: ReviewSettings | None
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.jinja_env.globals.update(MESSAGES=_messages(settings))
+    app.jinja_env.filters["vocab"] = label  # a code's words (integrations/vocabularies.py)
     app.jinja_env.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.1f}%"
     app.jinja_env.filters["day"] = lambda v: (
         "" if v is None else (v.date() if hasattr(v, "date") else v).isoformat()

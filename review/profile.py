@@ -20,6 +20,7 @@ from review.sources import source_kinds
 from warehouse.db import write_transaction
 from warehouse.models import (
     CLIENT_CHILDREN,
+    CLIENT_TABLES,
     FACT_TABLES,
     ArrestCharge,
     Client,
@@ -51,7 +52,9 @@ class Profile:
     client: dict
     aliases: list[str]
     risk_factors: list[str]
-    services: list[str]
+    #: the client list's side tables, in the list's order: dicts of their canonical columns
+    residences: list[dict]
+    services: list[dict]
     #: the client's links: source, record_id, decision, decided_by, score, id, and the agency's person row
     links: list[dict]
     facts: list[FactTable]
@@ -80,6 +83,17 @@ def child_values(conn: sa.Connection, client_id: str) -> dict[str, list[str]]:
                 sa.select(table.c[value_col]).where(table.c.client_id == client_id).order_by(table.c.position)
             ).scalars()
         )
+    return out
+
+
+def side_rows(conn: sa.Connection, client_id: str) -> dict[str, list[dict]]:
+    """The client's residences and services as the current list has them, newest first."""
+    out = {}
+    for name, table in CLIENT_TABLES.items():
+        rows = conn.execute(
+            sa.select(table).where(table.c.client_id == client_id).order_by(table.c.position.desc())
+        ).mappings()
+        out[name] = [dict(r) for r in rows]
     return out
 
 
@@ -165,7 +179,16 @@ def profile(conn: sa.Connection, client_id: str) -> Profile | None:
     children = child_values(conn, client_id)
     links = client_links(conn, client_id)
     facts = record_facts(conn, [(link["source"], link["record_id"]) for link in links])
-    return Profile(client, children["aliases"], children["risk_factors"], children["services"], links, facts)
+    side = side_rows(conn, client_id)
+    return Profile(
+        client,
+        children["aliases"],
+        children["risk_factors"],
+        side["client_residences"],
+        side["client_services"],
+        links,
+        facts,
+    )
 
 
 def measures_today(engine: sa.Engine, client_id: str, today: date) -> dict | None:

@@ -9,8 +9,11 @@ import csv
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from integrations.config import load_sources
+from integrations.readers import read_extract
 from reports.quarterly import SUPPRESSED, build_report, parse_quarter
 from reports.suppression import System, recoverable, suppress
 from reports.tables import TOTAL, build_tables, system_of
@@ -91,7 +94,15 @@ def test_small_table_by_hand() -> None:
 
 def test_no_names_ids_or_birth_dates_anywhere(report_dir, generated) -> None:
     _, out = report_dir
-    clients = list(csv.DictReader(open(generated.files["safetynet_clients"], encoding="utf-8")))
+    listed = read_extract(generated.files["safetynet_clients"], load_sources()["safetynet_clients"])
+    clients = [
+        {
+            "client_id": r["record_id"],
+            "dob": r["dob"].strftime("%Y-%m-%d") if pd.notna(r["dob"]) else "",
+            **{f: r[f] or "" for f in ("first_name", "last_name", "address")},
+        }
+        for _, r in listed.tables["clients"].iterrows()
+    ]
     text = "\n".join(
         p.read_text(encoding="utf-8") for p in out.rglob("*") if p.suffix in (".html", ".csv", ".svg")
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import pandas as pd
 import sqlalchemy as sa
 
 from integrations.kinds import PERSON_COLUMNS, KindSpec
 from warehouse.frames import chunks, columns, ids
-from warehouse.models import CLIENT_CHILDREN, Client
+from warehouse.models import CLIENT_CHILDREN, CLIENT_TABLES, Client, client_table_columns
 from warehouse.upsert import insert, upsert
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,18 @@ CLIENT_FIELDS = (
 
 
 def write_clients(
-    conn: sa.Connection, *, spec: KindSpec, frame: pd.DataFrame, delivery_id: int, now: object
+    conn: sa.Connection,
+    *,
+    spec: KindSpec,
+    frame: pd.DataFrame,
+    delivery_id: int,
+    now: object,
+    side_tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, int]:
     """Upsert the whole client list; replace each listed client's child rows; inactivate the others.
 
+    ``side_tables``: the delivery's other client-list tables (residences, services); a table the
+    delivery does not carry (a CSV list has no sheets) leaves its stored rows as they are.
     Returns the rows written per table.
     """
     table_spec = spec.table("clients")
@@ -69,6 +78,9 @@ def write_clients(
             insert(conn, child, dict(zip(names, map(list, zip(*child_rows, strict=True)), strict=True)))
         counts[child.name] = len(child_rows)
 
+    for name, rows in (side_tables or {}).items():
+        counts[name] = _replace_side_rows(conn, spec, name, rows, listed)
+
     # clients no longer on the list stay (links and decisions point at them) but become inactive
     active = set(conn.execute(sa.select(clients.c.client_id).where(clients.c.active)).scalars())
     gone = sorted(active - set(listed))
@@ -79,6 +91,26 @@ def write_clients(
     if gone:
         log.info("delivery %s: %d clients no longer on the list, now inactive", delivery_id, len(gone))
     return counts
+
+
+def _replace_side_rows(
+    conn: sa.Connection, spec: KindSpec, name: str, rows: pd.DataFrame, listed: list[str]
+) -> int:
+    """Replace the listed clients' rows of one side table (in start-date order: the position)."""
+    table, table_spec = CLIENT_TABLES[name], spec.table(name)
+    for batch in chunks(listed):
+        conn.execute(sa.delete(table).where(table.c.client_id.in_(batch)))
+    df = rows.assign(client_id=ids(rows["record_id"]))
+    df = df[df["client_id"].isin(set(listed))]  # rows of a client not on the list: nowhere to hang
+    if table_spec.event_date:
+        df = df.sort_values(["client_id", table_spec.event_date], kind="stable", na_position="last")
+    df = df.drop_duplicates(list(table_spec.key), keep="last")
+    df["position"] = df.groupby("client_id").cumcount() + 1
+    names = client_table_columns(table_spec)
+    types = {"client_id": "str", "position": "int", **{n: table_spec.column(n).type for n in names}}
+    if len(df):
+        insert(conn, table, columns(df, types))
+    return len(df)
 
 
 def read_clients_frame(conn: sa.Connection) -> pd.DataFrame:

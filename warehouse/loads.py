@@ -26,7 +26,14 @@ from warehouse.errors import WarehouseError, rolled_back
 from warehouse.frames import chunks, columns, ids
 from warehouse.links import reapply_decisions, write_links
 from warehouse.locks import lock_source_in
-from warehouse.models import CLIENT_CHILDREN, Client, FactVersion, ReviewItem, SourcePerson
+from warehouse.models import (
+    CLIENT_CHILDREN,
+    Client,
+    FactVersion,
+    ReviewItem,
+    SourcePerson,
+    client_table_columns,
+)
 from warehouse.review_items import write_review_items
 from warehouse.sealing import sealed_record_ids
 from warehouse.upsert import upsert
@@ -61,8 +68,11 @@ def load_clients(engine: sa.Engine, delivery_id: int, extract: Extract) -> LoadR
         in_force = valid_from(row)
         latest = history.latest_date(conn, "clients", extract.source)
         frame = extract.tables["clients"]
+        side = {n: t for n, t in extract.tables.items() if n != "clients"}
         if latest is None or in_force >= latest:
-            counts = write_clients(conn, spec=extract.spec, frame=frame, delivery_id=delivery_id, now=now)
+            counts = write_clients(
+                conn, spec=extract.spec, frame=frame, delivery_id=delivery_id, now=now, side_tables=side
+            )
         else:  # an older list arriving late: history only, the newer list stays in force
             counts = {"clients": int(frame["record_id"].notna().sum())}
         counts["fact_versions"] = _client_versions(conn, extract, delivery_id, in_force, now)
@@ -178,38 +188,49 @@ def _load_matched(
 def _client_versions(
     conn: sa.Connection, extract: Extract, delivery_id: int, valid_from: date, now: datetime
 ) -> int:
-    """Version the client list (``fact_versions.table_name = "clients"``); clients off the list end."""
+    """Version the client list (``fact_versions.table_name = "clients"``) and the side tables it
+    carries (``client_residences``, ``client_services``: record_id = client id, keyed as in the
+    kind); what the newest list no longer says (a client off the list, a residence corrected) ends."""
     from warehouse.clients import CLIENT_FIELDS
 
-    spec = extract.spec.table("clients")
-    frame = extract.tables["clients"].assign(record_id=ids(extract.tables["clients"]["record_id"]))
-    frame = frame[frame["record_id"].notna()].drop_duplicates("record_id", keep="last")
-    types = {c: spec.column(c).type for c in (*CLIENT_FIELDS, *CLIENT_CHILDREN)}
-    written = history.record_versions(
-        conn,
-        table_name="clients",
-        source=extract.source,
-        frame=frame,
-        key=("record_id",),
-        types=types,
-        delivery_id=delivery_id,
-        valid_from=valid_from,
-        now=now,
-    )
-    if history.latest_date(conn, "clients", extract.source) == valid_from:
-        fv_keys = conn.execute(
-            sa.select(FactVersion.__table__.c.fact_key)
-            .distinct()
-            .where(
-                FactVersion.__table__.c.table_name == "clients",
-                FactVersion.__table__.c.source == extract.source,
-                FactVersion.__table__.c.valid_to.is_(None),
-            )
-        ).scalars()
-        gone = set(fv_keys) - set(frame["record_id"])
-        history.close_versions(
-            conn, table_name="clients", source=extract.source, fact_keys=gone, valid_to=valid_from
+    written = 0
+    newest = False  # is this the newest list (then what it no longer says ends)?
+    for name in sorted(extract.tables, key=lambda n: n != "clients"):
+        table, spec = extract.tables[name], extract.spec.table(name)
+        frame = table.assign(record_id=ids(table["record_id"]))
+        frame = frame[frame["record_id"].notna()].drop_duplicates(list(spec.key), keep="last")
+        if name == "clients":
+            types = {c: spec.column(c).type for c in (*CLIENT_FIELDS, *CLIENT_CHILDREN)}
+        else:
+            types = {c: spec.column(c).type for c in client_table_columns(spec)}
+        written += history.record_versions(
+            conn,
+            table_name=name,
+            source=extract.source,
+            frame=frame,
+            key=spec.key,
+            types=types,
+            delivery_id=delivery_id,
+            valid_from=valid_from,
+            now=now,
         )
+        if name == "clients":
+            newest = history.latest_date(conn, "clients", extract.source) == valid_from
+        if newest:
+            fv = FactVersion.__table__
+            fv_keys = conn.execute(
+                sa.select(fv.c.fact_key)
+                .distinct()
+                .where(fv.c.table_name == name, fv.c.source == extract.source, fv.c.valid_to.is_(None))
+            ).scalars()
+            delivered = set(history.version_rows(frame, spec.key, types)[1]) if len(frame) else set()
+            history.close_versions(
+                conn,
+                table_name=name,
+                source=extract.source,
+                fact_keys=set(fv_keys) - delivered,
+                valid_to=valid_from,
+            )
     return written
 
 

@@ -17,7 +17,7 @@ Inputs are ``profiles.Facts`` (every table as of one date, facts of ``match``-li
 | ``adult_rearrest`` | recidivism: a booking on or after the 18th birthday (DOB from the client list) |
 | ``adult_rearrest_sex_trade`` | such a booking with a PC 647(b) or PC 653.22 charge |
 | ``risk_factors`` | the client list's risk factors, plus ``chronic_absence`` when the school data shows it |
-| ``services`` | the client list's services |
+| ``services`` | the services the client list records (distinct, by start date) |
 """
 
 from __future__ import annotations
@@ -161,11 +161,14 @@ def client_measures(facts: Facts) -> dict[str, dict]:
     m["adult_rearrest"] = ids.isin(arr.loc[adult, "client_id"])
     m["adult_rearrest_sex_trade"] = ids.isin(arr.loc[adult & sex_trade, "client_id"] if len(arr) else [])
 
+    svc = facts["client_services"].sort_values("start_date", kind="stable")
+    services_of: dict[str, list[str]] = {}
+    for cid, service in zip(svc["client_id"], svc["service"], strict=True):
+        if isinstance(service, str) and service not in services_of.setdefault(cid, []):
+            services_of[cid].append(service)
     out: dict[str, dict] = {}
     records = m.to_dict(orient="index")
-    for cid, risks, services in zip(
-        clients["client_id"], clients["risk_factors"], clients["services"], strict=True
-    ):
+    for cid, risks in zip(clients["client_id"], clients["risk_factors"], strict=True):
         row = {k: (v.item() if hasattr(v, "item") else v) for k, v in records[cid].items()}
         row["arrests_by_agency"] = by_agency.get(cid, {})
         row["charges"] = dict(charges.get(cid, {}))
@@ -173,6 +176,6 @@ def client_measures(facts: Facts) -> dict[str, dict]:
         if row["chronic_absence"] and "chronic_absence" not in risk:
             risk.append("chronic_absence")
         row["risk_factors"] = risk
-        row["services"] = _lists(services)
+        row["services"] = services_of.get(cid, [])
         out[cid] = row
     return out

@@ -133,7 +133,7 @@ class Client(Base):
 
 
 def _client_child(class_name: str, table: str, value_column: str) -> type[Base]:
-    """One "|"-list of the client list (aliases, risk factors, services) as ordered child rows.
+    """One "|"-list of the client list (aliases, risk factors) as ordered child rows.
 
     The primary key is (client_id, position), not a surrogate id, so replacing a client's rows with
     the same list leaves the table exactly as it was.
@@ -152,13 +152,11 @@ def _client_child(class_name: str, table: str, value_column: str) -> type[Base]:
 
 ClientAlias = _client_child("ClientAlias", "client_aliases", "alias")
 ClientRiskFactor = _client_child("ClientRiskFactor", "client_risk_factors", "risk_factor")
-ClientService = _client_child("ClientService", "client_services", "service")
 
 #: client-list list column -> (child table, value column)
 CLIENT_CHILDREN: dict[str, tuple[sa.Table, str]] = {
     "aliases": (ClientAlias.__table__, "alias"),
     "risk_factors": (ClientRiskFactor.__table__, "risk_factor"),
-    "services": (ClientService.__table__, "service"),
 }
 
 
@@ -300,6 +298,37 @@ def _fact_table(spec: TableSpec) -> sa.Table:
 
 
 FACT_TABLES: dict[str, sa.Table] = {spec.name: _fact_table(spec) for spec in fact_specs()}
+
+
+def client_table_specs() -> list[TableSpec]:
+    """The client list's other tables (dated residences, services): rows about a listed client."""
+    return [t for k in KINDS.values() if not k.matched for t in k.tables if not t.person]
+
+
+def client_table_columns(spec: TableSpec) -> tuple[str, ...]:
+    """The canonical columns a client-list side table keeps (``record_id`` is the ``client_id``)."""
+    return tuple(c for c in spec.column_names if c != "record_id")
+
+
+def _client_table(spec: TableSpec) -> sa.Table:
+    """A client-list side table, replaced per client with every list delivery like the "|"-lists:
+    (client_id, position) is the key, the list's order (by start date) the position. Values are
+    nullable: the expectation suite, not the schema, says what the coordinator must fill in."""
+    cols = [
+        sa.Column(
+            "client_id",
+            sa.String,
+            sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("position", sa.Integer, primary_key=True),
+    ]
+    cols += [sa.Column(n, _SA_TYPES[spec.column(n).type]()) for n in client_table_columns(spec)]
+    return sa.Table(spec.name, Base.metadata, *cols)
+
+
+#: canonical client-list side table -> its table (``client_residences``, ``client_services``)
+CLIENT_TABLES: dict[str, sa.Table] = {spec.name: _client_table(spec) for spec in client_table_specs()}
 
 
 class ArrestCharge(Base):

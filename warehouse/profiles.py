@@ -25,9 +25,18 @@ import sqlalchemy as sa
 from integrations.kinds import KINDS, table_spec
 from warehouse.clients import CLIENT_FIELDS
 from warehouse.frames import chunks
-from warehouse.models import FACT_TABLES, FactVersion, MatchLink, fact_columns
+from warehouse.models import (
+    CLIENT_TABLES,
+    FACT_TABLES,
+    FactVersion,
+    MatchLink,
+    client_table_columns,
+    fact_columns,
+)
 
 META = ("client_id", "source", "record_id", "fact_key", "as_of", "delivery_id")
+#: tables whose versions are keyed by the client id itself (the list and its side tables)
+CLIENT_LIST_TABLES = ("clients", *CLIENT_TABLES)
 
 
 def _column_types() -> dict[str, dict[str, str]]:
@@ -36,10 +45,10 @@ def _column_types() -> dict[str, dict[str, str]]:
         for t in k.tables:
             if t.name in FACT_TABLES:
                 out[t.name] = {c: t.column(c).type for c in fact_columns(t)}
+            elif t.name in CLIENT_TABLES:
+                out[t.name] = {c: t.column(c).type for c in client_table_columns(t)}
             elif t.name == "clients":
-                out["clients"] = {
-                    c: t.column(c).type for c in (*CLIENT_FIELDS, "aliases", "risk_factors", "services")
-                }
+                out["clients"] = {c: t.column(c).type for c in (*CLIENT_FIELDS, "aliases", "risk_factors")}
     out["school_enrollments"]["chronic_absence"] = "bool"
     return out
 
@@ -49,7 +58,8 @@ COLUMN_TYPES = _column_types()
 
 @dataclass
 class Facts:
-    """Every table as of one date: ``clients`` (one row per client on the list then) and the fact tables."""
+    """Every table as of one date: ``clients`` (one row per client on the list then), its side tables
+    (``client_residences``, ``client_services``) and the fact tables."""
 
     as_of: date
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -152,22 +162,21 @@ def facts_as_of(
         client_of = pd.DataFrame(
             [tuple(r) for r in conn.execute(link_q)], columns=["source", "record_id", "client_id"]
         )
-        where = fv.c.table_name == "clients"
+        # the client list and its side tables: record_id is the client id, no link needed
+        listed = fv.c.table_name.in_(CLIENT_LIST_TABLES)
+        where = listed
         if client_ids is not None:
             where = sa.and_(where, fv.c.record_id.in_(client_ids))
         parts = [_read_versions(conn, where)]
         pairs = sorted(set(zip(client_of["source"], client_of["record_id"], strict=True)))
         if client_ids is None:
-            parts.append(_read_versions(conn, fv.c.table_name != "clients"))
+            parts.append(_read_versions(conn, ~listed))
         else:
             for batch in chunks(pairs, 200):
                 parts.append(
                     _read_versions(
                         conn,
-                        sa.and_(
-                            fv.c.table_name != "clients",
-                            sa.tuple_(fv.c.source, fv.c.record_id).in_(batch),
-                        ),
+                        sa.and_(~listed, sa.tuple_(fv.c.source, fv.c.record_id).in_(batch)),
                     )
                 )
     versions = (
@@ -180,6 +189,10 @@ def facts_as_of(
     facts.tables["clients"] = clients[referred.isna() | (referred <= pd.Timestamp(as_of))].reset_index(
         drop=True
     )
+    on_list = set(facts.tables["clients"]["client_id"])
+    for name in CLIENT_TABLES:
+        rows = _apply_dates(name, _frame(name, picked, None), as_of)
+        facts.tables[name] = rows[rows["client_id"].isin(on_list)].reset_index(drop=True)
     for name in FACT_TABLES:
         facts.tables[name] = _apply_dates(name, _frame(name, picked, client_of), as_of)
     return facts
