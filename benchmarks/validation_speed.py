@@ -107,12 +107,16 @@ def _realistic_names(raw: pd.DataFrame, kind_name: str, seed: int = 11) -> None:
 
 
 def _load_client_list(wh, clients: pd.DataFrame, folder: Path) -> None:
-    """The client list as the coordinator's CSV, loaded the way the nightly run loads it (not timed)."""
+    """The client list's Clients sheet as a CSV (a list without residences or services), loaded the
+    way the nightly run loads it (not timed)."""
+    import dataclasses
+
     from expectations import ValidationReport
     from integrations.readers import file_sha256, read_extract
 
-    source = next(s for s in load_sources().values() if s.kind == "safetynet_clients")
-    ((_, mapping),) = source.tables.items()
+    listed = next(s for s in load_sources().values() if s.kind == "safetynet_clients")
+    mapping = dataclasses.replace(listed.tables["clients"], sheet=None)
+    source = dataclasses.replace(listed, format="csv", tables={"clients": mapping})
     fill = {"csec_status": "identified", "referral_date": "2025-01-02", "sex": "F", "county": "Alameda"}
     data = {}
     for canonical, agency in mapping.columns.items():

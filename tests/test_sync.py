@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from integrations.config import load_sources
+from integrations.readers import read_extract
 from sync.pipeline import delivery_files
 from tests.helpers import configure, snapshot, sync_once, table
 
@@ -51,8 +52,11 @@ def test_full_sync_loads_every_source_and_matches_ground_truth(synced, generated
     assert links.groupby(["source", "record_id"])["decision"].apply(lambda d: (d == "match").sum()).max() <= 1
 
     clients = table(url, "clients")
-    client_list = pd.read_csv(generated.files["safetynet_clients"], dtype=str)
-    assert len(clients) == len(client_list)
+    client_list = read_extract(generated.files["safetynet_clients"], load_sources()["safetynet_clients"])
+    assert len(clients) == len(client_list.tables["clients"])
+    residences = table(url, "client_residences")
+    assert len(residences) == len(client_list.tables["client_residences"])
+    assert set(residences["state"]) > {"CA"} and residences["county"].nunique() > 3
 
 
 def test_no_record_of_a_non_client_stays_unless_waiting_for_review(synced, generated):
@@ -247,7 +251,7 @@ def test_quarantined_client_list_keeps_the_last_good_list_and_agencies_still_loa
 
     sources = load_sources()
     client_list = delivery_files(sources["safetynet_clients"], landing_copy)[-1]
-    broken.csv_duplicate_ids(client_list, client_list.with_name("safetynet_clients_20261123.csv"))
+    broken.xlsx_duplicate_ids(client_list, client_list.with_name("safetynet_clients_20261123.xlsx"))
     police = delivery_files(sources["oakland_pd"], landing_copy)[-1]
     shutil.copy(police, police.with_name("opd_arrests_20261123.csv"))
     with open(police.with_name("opd_arrests_20261123.csv"), "a", encoding="utf-8") as fh:
@@ -257,7 +261,7 @@ def test_quarantined_client_list_keeps_the_last_good_list_and_agencies_still_loa
     # the client list's check is not blocking: the run goes on with the last good list
     assert run.success, run.failed_steps
     deliveries = table(sqlite_url, "deliveries").set_index("file_name")
-    assert deliveries.loc["safetynet_clients_20261123.csv", "status"] == "quarantined"
+    assert deliveries.loc["safetynet_clients_20261123.xlsx", "status"] == "quarantined"
     assert deliveries.loc["opd_arrests_20261123.csv", "status"] == "loaded"
     pd.testing.assert_frame_equal(
         clients_before.drop(columns=["updated_at"], errors="ignore"),
