@@ -91,6 +91,28 @@ def _load(path: Path) -> dict[str, Vocabulary]:
     return out
 
 
+@dataclass(frozen=True)
+class Home:
+    """The county (and state) SafetyNet serves."""
+
+    county: str
+    state: str
+
+
+@functools.cache
+def _home(path: Path) -> Home:
+    with open(path, encoding="utf-8") as fh:
+        raw = (yaml.safe_load(fh) or {}).get("home") or {}
+    if not raw.get("county") or not raw.get("state"):
+        raise ConfigError(f"{path}: 'home' must name the county and state SafetyNet serves")
+    return Home(str(raw["county"]), str(raw["state"]))
+
+
+def home() -> Home:
+    """The county and state SafetyNet serves (``home:`` in ``vocabularies.yaml``)."""
+    return _home(vocabularies_file())
+
+
 def vocabulary(name: str) -> Vocabulary:
     """One vocabulary (``risk_factors``, ``services``, ``providers``, ``us_states``)."""
     found = _load(vocabularies_file())

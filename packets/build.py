@@ -95,7 +95,10 @@ def build_packet(engine: sa.Engine, meeting: date, out_dir: Path, pdf: bool = Tr
         before_facts, before_measures = then[previous[cid]]
         mine = now_facts.for_client(cid)
         client = mine["clients"].iloc[0]
-        sections = build_sections(mine, before_facts.for_client(cid))
+        before = before_facts.for_client(cid)
+        if before["clients"].empty:  # not on the list at her last meeting: all of it is new to the table
+            before = Facts(before.as_of, {n: t.iloc[0:0] for n, t in before.tables.items()})
+        sections = build_sections(mine, before)
         m = now_measures[cid]
         packet.youth.append(
             YouthProfile(

@@ -12,6 +12,7 @@ from functools import lru_cache
 import pandas as pd
 
 from integrations.kinds import table_spec
+from integrations.vocabularies import label as vocab_label
 from warehouse.measures import charge_labels, is_chronic
 from warehouse.profiles import Facts
 
@@ -143,6 +144,24 @@ def _charge_flag(dob: object) -> Callable[[pd.Series], str]:
 SOURCE_COLS = ["Source", "As of"]
 
 
+def place(city: object, county: object, state: object = None) -> str:
+    """ "Oakland, Alameda County, CA" from whichever parts are known."""
+    parts = [text(city), f"{text(county)} County" if text(county) else "", text(state)]
+    return ", ".join(p for p in parts if p)
+
+
+def _residence_now(now: Facts, c: pd.Series) -> str:
+    """Where she lives on the date: the residence in force, else the list's own city and county."""
+    res = now["client_residences"]
+    current = res[res["end_date"].isna()].sort_values("start_date")
+    if len(current):
+        r = current.iloc[-1]
+        return place(r["city"], r["county"], r["state"]) + f" (since {day(r['start_date'])})"
+    if len(res):
+        return "not known: no residence in force (last one ended " + day(res["end_date"].max()) + ")"
+    return place(c["city"], c["county"])
+
+
 def build_sections(now: Facts, before: Facts) -> list[Section]:
     c = now["clients"].iloc[0]
     demo = Section("Demographics", ["Item", "Value", *SOURCE_COLS], table="clients")
@@ -156,10 +175,7 @@ def build_sections(now: Facts, before: Facts) -> list[Section]:
         ("Sex", text(c["sex"])),
         ("Gender identity", text(c["gender_identity"])),
         ("Race / ethnicity", text(c["race"])),
-        (
-            "Residence",
-            ", ".join(p for p in (text(c["city"]), text(c["county"]) and f"{text(c['county'])} County") if p),
-        ),
+        ("Residence", _residence_now(now, c)),
         ("Referred to SafetyNet", day(c["referral_date"])),
         ("CSEC status", text(c["csec_status"])),
     ]
@@ -177,6 +193,31 @@ def build_sections(now: Facts, before: Facts) -> list[Section]:
             if text(old_row[col]) != text(c[col]):
                 next(r for r in demo.rows if r["cells"][0] == label)["change"] = "changed"
 
+    residences = Section.of("client_residences", ["From", "To", "City", "County", "State", *SOURCE_COLS])
+    residences.rows = _rows(
+        now,
+        before,
+        "client_residences",
+        lambda r: [
+            day(r["start_date"]),
+            day(r["end_date"]) or "now",
+            text(r["city"]),
+            text(r["county"]),
+            text(r["state"]),
+        ],
+    )
+    services = Section.of("client_services", ["Service", "Provider", "Started", "Ended", *SOURCE_COLS])
+    services.rows = _rows(
+        now,
+        before,
+        "client_services",
+        lambda r: [
+            vocab_label("services", r["service"]),
+            vocab_label("providers", r["provider"]),
+            day(r["start_date"]),
+            day(r["end_date"]) or "ongoing",
+        ],
+    )
     prob = Section.of(
         "probation_referrals",
         ["Referred", "Status", "Court", "Officer", "Placement", "Facility", "Placed", "Left", *SOURCE_COLS],
@@ -257,25 +298,28 @@ def build_sections(now: Facts, before: Facts) -> list[Section]:
         ]
 
     edu.rows = _rows(now, before, "school_enrollments", school_cells)
-    return [demo, prob, wref, wpl, arr, edu]
+    return [demo, residences, services, prob, wref, wpl, arr, edu]
 
 
 def measure_changes(before: dict | None, now: dict, sections: list[Section]) -> list[str]:
     """Plain sentences: what moved since the last meeting."""
     out = []
     if before is None:
-        out.append("First profile: no earlier data for this youth (everything below is marked new).")
+        out.append("First profile: she was not on the list at the last meeting (everything below is marked new).")
         before = {}
     for label, fmt in SUMMARY:
         if before:
             old, new = fmt(before), fmt(now)
             if old != new:
                 out.append(f"{label}: {old} -> {new}")
-    for key, word in (("risk_factors", "Risk factor"), ("services", "Service")):
+    for key, word, vocab in (
+        ("risk_factors", "Risk factor", "risk_factors"),
+        ("services", "Service", "services"),
+    ):
         for item in sorted(set(now[key]) - set(before.get(key, []))) if before else []:
-            out.append(f"{word} added: {item.replace('_', ' ')}")
+            out.append(f"{word} added: {vocab_label(vocab, item)}")
         for item in sorted(set(before.get(key, [])) - set(now[key])) if before else []:
-            out.append(f"{word} ended: {item.replace('_', ' ')}")
+            out.append(f"{word} ended: {vocab_label(vocab, item)}")
     for s in sections[1:]:
         new = sum(1 for r in s.rows if r["change"] == "new")
         changed = sum(1 for r in s.rows if r["change"] == "changed")
