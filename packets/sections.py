@@ -305,7 +305,7 @@ def measure_changes(before: dict | None, now: dict, sections: list[Section]) -> 
     """Plain sentences: what moved since the last meeting."""
     out = []
     if before is None:
-        out.append("First profile: she was not on the list at the last meeting (everything below is marked new).")
+        out.append("First profile: not on the list at the last meeting (everything below is marked new).")
         before = {}
     for label, fmt in SUMMARY:
         if before:

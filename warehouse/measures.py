@@ -267,9 +267,8 @@ def client_measures(facts: Facts) -> dict[str, dict]:
 
     out: dict[str, dict] = {}
     records = m.to_dict(orient="index")
-    for c in clients[["client_id", "risk_factors", "dob", "referral_date", "next_meeting"]].itertuples(
-        index=False
-    ):
+    cols = ["client_id", "risk_factors", "dob", "referral_date", "next_meeting", "city", "county"]
+    for c in clients[cols].itertuples(index=False):
         cid = c.client_id
         row = {k: (v.item() if hasattr(v, "item") else v) for k, v in records[cid].items()}
         row["arrests_by_agency"] = by_agency.get(cid, {})
