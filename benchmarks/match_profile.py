@@ -110,6 +110,34 @@ def worker_startup_seconds() -> float:
     return time.perf_counter() - start
 
 
+def import_table() -> str:
+    """``python -X importtime`` of what the matcher imports: the entries near the top of the import
+    tree that take at least 5% of it (cumulative, so a parent includes its children)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import matchers, sync.match_files"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = line.split("|")
+        depth = (len(name) - len(name.lstrip())) // 2
+        rows.append((int(cumulative), depth, name.strip()))
+    total = sum(c for c, d, _ in rows if d == 0) or 1
+    lines = ["| import (python -X importtime) | cumulative s | share |", "| --- | ---: | ---: |"]
+    for cumulative, depth, name in rows:
+        if depth <= 3 and cumulative >= 0.05 * total:
+            lines.append(
+                f"| {'. ' * depth}{name} | {cumulative / 1e6:.2f} | {100 * cumulative / total:.0f}% |"
+            )
+    lines.append(f"| **all** | {total / 1e6:.2f} | 100% |")
+    return "\n".join(lines)
+
+
 def _where(filename: str, name: str) -> str:
     """The bucket a profiled function's own time belongs to."""
     path = filename.replace("\\", "/")
@@ -121,7 +149,7 @@ def _where(filename: str, name: str) -> str:
     if filename == "~":  # built-ins: C functions called from anywhere
         if any(w in name for w in ("acquire", "select", "poll", "wait")):
             return "waiting (locks, worker processes)"
-        return "built-ins (" + name.split(" of ")[0].strip("{}<>").split("'")[-1][:40] + ")"
+        return "built-ins (C functions called from Python)"
     return "other python"
 
 
@@ -198,6 +226,8 @@ def main() -> None:
         f"\nA spawned process's start-up and `import matchers.engine`: {startup:.2f} s "
         f"(each worker pays it once before its first chunk, {os.cpu_count()} cores here)."
     )
+    print()
+    print(import_table())
     if not args.no_profile:
         pstats_file = work / "link_one_worker.pstats"
         _run_child(data, work / "profiled.json", 1, pstats_file)
