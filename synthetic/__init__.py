@@ -1,8 +1,9 @@
 """Seeded synthetic deliveries for every source in config/sources.yaml, with ground truth.
 
-``generate(out_dir, seed=7, clients=200, scale=10, as_of=None)`` writes the landing zone, the truth
-files and the canonical benchmark tables (docs/CONTRACTS.md, "Synthetic generator"). Every person is
-made up by this generator; nothing here comes from real records.
+``generate(out_dir, seed=7, clients=200, scale=10, as_of=None, knobs=None)`` writes the landing zone,
+the truth files and the canonical benchmark tables (docs/CONTRACTS.md, "Synthetic generator").
+``knobs`` (``synthetic.knobs.GeneratorKnobs``) sets the rates of relatives and of noise; the defaults
+give the demo. Every person is made up by this generator; nothing here comes from real records.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from integrations.config import SourceConfig, load_sources
 from synthetic.build_events import build_arrest_log, build_school_district
 from synthetic.build_services import build_clients, build_probation, build_social_services
 from synthetic.context import Built, Context, source_rng
+from synthetic.knobs import DEFAULT_KNOBS, GeneratorKnobs
 from synthetic.pools import build_pools
 from synthetic.population import make_population
 from synthetic.truth import truth_frames, write_canonical, write_truth
@@ -57,15 +59,17 @@ def generate(
     scale: int = 10,
     as_of: date | None = None,
     sources: dict[str, SourceConfig] | None = None,
+    knobs: GeneratorKnobs | None = None,
 ) -> Generated:
     """Write one delivery per source, truth/ and canonical/ under ``out_dir``; same arguments, same bytes.
 
     ``as_of`` (default today) is the delivery date stamped into file names and the end of every
     date range. ``scale`` is population size per client: most agency rows are not clients.
+    ``knobs`` (default ``GeneratorKnobs()``) sets the rates of twins, siblings and noise.
     """
     out_dir = Path(out_dir)
     as_of = as_of or date.today()
-    built = _build(seed, clients, scale, as_of, sources)
+    built = _build(seed, clients, scale, as_of, sources, knobs or DEFAULT_KNOBS)
     landing = out_dir / "landing"
     files: dict[str, Path] = {}
     counts: dict[str, dict[str, int]] = {}
@@ -102,6 +106,7 @@ def generate_canonical(
     scale: int = 10,
     as_of: date | None = None,
     sources: dict[str, SourceConfig] | None = None,
+    knobs: GeneratorKnobs | None = None,
 ) -> dict[str, int]:
     """Only the canonical benchmark tables (``out_dir``/clients.csv, records.csv, truth.csv).
 
@@ -110,7 +115,7 @@ def generate_canonical(
     Returns the row counts of the three files.
     """
     as_of = as_of or date.today()
-    built = _build(seed, clients, scale, as_of, sources)
+    built = _build(seed, clients, scale, as_of, sources, knobs or DEFAULT_KNOBS)
     _, links = _truth(built)
     return _write_canonical(Path(out_dir), built, links)
 
@@ -129,17 +134,22 @@ class _BuiltSet:
 
 
 def _build(
-    seed: int, clients: int, scale: int, as_of: date, sources: dict[str, SourceConfig] | None
+    seed: int,
+    clients: int,
+    scale: int,
+    as_of: date,
+    sources: dict[str, SourceConfig] | None,
+    knobs: GeneratorKnobs,
 ) -> _BuiltSet:
     if clients < 1 or scale < 1:
         raise ValueError("clients and scale must be at least 1")
     sources = sources if sources is not None else load_sources()
     name_pools = build_pools(seed)
     rng = np.random.default_rng(seed)
-    people = make_population(rng, name_pools, max(clients * scale, clients * 2), clients, as_of)
+    people = make_population(rng, name_pools, max(clients * scale, clients * 2), clients, as_of, knobs)
     built = {}
     for name, src in sources.items():
-        ctx = Context(source_rng(seed, name), people, name_pools, as_of)
+        ctx = Context(source_rng(seed, name), people, name_pools, as_of, knobs, src.kind)
         result = BUILDERS[src.kind](ctx, src)
         built[name] = (src, result, conform(src, result.tables))
     client_src = next(n for n, s in sources.items() if s.kind == "safetynet_clients")
@@ -162,4 +172,4 @@ def _write_canonical(out_dir: Path, built: _BuiltSet, links: pd.DataFrame) -> di
     )
 
 
-__all__ = ["generate", "generate_canonical", "Generated", "BUILDERS"]
+__all__ = ["generate", "generate_canonical", "Generated", "GeneratorKnobs", "BUILDERS"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -13,9 +13,13 @@ import pandas as pd
 from integrations.config import SourceConfig
 from integrations.kinds import PERSON_FIELDS
 from synthetic import pools
+from synthetic.knobs import DEFAULT_KNOBS, GeneratorKnobs
 from synthetic.noise import agency_person_fields
 from synthetic.pools import NamePools
 from synthetic.population import DAY, YEAR_DAYS
+
+#: kinds of source that hold adults as well as youth (a parent sharing a youth's name)
+ADULT_KINDS = frozenset({"arrest_log"})
 
 
 @dataclass
@@ -24,6 +28,9 @@ class Context:
     people: pd.DataFrame
     pools: NamePools
     as_of: date
+    knobs: GeneratorKnobs = field(default=DEFAULT_KNOBS)
+    #: the kind of source being built (None: any; parents are then left out)
+    kind: str | None = None
 
     @property
     def today(self) -> np.datetime64:
@@ -65,26 +72,22 @@ def select(
     p_client_out: float | None = None,
     p_other_out: float | None = None,
 ) -> np.ndarray:
-    """Population indices in one source: a share of clients, a share of others, relatives of chosen clients.
+    """Population indices in one source: a share of clients and a share of everyone else.
 
     With a ``city``, residents get ``p_client``/``p_other`` and everyone else the ``*_out`` rates.
-    Twins, look-alikes and siblings of a chosen client join at 50%: the look-alike cases must occur.
+    Relatives of clients (twins, siblings, same-name parents, namesakes) join at the rate of everyone
+    else, as they do in agency data. Parents are adults: only sources of an ``ADULT_KINDS`` kind hold
+    them.
     """
     ppl = ctx.people
+    if ctx.kind not in ADULT_KINDS:
+        eligible = eligible & (ppl["generation"] == "youth").to_numpy()
     resident = np.ones(len(ppl), bool) if city is None else (ppl["city"] == city).to_numpy()
     is_client = ppl["is_client"].to_numpy()
     pc = np.where(resident, p_client, p_client if p_client_out is None else p_client_out)
     po = np.where(resident, p_other, p_other if p_other_out is None else p_other_out)
     u = ctx.rng.random(len(ppl))
-    chosen = eligible & np.where(is_client, u < pc, u < po)
-    related = ppl["related_person"].to_numpy()
-    has_rel = related >= 0
-    rel_in = np.zeros(len(ppl), bool)
-    rel_in[has_rel] = chosen[related[has_rel]]
-    client_homes = set(ppl["household"].to_numpy()[chosen & is_client])
-    sib = (ppl["relation"] == "sibling").to_numpy() & ppl["household"].isin(client_homes).to_numpy()
-    boost = (rel_in | sib) & eligible & (ctx.rng.random(len(ppl)) < 0.5)
-    return np.flatnonzero(chosen | boost)
+    return np.flatnonzero(eligible & np.where(is_client, u < pc, u < po))
 
 
 def unique_ids(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
@@ -111,7 +114,7 @@ def person_rows(
     every row of one youth id (several referrals, several school years) carries the same identity.
     """
     mapped = set(src.tables[table].columns)
-    fields = agency_person_fields(ctx.rng, ctx.people, persons, kind, mapped)
+    fields = agency_person_fields(ctx.rng, ctx.people, persons, kind, mapped, ctx.knobs)
     fields.insert(0, "record_id", record_ids)
     records = pd.DataFrame({"record_id": record_ids, "person": persons, "hard_case": fields["hard_case"]})
     return fields.drop(columns="hard_case").set_index("record_id"), records

@@ -2,22 +2,27 @@
 
 ``agency_person_fields`` takes one row per agency person record (with the true identity from the
 population) and returns the canonical person columns as that agency recorded them, plus
-``hard_case``: the "|"-joined names of the noise applied (``nickname``, ``alias``, ``typo``,
-``compound_surname``, ``name_swap``, ``dob_swap``, ``placeholder_dob``, ``missing_dob``,
-``missing_middle``, ``chosen_name``, ``sex_marker``, ``address_change``) and the person's relation
-to a client (``twin``, ``lookalike``, ``sibling``). Only noise visible in the source's mapped
-columns is recorded.
+``hard_case``: the "|"-joined names of the noise applied (``nickname``, ``middle_as_given``,
+``other_given``, ``alias``, ``typo``, ``compound_surname``, ``name_swap``, ``dob_swap``, ``dob_typo``,
+``placeholder_dob``, ``missing_dob``, ``missing_middle``, ``chosen_name``, ``sex_marker``,
+``address_change``) and the person's relation to a client (``twin``, ``parent``, ``lookalike``,
+``sibling``). Only noise visible in the source's mapped columns is recorded.
+
+Rates come from the agency kind's ``NoiseProfile``; a ``GeneratorKnobs`` noise knob that is set
+replaces that rate for every agency kind (``profile_for``). The client list is never changed by knobs.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from synthetic import pools
+from synthetic.knobs import DEFAULT_KNOBS, GeneratorKnobs
 
 PLACEHOLDER_DOB = np.datetime64("1900-01-01", "D")
 
@@ -38,10 +43,50 @@ class NoiseProfile:
     address_change: float = 0.08
     legal_name: float = 0.6
     upper: bool = False
+    #: the middle name written as the given name (the name on the birth certificate's second place)
+    middle_as_given: float = 0.005
+    #: an unrelated given name (a name the youth gave, a clerk's mix-up)
+    other_given: float = 0.005
+    #: a DOB a little off: a day, the month or the year mistyped. With ``dob_swap``, the share of
+    #: records with a wrong DOB is dob_swap + dob_typo: a swap that would give the same or no date
+    #: (day 13 or later, day = month) becomes a typo instead.
+    dob_typo: float = 0.005
+
+
+def profile_for(kind: str, knobs: GeneratorKnobs = DEFAULT_KNOBS) -> NoiseProfile:
+    """The kind's profile with every noise knob that is set applied (not to the client list)."""
+    prof = PROFILES[kind]
+    if kind == "safetynet_clients":
+        return prof
+    changes: dict[str, float] = {}
+    if knobs.given_name_change is not None:
+        nick, middle, other = (knobs.given_name_change * w for w in knobs.given_name_mix)
+        changes.update(nickname=nick, middle_as_given=middle, other_given=other)
+    if knobs.dob_noise is not None:
+        changes.update(dob_swap=knobs.dob_noise / 2, dob_typo=knobs.dob_noise / 2)
+    if knobs.dob_missing is not None:
+        changes["missing_dob"] = knobs.dob_missing
+    if knobs.middle_missing is not None:
+        changes["missing_middle"] = knobs.middle_missing
+    if knobs.move_rate is not None:
+        changes["address_change"] = knobs.move_rate
+    return replace(prof, **changes)
 
 
 PROFILES = {
-    "safetynet_clients": NoiseProfile(0, 0, 0, 0, 0, 0, 0, 0, 0.05, 0, 0),
+    "safetynet_clients": NoiseProfile(
+        nickname=0,
+        typo=0,
+        compound=0,
+        name_swap=0,
+        dob_swap=0,
+        missing_middle=0.05,
+        address_change=0,
+        legal_name=0,
+        middle_as_given=0,
+        other_given=0,
+        dob_typo=0,
+    ),
     "probation": NoiseProfile(
         nickname=0.05,
         alias=0.2,
@@ -51,6 +96,8 @@ PROFILES = {
         placeholder_dob=0.005,
         missing_dob=0.01,
         missing_middle=0.2,
+        other_given=0.01,
+        dob_typo=0.01,
         upper=True,
     ),
     "social_services": NoiseProfile(
@@ -61,6 +108,8 @@ PROFILES = {
         placeholder_dob=0.01,
         missing_dob=0.02,
         missing_middle=0.15,
+        other_given=0.01,
+        dob_typo=0.01,
     ),
     "school_district": NoiseProfile(
         nickname=0.02,
@@ -82,6 +131,9 @@ PROFILES = {
         missing_dob=0.04,
         missing_middle=0.5,
         address_change=0.15,
+        middle_as_given=0.01,
+        other_given=0.02,
+        dob_typo=0.02,
         upper=True,
     ),
 }
@@ -143,11 +195,31 @@ def typo(rng: np.random.Generator, s: str) -> str:
     return s
 
 
+def dob_typo(rng: np.random.Generator, dob: np.datetime64) -> np.datetime64:
+    """A DOB as mistyped: the day off by 1-3, or the month or the year off by one (a valid date)."""
+    d = date.fromisoformat(str(dob))
+    kind = rng.random()
+    step = int(rng.choice([-1, 1]))
+    if kind < 0.5:
+        d = d + timedelta(days=step * int(rng.integers(1, 4)))
+    elif kind < 0.7:
+        month = (d.month - 1 + step) % 12 + 1
+        d = d.replace(month=month, day=min(d.day, 28))
+    else:
+        d = d.replace(year=d.year + step, day=min(d.day, 28))
+    return np.datetime64(d, "D")
+
+
 def agency_person_fields(
-    rng: np.random.Generator, people: pd.DataFrame, rows: np.ndarray, kind: str, mapped: set[str]
+    rng: np.random.Generator,
+    people: pd.DataFrame,
+    rows: np.ndarray,
+    kind: str,
+    mapped: set[str],
+    knobs: GeneratorKnobs = DEFAULT_KNOBS,
 ) -> pd.DataFrame:
     """The person columns one agency recorded for each of ``rows`` (population indices), plus hard_case."""
-    prof = PROFILES[kind]
+    prof = profile_for(kind, knobs)
     base = people.iloc[rows]
     n = len(rows)
     tags: list[list[str]] = [[] for _ in range(n)]
@@ -189,6 +261,24 @@ def agency_person_fields(
         else:
             nick[i] = False
     tag(nick, "nickname", "first_name")
+
+    # the given name in its legal form: the middle name written as the given name, no middle
+    as_middle = (u() < prof.middle_as_given) & ~nick & pd.notna(middle)
+    first[as_middle], middle[as_middle] = middle[as_middle], None
+    tag(as_middle, "middle_as_given", "first_name")
+    # an unrelated given name, one other youth of the same sex in the population has
+    other_given = (u() < prof.other_given) & ~nick & ~as_middle
+    if other_given.any():
+        sexes = people["sex"].to_numpy()
+        for code in ("F", "M"):
+            pool = people["first_name"].to_numpy(dtype=object)[sexes == code]
+            idx = np.flatnonzero(other_given & (base["sex"].to_numpy() == code))
+            if len(pool) and len(idx):
+                drawn = pool[rng.integers(len(pool), size=len(idx))]
+                first[idx] = np.where(
+                    drawn == first[idx], pool[rng.integers(len(pool), size=len(idx))], drawn
+                )
+    tag(other_given, "other_given", "first_name")
 
     compound = base["compound"].to_numpy() & (u() < prof.compound)
     for i in np.flatnonzero(compound):
@@ -232,7 +322,10 @@ def agency_person_fields(
     y = dob_out.astype("datetime64[Y]").astype(int) + 1970
     m = dob_out.astype("datetime64[M]").astype(int) % 12 + 1
     d = (dob_out - dob_out.astype("datetime64[M]")).astype(int) + 1
-    dm = (u() < prof.dob_swap) & (d <= 12) & (d != m)
+    # a wrong DOB: day and month swapped where that gives another date, otherwise mistyped
+    wrong = u() < prof.dob_swap + prof.dob_typo
+    swap_first = u() < prof.dob_swap / max(prof.dob_swap + prof.dob_typo, 1e-12)
+    dm = wrong & swap_first & (d <= 12) & (d != m)
     if dm.any():
         swapped = np.array(
             [f"{yy:04d}-{dd:02d}-{mm:02d}" for yy, mm, dd in zip(y[dm], m[dm], d[dm], strict=True)],
@@ -240,6 +333,10 @@ def agency_person_fields(
         )
         dob_out[dm] = swapped
     tag(dm, "dob_swap", "dob")
+    mistyped = wrong & ~dm
+    for i in np.flatnonzero(mistyped):
+        dob_out[i] = dob_typo(rng, dob_out[i])
+    tag(mistyped, "dob_typo", "dob")
     ph = u() < prof.placeholder_dob
     dob_out[ph] = PLACEHOLDER_DOB
     tag(ph, "placeholder_dob", "dob")

@@ -1,9 +1,13 @@
 """The synthetic population: youth aged ~11-24 living in and around Alameda County, in households.
 
-One row per person with their *true* identity. ``clients`` of them are SafetyNet clients (mostly
-girls 12-17 when referred); look-alikes are added on purpose: twins of clients (same DOB, surname and
-address, another first name) and girls sharing a client's common name with a birthday days apart.
-Everything is drawn with numpy from one seeded generator, so the same seed gives the same people.
+One row per person with their *true* identity. ``clients`` of the youth are SafetyNet clients
+(mostly girls 12-17 when referred). Relatives occur at realistic rates, for clients and everyone
+else alike (``synthetic.knobs.GeneratorKnobs``): siblings 1-4 years apart in one household, twins at
+the US twin birth rate (a third identical, so of one sex; each twin with her own given and middle
+names), and now and then a parent with the youth's own full name at the same address (an adult: only
+arrest logs hold parents). A few namesakes are planted on purpose: girls sharing a client's common
+name with a birthday days apart, living elsewhere. Everything is drawn with numpy from one seeded
+generator, so the same seed and knobs give the same people.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from synthetic import pools
+from synthetic.knobs import DEFAULT_KNOBS, GeneratorKnobs
 from synthetic.pools import NamePools
 
 DAY = np.timedelta64(1, "D")
@@ -42,30 +47,30 @@ def _first_names(rng: np.random.Generator, p: NamePools, races: np.ndarray, fema
     return out
 
 
-def _households(rng: np.random.Generator, p: NamePools, n_people: int) -> pd.DataFrame:
-    sizes = rng.choice([1, 2, 3], p=[0.5, 0.33, 0.17], size=n_people)
-    sizes = sizes[: np.searchsorted(np.cumsum(sizes), n_people) + 1]
-    h = len(sizes)
-    race = rng.choice(pools.RACES, p=pools.POPULATION_RACE_P, size=h)
+def _households(rng: np.random.Generator, p: NamePools, n: int, knobs: GeneratorKnobs) -> pd.DataFrame:
+    """``n`` households: race, surname and address, and how many births of youth aged 11-24 each has."""
+    multi = rng.random(n) < knobs.sibling_rate
+    births = np.where(multi, rng.choice([2, 3], p=[0.66, 0.34], size=n), 1)
+    race = rng.choice(pools.RACES, p=pools.POPULATION_RACE_P, size=n)
     last = _pick(rng, p.last, race)
     # double surnames ("García López") in a quarter of Hispanic households
-    compound = (race == "Hispanic") & (rng.random(h) < 0.25)
-    second = _pick(rng, p.last, np.full(h, "Hispanic"))
+    compound = (race == "Hispanic") & (rng.random(n) < 0.25)
+    second = _pick(rng, p.last, np.full(n, "Hispanic"))
     compound &= second != last
     # the client list / school record writes the double surname with a hyphen or a space
-    joiner = np.where(rng.random(h) < 0.5, "-", " ")
+    joiner = np.where(rng.random(n) < 0.5, "-", " ")
     last = np.where(compound, np.char.add(np.char.add(last.astype(str), joiner), second.astype(str)), last)
     city_names = list(pools.CITIES)
     weights = np.array([pools.CITIES[c][1] for c in city_names])
-    city = rng.choice(city_names, p=weights / weights.sum(), size=h)
+    city = rng.choice(city_names, p=weights / weights.sum(), size=n)
     zips = np.array([pools.CITIES[c][0][rng.integers(len(pools.CITIES[c][0]))] for c in city])
-    number = rng.integers(100, 9999, size=h)
-    street = p.streets[rng.integers(len(p.streets), size=h)]
-    unit = np.where(rng.random(h) < 0.3, np.char.add(" Apt ", rng.integers(1, 40, size=h).astype(str)), "")
+    number = rng.integers(100, 9999, size=n)
+    street = p.streets[rng.integers(len(p.streets), size=n)]
+    unit = np.where(rng.random(n) < 0.3, np.char.add(" Apt ", rng.integers(1, 40, size=n).astype(str)), "")
     address = np.char.add(np.char.add(np.char.add(number.astype(str), " "), street.astype(str)), unit)
     return pd.DataFrame(
         {
-            "size": sizes,
+            "births": births,
             "race": race,
             "last_name": last,
             "compound": compound,
@@ -76,51 +81,155 @@ def _households(rng: np.random.Generator, p: NamePools, n_people: int) -> pd.Dat
     )
 
 
-def make_population(
-    rng: np.random.Generator, p: NamePools, n_people: int, n_clients: int, as_of: date
+def _youth(
+    rng: np.random.Generator, p: NamePools, n_people: int, today: np.datetime64, knobs: GeneratorKnobs
 ) -> pd.DataFrame:
-    """``n_people`` youth plus deliberate look-alikes; ``is_client`` marks ``n_clients`` of them."""
-    today = np.datetime64(as_of, "D")
-    hh = _households(rng, p, n_people)
-    household = np.repeat(np.arange(len(hh)), hh["size"].to_numpy())[:n_people]
-    rank = np.concatenate([np.arange(s) for s in hh["size"]])[:n_people]
-    people = hh.iloc[household].reset_index(drop=True).drop(columns="size")
-    people["household"] = household
-    n = len(people)
-    multi = rng.random(n) < 0.07
-    people.loc[multi, "race"] = "Multiracial"
-    female = rng.random(n) < 0.5
-    races = people["race"].to_numpy()
-    people["first_name"] = _first_names(rng, p, races, female)
+    """About ``n_people`` youth in whole households: siblings, twins (one birth, two children)."""
+    hh = _households(rng, p, n_people, knobs)
+    # births -> children: a twin delivery makes two. With q twin deliveries per birth, the share of
+    # children who are twins is 2q / (1 + q): solve for q so that share is the twin rate.
+    hh_of_birth = np.repeat(np.arange(len(hh)), hh["births"].to_numpy())
+    q = knobs.twin_rate / (2.0 - knobs.twin_rate)
+    twin_birth = rng.random(len(hh_of_birth)) < q
+    children = np.bincount(hh_of_birth, weights=1 + twin_birth, minlength=len(hh))
+    keep_hh = int(np.searchsorted(np.cumsum(children), n_people)) + 1  # whole households only
+    hh = hh.iloc[:keep_hh].reset_index(drop=True)
+    in_kept = hh_of_birth < keep_hh
+    hh_of_birth, twin_birth = hh_of_birth[in_kept], twin_birth[in_kept]
+    n_births = len(hh_of_birth)
+    rank = np.arange(n_births) - np.searchsorted(hh_of_birth, hh_of_birth)
+
+    # ages: siblings 1.1-4 years apart, the youngest 11 or older, the oldest under 25
+    gap = np.where(rank > 0, rng.uniform(1.1, 4.0, size=n_births), 0.0)
+    offset = pd.Series(gap).groupby(hh_of_birth).cumsum().to_numpy()
+    span = np.bincount(hh_of_birth, weights=gap, minlength=keep_hh)
+    youngest = rng.uniform(11.0, 24.9 - span)[hh_of_birth]
+    birth_dob = today - np.round((youngest + offset) * YEAR_DAYS).astype(int) * DAY
+    birth_female = rng.random(n_births) < 0.5
+    birth_race = np.where(rng.random(n_births) < 0.07, "Multiracial", hh["race"].to_numpy()[hh_of_birth])
+    # a half-sibling may carry another surname; the household's first child carries its name
+    other_surname = (rank > 0) & (rng.random(n_births) < knobs.sibling_other_surname)
+    birth_last = hh["last_name"].to_numpy(dtype=object)[hh_of_birth].copy()
+    drawn = _pick(rng, p.last, hh["race"].to_numpy()[hh_of_birth[other_surname]])
+    birth_last[other_surname] = drawn
+    other_surname[other_surname] = drawn != hh["last_name"].to_numpy(dtype=object)[hh_of_birth[other_surname]]
+
+    # children: one per birth, two per twin birth (the second is the co-twin)
+    birth = np.repeat(np.arange(n_births), 1 + twin_birth)
+    second = np.r_[False, birth[1:] == birth[:-1]]
+    n = len(birth)
+    people = hh.iloc[hh_of_birth[birth]].reset_index(drop=True).drop(columns="births")
+    people["household"] = hh_of_birth[birth]
+    people["race"] = birth_race[birth]
+    people["last_name"] = birth_last[birth]
+    people.loc[other_surname[birth], "compound"] = False
+    people["dob"] = birth_dob[birth]
+    # identical twins share their sex; fraternal twins' sexes are drawn by chance
+    identical = twin_birth & (rng.random(n_births) < knobs.identical_twin_share)
+    female = birth_female[birth].copy()
+    own_draw = second & ~identical[birth]
+    female[own_draw] = rng.random(int(own_draw.sum())) < 0.5
+    people["sex"] = np.where(female, "F", "M")
+    people["twin_of"] = -1
+    first_idx = np.flatnonzero(second) - 1
+    people.loc[np.flatnonzero(second), "twin_of"] = first_idx
+    people.loc[first_idx, "twin_of"] = np.flatnonzero(second)
+    people["identical_twin"] = identical[birth] & (people["twin_of"].to_numpy() >= 0)
+
+    people["first_name"] = _household_first_names(rng, p, people, female)
     has_middle = rng.random(n) < 0.6
     middle = np.where(
         female,
         p.middle_f[rng.integers(len(p.middle_f), size=n)],
         p.middle_m[rng.integers(len(p.middle_m), size=n)],
+    ).astype(object)
+    middle[~has_middle] = None
+    # a few same-sex twins share a middle name; every other twin has her own
+    twin2 = np.flatnonzero(second)
+    share = (female[twin2] == female[twin2 - 1]) & (rng.random(len(twin2)) < knobs.twin_shared_middle)
+    shared = np.where(
+        female[twin2],
+        p.middle_f[rng.integers(len(p.middle_f), size=len(twin2))],
+        p.middle_m[rng.integers(len(p.middle_m), size=len(twin2))],
     )
-    people["middle_name"] = np.where(has_middle & (middle != people["first_name"].to_numpy()), middle, None)
-    people["sex"] = np.where(female, "F", "M")
-    # siblings are 1-4 years apart: household base age plus rank * gap
-    base = rng.uniform(11.0, 22.5, size=len(hh))[household]
-    gap = rng.uniform(1.1, 4.0, size=n)
-    age = np.minimum(base + rank * gap, 24.9)
-    people["dob"] = today - np.round(age * YEAR_DAYS).astype(int) * DAY
+    first = people["first_name"].to_numpy()
+    middle[middle == first] = None
+    share &= (shared != first[twin2]) & (shared != first[twin2 - 1])
+    middle[twin2[share]] = middle[twin2[share] - 1] = shared[share]
+    people["middle_name"] = middle
+    people["generation"] = "youth"
     people["is_client"] = False
     people["relation"] = None
     people["related_person"] = -1
     people["gender_identity"] = np.where(female, "cisgender female", "cisgender male")
     people["street_names"] = None
+    return people
+
+
+def _household_first_names(
+    rng: np.random.Generator, p: NamePools, people: pd.DataFrame, female: np.ndarray
+) -> np.ndarray:
+    """A given name per child; no two children of one household get the same one (twins included)."""
+    races = people["race"].to_numpy()
+    names = _first_names(rng, p, races, female)
+    for _ in range(5):  # re-draw the later child's name; a handful of rows per pass
+        clash = pd.DataFrame({"h": people["household"].to_numpy(), "n": names}).duplicated()
+        if not clash.any():
+            break
+        idx = np.flatnonzero(clash.to_numpy())
+        names[idx] = _first_names(rng, p, races[idx], female[idx])
+    return names
+
+
+def make_population(
+    rng: np.random.Generator,
+    p: NamePools,
+    n_people: int,
+    n_clients: int,
+    as_of: date,
+    knobs: GeneratorKnobs = DEFAULT_KNOBS,
+) -> pd.DataFrame:
+    """About ``n_people`` youth in households (whole households, twins included), planted namesakes
+    and same-name parents; ``is_client`` marks ``n_clients`` of the youth."""
+    today = np.datetime64(as_of, "D")
+    people = _youth(rng, p, n_people, today, knobs)
     people = _choose_clients(rng, people, n_clients, today)
-    people = _add_twins(rng, p, people)
-    people = _add_lookalikes(rng, p, people)
+    people = _add_lookalikes(rng, p, people, knobs.lookalike_rate)
+    people = _add_parents(rng, p, people, today, knobs)
     people = _client_identity(rng, p, people)
     people["county"] = people["city"].map(lambda c: pools.COUNTY_OF.get(c, "Alameda"))
     people["person_id"] = [f"Y{i:06d}" for i in range(len(people))]
     # the statewide student id (SSID) follows a child across districts
     people["ssid"] = (rng.choice(9 * 10**8, size=len(people), replace=False) + 10**9).astype(str)
-    in_client_home = people.groupby("household")["is_client"].transform("any")
-    sib = in_client_home & ~people["is_client"] & people["relation"].isna()
-    people.loc[sib, "relation"] = "sibling"
+    return _relations(people)
+
+
+def _relations(people: pd.DataFrame) -> pd.DataFrame:
+    """Each person's relation to a client, if any: twin, parent (same name), sibling, lookalike.
+
+    A client whose co-twin is also a client is marked "twin" too: each is the other's look-alike.
+    """
+    is_client = people["is_client"].to_numpy()
+    relation = people["relation"].to_numpy(dtype=object).copy()
+    related = people["related_person"].to_numpy().copy()
+    twin_of = people["twin_of"].to_numpy()
+    has_twin = twin_of >= 0
+    twin = np.zeros(len(people), bool)
+    twin[has_twin] = is_client[twin_of[has_twin]]
+    relation[twin] = "twin"
+    related[twin] = twin_of[twin]
+    parent_of = people["parent_of"].to_numpy()
+    is_parent = parent_of >= 0
+    parent = np.zeros(len(people), bool)
+    parent[is_parent] = is_client[parent_of[is_parent]]
+    relation[parent] = "parent"
+    related[parent] = parent_of[parent]
+    in_client_home = people.groupby("household")["is_client"].transform("any").to_numpy()
+    youth = (people["generation"] == "youth").to_numpy()
+    sib = in_client_home & youth & ~is_client & pd.isna(relation)
+    relation[sib] = "sibling"
+    people["relation"] = relation
+    people["related_person"] = related
     return people
 
 
@@ -140,26 +249,52 @@ def _choose_clients(
     return people
 
 
-def _add_twins(rng: np.random.Generator, p: NamePools, people: pd.DataFrame) -> pd.DataFrame:
-    """Twins of ~5% of clients: a NON-client with the same DOB, surname and address."""
-    clients = np.flatnonzero(people["is_client"].to_numpy())
-    k = max(1, round(0.05 * len(clients)))
-    src = rng.choice(clients, size=min(k, len(clients)), replace=False)
-    twins = people.iloc[src].copy()
-    twins["is_client"] = False
-    twins["relation"] = "twin"
-    twins["related_person"] = src
-    female = (twins["sex"] == "F").to_numpy()
-    names = _first_names(rng, p, twins["race"].to_numpy(), female)
-    same = names == twins["first_name"].to_numpy()
-    names[same] = _first_names(rng, p, twins["race"].to_numpy()[same], female[same])
-    twins["first_name"] = names
-    twins["gender_identity"] = np.where(female, "cisgender female", "cisgender male")
-    return pd.concat([people, twins], ignore_index=True)
+def _add_parents(
+    rng: np.random.Generator, p: NamePools, people: pd.DataFrame, today: np.datetime64, knobs: GeneratorKnobs
+) -> pd.DataFrame:
+    """Parents who share a child's full name and address (a "Jr" and his father), as adults.
+
+    Every youth may be a junior at the knob's rate, client or not; the co-twin of a pair never is
+    (one twin at most is named for a parent). The parent is 18-42 years older; most share the middle
+    name too.
+    """
+    female = (people["sex"] == "F").to_numpy()
+    rate = np.where(female, knobs.junior_rate_female, knobs.junior_rate_male)
+    second_twin = people["twin_of"].to_numpy() >= 0
+    second_twin &= people["twin_of"].to_numpy() < np.arange(len(people))
+    junior = np.flatnonzero(
+        (rng.random(len(people)) < rate) & ~second_twin & (people["relation"] != "lookalike").to_numpy()
+    )
+    people["parent_of"] = -1
+    if len(junior) == 0:
+        return people
+    parents = people.iloc[junior].copy()
+    parents["generation"] = "parent"
+    parents["parent_of"] = junior
+    parents["twin_of"] = -1
+    parents["identical_twin"] = False
+    parents["is_client"] = False
+    older = rng.uniform(18.0, 42.0, size=len(junior))
+    parents["dob"] = parents["dob"].to_numpy() - np.round(older * YEAR_DAYS).astype(int) * DAY
+    pf = female[junior]
+    own_middle = np.where(
+        pf,
+        p.middle_f[rng.integers(len(p.middle_f), size=len(junior))],
+        p.middle_m[rng.integers(len(p.middle_m), size=len(junior))],
+    )
+    keep_middle = rng.random(len(junior)) < 0.7
+    parents["middle_name"] = np.where(keep_middle, parents["middle_name"].to_numpy(dtype=object), own_middle)
+    return pd.concat([people, parents], ignore_index=True)
 
 
-def _add_lookalikes(rng: np.random.Generator, p: NamePools, people: pd.DataFrame) -> pd.DataFrame:
-    """Girls who share a client's common first+last name, born days apart, living elsewhere."""
+def _add_lookalikes(
+    rng: np.random.Generator, p: NamePools, people: pd.DataFrame, rate: float
+) -> pd.DataFrame:
+    """Girls who share a client's common first+last name, born days apart, living elsewhere.
+
+    For ``rate`` of the clients (an only child, so no sibling shares the new name) the client's name
+    becomes a common one and a namesake is added.
+    """
     cand = np.flatnonzero(
         (
             people["is_client"]
@@ -168,9 +303,9 @@ def _add_lookalikes(rng: np.random.Generator, p: NamePools, people: pd.DataFrame
             & ~people["household"].duplicated(keep=False)
         ).to_numpy()
     )
-    if len(cand) == 0:
+    k = round(rate * people["is_client"].sum())
+    if len(cand) == 0 or k == 0:
         return people
-    k = max(1, round(0.04 * people["is_client"].sum()))
     src = rng.choice(cand, size=min(k, len(cand)), replace=False)
     for i in src:  # a handful of rows: a plain loop reads better than vectorising
         pairs = pools.COMMON_GIRL_NAMES[people.at[i, "race"]]
