@@ -67,7 +67,9 @@ GRID: dict[str, GeneratorKnobs] = {
     "no_twins_hard": _point(0.0, 0.25, 0.40, "high"),
     "worst": _point(0.08, 0.25, 0.40, "high"),
     # generations and siblings in one household where DOBs are often blank: a "Jr" look-alike
-    "families": _point(0.08, 0.25, 0.10, "low", junior_rate_male=0.1, junior_rate_female=0.02, sibling_rate=0.8),
+    "families": _point(
+        0.08, 0.25, 0.10, "low", junior_rate_male=0.1, junior_rate_female=0.02, sibling_rate=0.8
+    ),
 }
 
 
@@ -167,7 +169,9 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=1500, help="clients per data set (default 1500)")
     ap.add_argument("--scale", type=int, default=25, help="population per client (default 25: ~35,000 rows)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "grid", help="data and runs go here")
+    ap.add_argument(
+        "--work", type=Path, default=ROOT / "var" / "bench" / "grid", help="data and runs go here"
+    )
     ap.add_argument("--json", type=Path, help="also write the table's rows as JSON here")
     ap.add_argument("--rescore", action="store_true", help="score the pairs a previous run left in --work")
     args = ap.parse_args()

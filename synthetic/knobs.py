@@ -63,6 +63,8 @@ class GeneratorKnobs:
     dob_noise: float | None = None
     #: Per record: no DOB at all.
     dob_missing: float | None = None
+    #: Per record: the placeholder DOB 1900-01-01 (a planted data-quality signal the checks warn about).
+    placeholder_dob: float | None = None
     #: Per record: the middle name left out.
     middle_missing: float | None = None
     #: Per record: another address than the client list's (the youth moved, or the agency has an

@@ -66,6 +66,8 @@ def profile_for(kind: str, knobs: GeneratorKnobs = DEFAULT_KNOBS) -> NoiseProfil
         changes.update(dob_swap=knobs.dob_noise / 2, dob_typo=knobs.dob_noise / 2)
     if knobs.dob_missing is not None:
         changes["missing_dob"] = knobs.dob_missing
+    if knobs.placeholder_dob is not None:
+        changes["placeholder_dob"] = knobs.placeholder_dob
     if knobs.middle_missing is not None:
         changes["missing_middle"] = knobs.middle_missing
     if knobs.move_rate is not None:
