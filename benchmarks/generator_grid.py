@@ -13,7 +13,9 @@ under ``--work``/<point>/data (again only when its knobs change), then ``benchma
 runs both matchers on it, each in its own child process, and scores them as it does for every data
 set: ours at its default thresholds, Splink at its best F1 over every threshold.
 
-Printed at the end: one Markdown table, a row per grid point (``--json`` also writes the rows).
+Printed at the end: one Markdown table, a row per grid point (``--json`` also writes the rows),
+then per point our matcher's run statistics (decisions, relatives check, counters such as how often
+each safety-net cap fired); ``--details`` adds what holds rows in review and which fields differ.
 The "realized" column shows what a point's knobs did to the true links' records (blank DOB, another
 address, another given name than the client's), measured on the written files.
 """
@@ -125,7 +127,7 @@ def run_point(name: str, knobs: GeneratorKnobs, args: argparse.Namespace) -> dic
     data = ensure_data(args.work / name / "data", knobs, args.clients, args.scale, args.seed)
     generated_s = time.perf_counter() - start
     result = bench(data, args.work / name / "runs", args.rescore)
-    rows = result["rows"] if isinstance(result, dict) else result  # bench() returns rows (+ sections)
+    rows, sections = result["rows"], result.get("sections", {})
     ours = next(r for r in rows if r["matcher"] == "ours")
     splink = next(r for r in rows if r["matcher"] == "splink")
     return {
@@ -138,6 +140,7 @@ def run_point(name: str, knobs: GeneratorKnobs, args: argparse.Namespace) -> dic
         "generate_s": generated_s,
         "ours": {k: ours[k] for k in _KEEP},
         "splink": {k: splink[k] for k in _KEEP},
+        "sections": sections,
     }
 
 
@@ -174,6 +177,11 @@ def main() -> None:
     )
     ap.add_argument("--json", type=Path, help="also write the table's rows as JSON here")
     ap.add_argument("--rescore", action="store_true", help="score the pairs a previous run left in --work")
+    ap.add_argument(
+        "--details",
+        action="store_true",
+        help="after the table, per point: what holds our rows in review and which fields differ",
+    )
     args = ap.parse_args()
     names = args.points.split(",") if args.points else list(GRID)
     unknown = [n for n in names if n not in GRID]
@@ -186,6 +194,13 @@ def main() -> None:
         sys.stdout.flush()
     print()
     print_table(points)
+    for p in points:  # how often each safety-net rule and cap fired, from our matcher's LinkStats
+        print(f"\n{p['point']}: {p['sections'].get('stats', '(no stats)')}")
+        if args.details:
+            print()
+            print(p["sections"].get("held", ""))
+            print()
+            print(p["sections"].get("patterns", ""))
     if args.json:
         args.json.write_text(json.dumps(points, indent=2))
 
