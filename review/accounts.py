@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 from review.passwords import hash_password, new_totp_secret, totp_step, verify_password
 from review.settings import ReviewSettings
-from review.totp_keys import BOX, KEYS_ENV, key_file, write_key_file
 from warehouse.db import utcnow, write_transaction
 from warehouse.models import USER_ROLES, ReviewSession, ReviewUser
+from warehouse.totp_keys import BOX, KEYS_ENV, key_file, write_key_file
 
 USERS = ReviewUser.__table__
 SESSIONS = ReviewSession.__table__
@@ -70,7 +70,7 @@ def create_user(engine: sa.Engine, username: str, role: str, password: str) -> s
                 username=username,
                 role=role,
                 password_hash=password_hash,
-                totp_secret=BOX.encrypt(secret),  # never stored in the clear (review/totp_keys.py)
+                totp_secret=BOX.encrypt(secret),  # never stored in the clear (warehouse/totp_keys.py)
                 active=True,
                 failed_logins=0,
                 created_at=utcnow(),
@@ -286,7 +286,7 @@ def rotate_totp_key(engine: sa.Engine) -> tuple[int, str]:
     """
     from cryptography.fernet import Fernet
 
-    from review.totp_keys import _read_keys
+    from warehouse.totp_keys import _read_keys
 
     from_env = bool(os.environ.get(KEYS_ENV, "").strip())
     if not from_env:

@@ -46,7 +46,7 @@ def require_or_skip(reason: str | None, env_var: str) -> None:
 def totp_key_file(tmp_path_factory) -> Iterator[Path]:
     """Review accounts' TOTP secrets are encrypted with a key outside the database: the tests' key
     file lives in a temporary folder (never the repository's var/), for subprocesses too."""
-    from review.totp_keys import BOX, KEY_FILE_ENV
+    from warehouse.totp_keys import BOX, KEY_FILE_ENV
 
     path = tmp_path_factory.mktemp("keys") / "totp.keys"
     before = os.environ.get(KEY_FILE_ENV)

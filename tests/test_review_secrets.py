@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from review.accounts import authenticate, rotate_totp_key
 from review.settings import ReviewSettings
-from review.totp_keys import BOX, KEYS_ENV, TOKEN_PREFIX, TotpKeyError
 from tests.review_support import PASSWORD, add_user
 from warehouse import Warehouse
+from warehouse.totp_keys import BOX, KEYS_ENV, TOKEN_PREFIX, TotpKeyError
 
 
 def stored_secret(wh: Warehouse, name: str = "cora") -> str:

@@ -56,7 +56,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         from review.audit import record_command
 
         if args.users_command == "rotate-key":
-            from review.totp_keys import TotpKeyError
+            from warehouse.totp_keys import TotpKeyError
 
             try:
                 count, next_step = accounts.rotate_totp_key(wh.engine)

@@ -1,7 +1,7 @@
 """TOTP secrets encrypted at rest: existing plain secrets are encrypted with the configured key.
 
 The key lives outside the database (``SAFETYNET_TOTP_KEYS`` or the key file, see
-``review/totp_keys.py``); a database with no account needs none. Downgrade decrypts them again.
+``warehouse/totp_keys.py``); a database with no account needs none. Downgrade decrypts them again.
 
 Revision ID: 0006_totp_encrypted
 Revises: 0005_seal_review
@@ -27,7 +27,7 @@ def _convert(plain_to_token: bool) -> None:
     rows = conn.execute(sa.select(USERS.c.id, USERS.c.totp_secret)).all()
     if not rows:
         return
-    from review.totp_keys import BOX, TOKEN_PREFIX
+    from warehouse.totp_keys import BOX, TOKEN_PREFIX
 
     for user_id, stored in rows:
         encrypted = stored.startswith(TOKEN_PREFIX)
