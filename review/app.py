@@ -35,6 +35,7 @@ MESSAGES = {
     "undone": "Decision undone.",
     "nothing_to_undo": "You have no decision left to undo.",
     "skipped": "Skipped for now: the item stays in the queue.",
+    "name_removed": "The learned name is removed: later runs no longer match with it.",
 }
 
 

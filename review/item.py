@@ -1,13 +1,16 @@
-"""One review item: the agency row beside each candidate client, field by field, with the
-matcher's explanation (each field's comparison level and weight) and the match probability."""
+"""One review item: the youth's agency rows beside a candidate client, field by field, with the
+matcher's explanation (each field's comparison level and weight), the match probability and the
+reasons in words (matchers/reasons.py). An item holds every open row of one youth
+(review/grouping.py); the first is the item asked about."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from matchers.reasons import Reason, pair_reasons, reason, row_reasons
 from review.profile import (
     CLIENTS,
     LINKS,
@@ -17,6 +20,7 @@ from review.profile import (
     client_links,
     record_facts,
 )
+from warehouse.learned_names import active_names
 from warehouse.models import Delivery, ReviewItem
 
 ITEMS = ReviewItem.__table__
@@ -86,6 +90,21 @@ class Candidate:
     client: dict
     aliases: list[str]
     explanation: dict
+    #: the explanation as the matcher stored it (JSON text), for matchers.reasons
+    raw_explanation: str | None = None
+
+
+@dataclass
+class RowView:
+    """One agency row of the item beside the chosen client."""
+
+    item: dict
+    person: dict | None
+    facts: list[FactTable]
+    #: the row's pair with the chosen client (None: the client is no candidate of this row)
+    pair: Candidate | None
+    comparison: list[dict]
+    reasons: list[Reason]
 
 
 @dataclass
@@ -99,6 +118,12 @@ class ItemView:
     #: what the chosen client's profile already holds (agency rows linked by a match)
     history_links: list[dict]
     history: list[FactTable]
+    #: every open row of the youth (this item's first), each beside the chosen client
+    rows: list[RowView] = field(default_factory=list)
+    #: why the item is in review, main reason first (matchers/reasons.py)
+    reasons: list[Reason] = field(default_factory=list)
+    #: names earlier decisions taught about the chosen client
+    learned: list[dict] = field(default_factory=list)
 
 
 def item_row(conn: sa.Connection, item_id: int) -> dict | None:
@@ -145,6 +170,7 @@ def candidates(conn: sa.Connection, source: str, record_id: str, refs: dict[str,
                 client=client,
                 aliases=child_values(conn, r["client_id"])["aliases"],
                 explanation=parse_explanation(r["explanation"]),
+                raw_explanation=r["explanation"],
             )
         )
     return out
@@ -180,36 +206,85 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def item_view(conn: sa.Connection, item_id: int, chosen_ref: str | None, refs_for) -> ItemView | None:
+def item_view(
+    conn: sa.Connection,
+    item_id: int,
+    chosen_ref: str | None,
+    refs_for,
+    group: list[int] | None = None,
+) -> ItemView | None:
+    """The item's rows (``group``: the open items of its youth, this one first) beside a candidate
+    client: the one ``chosen_ref`` names, else the best candidate of any row."""
     item = item_row(conn, item_id)
     if item is None:
         return None
-    source, record_id = item["source"], item["record_id"]
-    person = (
-        conn.execute(sa.select(PERSONS).where(PERSONS.c.source == source, PERSONS.c.record_id == record_id))
-        .mappings()
-        .first()
-    )
-    ids = list(
-        conn.execute(
-            sa.select(LINKS.c.client_id).where(LINKS.c.source == source, LINKS.c.record_id == record_id)
-        ).scalars()
+    members = [item] + [r for i in (group or []) if i != item_id and (r := item_row(conn, i))]
+    ids = sorted(
+        {
+            c
+            for m in members
+            for c in conn.execute(
+                sa.select(LINKS.c.client_id).where(
+                    LINKS.c.source == m["source"], LINKS.c.record_id == m["record_id"]
+                )
+            ).scalars()
+        }
     )
     refs = refs_for(conn, ids)
-    cands = candidates(conn, source, record_id, refs)
+    per_row = [candidates(conn, m["source"], m["record_id"], refs) for m in members]
+    best: dict[str, Candidate] = {}
+    for cands in per_row:
+        for c in cands:
+            if c.client_id not in best or (c.score or 0) > (best[c.client_id].score or 0):
+                best[c.client_id] = c
+    cands = sorted(best.values(), key=lambda c: (-(c.score or 0), c.client_id))
     chosen = next((c for c in cands if chosen_ref and c.ref == chosen_ref), cands[0] if cands else None)
+    rows: list[RowView] = []
+    for m, row_cands in zip(members, per_row, strict=True):
+        person = (
+            conn.execute(
+                sa.select(PERSONS).where(
+                    PERSONS.c.source == m["source"], PERSONS.c.record_id == m["record_id"]
+                )
+            )
+            .mappings()
+            .first()
+        )
+        person = dict(person) if person else None
+        pair = next((c for c in row_cands if chosen and c.client_id == chosen.client_id), None)
+        rows.append(
+            RowView(
+                item=m,
+                person=person,
+                facts=record_facts(conn, [(m["source"], m["record_id"])]) if person else [],
+                pair=pair,
+                comparison=comparison(person, pair),
+                reasons=pair_reasons(pair.raw_explanation) if pair else [],
+            )
+        )
     history_links: list[dict] = []
     history: list[FactTable] = []
+    learned: list[dict] = []
     if chosen is not None:
         history_links = client_links(conn, chosen.client_id)
         history = record_facts(conn, [(link["source"], link["record_id"]) for link in history_links])
+        learned = active_names(conn, [chosen.client_id]).get(chosen.client_id, [])
+    codes: list[str] = []
+    for row_cands in per_row:
+        for code in (r.code for r in row_reasons([(c.score, c.raw_explanation) for c in row_cands])):
+            if code not in codes:
+                codes.append(code)
+    first = rows[0]
     return ItemView(
         item=item,
-        person=dict(person) if person else None,
-        facts=record_facts(conn, [(source, record_id)]) if person else [],
+        person=first.person,
+        facts=first.facts,
         candidates=cands,
         chosen=chosen,
-        comparison=comparison(dict(person) if person else None, chosen),
+        comparison=first.comparison,
         history_links=history_links,
         history=history,
+        rows=rows,
+        reasons=[reason(c) for c in codes],
+        learned=learned,
     )

@@ -7,14 +7,17 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from review import accounts, queue
+from matchers.reasons import REASONS
+from review import accounts, deciding, queue
 from review.app import audit_in, engine, log, parse_date, queue_order, requires, settings
 from review.item import ITEMS, item_view
 from review.profile import client_for_ref, measures_today, profile, refs_for, search_clients
+from review.queue import group_items
 from review.sources import agency_names
-from warehouse import decisions
+from warehouse import decisions, youth
 from warehouse.db import write_transaction
 from warehouse.errors import WarehouseError
+from warehouse.learned_names import active_names, remove_name
 from warehouse.models import ReviewDecision, ReviewUndo
 
 bp = Blueprint("review", __name__)
@@ -23,6 +26,7 @@ DECISION_WORDS = {
     "same_person": "Same person",
     "not_this_person": "Not this person",
     "link_other_client": "Linked to another client",
+    "none_of_these": "None of these clients",
 }
 
 
@@ -33,19 +37,21 @@ def queue_view():
         source=request.args.get("source") or None,
         received_from=parse_date(request.args.get("from")),
         received_to=parse_date(request.args.get("to")),
+        reason=request.args.get("reason") or None,
     )
     page = request.args.get("page", "1")
     with engine().connect() as conn:
         result = queue.queue_page(
             conn, queue_order(), flt, int(page) if page.isdigit() else 1, settings().page_size
         )
-    filters = {k: request.args[k] for k in ("source", "from", "to") if request.args.get(k)}
+    filters = {k: request.args[k] for k in ("source", "from", "to", "reason") if request.args.get(k)}
     return render_template(
         "queue.html",
         q=result,
         flt=flt,
         page_url=lambda n: url_for("review.queue_view", page=n, **filters),
         agencies=agency_names(),
+        reason_words=REASONS,
         done=_done_banner(),
         message=request.args.get("m"),
     )
@@ -55,7 +61,9 @@ def queue_view():
 @requires(COORDINATOR)
 def item(item_id: int, search: dict | None = None):
     with engine().connect() as conn:
-        view = item_view(conn, item_id, request.args.get("c"), refs_for)
+        view = item_view(
+            conn, item_id, request.args.get("c"), refs_for, group_items(conn, queue_order(), item_id)
+        )
         if view is None:
             abort(404)
         results = []
@@ -69,6 +77,7 @@ def item(item_id: int, search: dict | None = None):
         subject_type="review_item",
         subject_id=item_id,
         clients=[c.client_id for c in view.candidates] + [r["client_id"] for r in results],
+        detail=f"items {' '.join(str(r.item['id']) for r in view.rows)}" if len(view.rows) > 1 else None,
     )
     return render_template(
         "item.html",
@@ -94,6 +103,7 @@ def item_search(item_id: int):
 @bp.post("/items/<int:item_id>/decide")
 @requires(COORDINATOR)
 def decide(item_id: int):
+    """One decision for the youth's rows ticked on the item page (all of them by default)."""
     decision = request.form.get("decision", "")
     if decision not in DECISION_WORDS:
         abort(400, "Unknown decision.")
@@ -105,28 +115,43 @@ def decide(item_id: int):
     if row["status"] != "open":
         log("decision", outcome="refused_not_open", subject_type="review_item", subject_id=item_id)
         abort(400, "This item was already decided.")
-    if client_id is None:
+    if client_id is None and decision != "none_of_these":
         abort(400, "Choose a client first.")
+    ticked = request.form.getlist("rows")
+    rows = [int(r) for r in ticked if r.isdigit()] if ticked else None
     note = request.form.get("note", "").strip()[:2000] or None
 
     audited = _decision_audit("review_item", item_id, client_id, decision)
     try:
-        outcome = decisions.decide(
+        outcome = deciding.decide_item(
             engine(),
-            source=row["source"],
-            record_id=row["record_id"],
+            item_id,
             client_id=client_id,
             decision=decision,
             decided_by=g.user.username,
+            rows=rows,
             note=note,
+            order=queue_order(),
             also=audited,
         )
     except WarehouseError as exc:
-        log("decision", outcome="failed", subject_type="review_item", subject_id=item_id, clients=[client_id])
+        log(
+            "decision",
+            outcome="failed",
+            subject_type="review_item",
+            subject_id=item_id,
+            clients=[client_id] if client_id else [],
+        )
         abort(400, str(exc))
-    if outcome.item_status == "open":  # other candidates remain: stay on this item
-        return redirect(url_for("review.item", item_id=item_id, done=outcome.decision_id), code=303)
-    return _to_next(item_id, done=outcome.decision_id)
+    with engine().connect() as conn:
+        still = [i for i in group_items(conn, queue_order(), item_id) if _is_open(conn, i)]
+    if still:  # rows remain (other candidates, or rows left unticked): stay on this youth
+        return redirect(url_for("review.item", item_id=still[0], done=outcome.youth_decision_id), code=303)
+    return _to_next(item_id, done=outcome.youth_decision_id)
+
+
+def _is_open(conn: sa.Connection, item_id: int) -> bool:
+    return conn.execute(sa.select(ITEMS.c.status).where(ITEMS.c.id == item_id)).scalar_one_or_none() == "open"
 
 
 @bp.post("/items/<int:item_id>/skip")
@@ -151,13 +176,51 @@ def _to_next(item_id: int, skipped: tuple[int, ...] | None = None, **args: objec
 @bp.post("/undo")
 @requires(COORDINATOR)
 def undo():
-    """Undo this user's latest decision that still stands."""
+    """Undo this user's latest decision that still stands: the whole decision about a youth (every
+    row it decided, later rows it answered, names it taught)."""
+    with engine().connect() as conn:
+        youth_id = youth.latest_standing(conn, g.user.username)
+        found = youth.youth_decision(conn, youth_id) if youth_id is not None else None
+    if found is None:
+        return _undo_single()
+    client_id = found["client_id"]
+    clients = sorted({r["client_id"] for r in found["rows"] if r["client_id"]})
+
+    def audited(conn, outcome: youth.YouthOutcome) -> None:
+        audit_in(
+            conn,
+            "undo",
+            subject_type="youth_decision",
+            subject_id=youth_id,
+            clients=[*clients, *outcome.clients],
+            detail=f"item {found['item_id']}; {len(outcome.outcomes)} row decisions undone",
+        )
+
+    try:
+        youth.undo_youth(engine(), youth_id, g.user.username, also=audited)
+    except WarehouseError as exc:
+        log("undo", outcome="refused", subject_type="youth_decision", subject_id=youth_id, clients=clients)
+        abort(400, str(exc))
+    back = request.form.get("back")
+    if back == "client" and client_id:
+        with engine().connect() as conn:
+            ref = refs_for(conn, [client_id])[client_id]
+        return redirect(url_for("review.client", ref=ref, m="undone"), code=303)
+    if found["item_id"] is None:
+        return redirect(url_for("review.queue_view", m="undone"), code=303)
+    return redirect(url_for("review.item", item_id=found["item_id"], m="undone"), code=303)
+
+
+def _undo_single():
+    """A decision made before decisions were per youth (no youth decision holds it)."""
     rd, un = ReviewDecision.__table__, ReviewUndo.__table__
+    yr = youth.YR
     with engine().connect() as conn:
         last = conn.execute(
             sa.select(rd.c.id, rd.c.source, rd.c.record_id, rd.c.client_id)
             .outerjoin(un, un.c.decision_id == rd.c.id)
-            .where(rd.c.decided_by == g.user.username, un.c.decision_id.is_(None))
+            .outerjoin(yr, yr.c.decision_id == rd.c.id)
+            .where(rd.c.decided_by == g.user.username, un.c.decision_id.is_(None), yr.c.decision_id.is_(None))
             .order_by(rd.c.id.desc())
             .limit(1)
         ).first()
@@ -188,11 +251,6 @@ def undo():
     except WarehouseError as exc:
         log("undo", outcome="refused", subject_type="decision", subject_id=last.id, clients=[last.client_id])
         abort(400, str(exc))
-    back = request.form.get("back")
-    if back == "client" and last.client_id:
-        with engine().connect() as conn:
-            ref = refs_for(conn, [last.client_id])[last.client_id]
-        return redirect(url_for("review.client", ref=ref, m="undone"), code=303)
     if item_id is None:
         return redirect(url_for("review.queue_view", m="undone"), code=303)
     return redirect(url_for("review.item", item_id=item_id, m="undone"), code=303)
@@ -208,11 +266,17 @@ def client(ref: str):
         log("view_client", outcome="not_found", subject_type="client_ref")
         abort(404)
     measures = measures_today(engine(), client_id, date.today())
+    with engine().connect() as conn:
+        learned = active_names(conn, [client_id]).get(client_id, [])
+        remembered = youth.client_decisions(conn, client_id)
     log("view_client", subject_type="client", subject_id=client_id, clients=[client_id])
     return render_template(
         "client.html",
         p=prof,
         measures=measures,
+        learned=learned,
+        remembered=remembered,
+        decision_words=DECISION_WORDS,
         ref=ref,
         agencies=agency_names(),
         done=_done_banner(),
@@ -236,48 +300,67 @@ def reject_link(ref: str):
     if client_id is None or link is None or link.client_id != client_id:
         abort(404)
     audited = _decision_audit("match_link", link_id, client_id, "not_this_person from the profile")
-    outcome = decisions.decide(
+    outcome = youth.decide_youth(
         engine(),
-        source=link.source,
-        record_id=link.record_id,
+        rows=[(link.source, link.record_id)],
         client_id=client_id,
         decision="not_this_person",
         decided_by=g.user.username,
         note=request.form.get("note", "").strip()[:2000] or None,
         also=audited,
     )
-    return redirect(url_for("review.client", ref=ref, done=outcome.decision_id), code=303)
+    return redirect(url_for("review.client", ref=ref, done=outcome.youth_decision_id), code=303)
 
 
-def _decision_audit(subject_type: str, subject_id: object, client_id: str, what: str):
+@bp.post("/clients/<ref>/learned/<int:name_id>/remove")
+@requires(COORDINATOR)
+def remove_learned(ref: str, name_id: int):
+    """Stop matching with a name a decision taught about the client."""
+    with engine().connect() as conn:
+        client_id = client_for_ref(conn, ref)
+    if client_id is None:
+        abort(404)
+
+    def audited(conn) -> None:
+        audit_in(
+            conn, "remove_learned_name", subject_type="client", subject_id=client_id, clients=[client_id]
+        )
+
+    try:
+        remove_name(engine(), name_id, client_id, g.user.username, also=audited)
+    except WarehouseError:
+        abort(404)
+    return redirect(url_for("review.client", ref=ref, m="name_removed"), code=303)
+
+
+def _decision_audit(subject_type: str, subject_id: object, client_id: str | None, what: str):
     """The audit entry of a decision, written in the decision's own transaction (both or neither)."""
 
-    def audited(conn, outcome: decisions.Outcome) -> None:
+    def audited(conn, outcome: youth.YouthOutcome) -> None:
+        rows = len({(o.source, o.record_id) for o in outcome.outcomes})
         audit_in(
             conn,
             "decision",
             subject_type=subject_type,
             subject_id=subject_id,
-            clients=[client_id, *outcome.clients],
-            detail=f"{outcome.decision or what}; decision {outcome.decision_id}; "
-            f"item {outcome.item_status or 'none'}" + ("; row left the warehouse" if outcome.purged else ""),
+            clients=[*([client_id] if client_id else []), *outcome.clients],
+            detail=f"{outcome.decision or what}; youth decision {outcome.youth_decision_id}; {rows} rows"
+            + (f"; {len(outcome.open_rows)} rows still open" if outcome.open_rows else "")
+            + (f"; {outcome.purged} rows left the warehouse" if outcome.purged else "")
+            + (f"; {outcome.learned} names learned" if outcome.learned else ""),
         )
 
     return audited
 
 
 def _done_banner() -> dict | None:
-    """The decision just made by this user (``?done=<decision id>``), for the banner with Undo."""
+    """The decision just made by this user (``?done=<youth decision id>``), for the banner with Undo."""
     done = request.args.get("done", "")
     if not done.isdigit():
         return None
-    rd, un = ReviewDecision.__table__, ReviewUndo.__table__
     with engine().connect() as conn:
-        row = conn.execute(
-            sa.select(rd.c.id, rd.c.decision, un.c.decision_id.label("undone"))
-            .outerjoin(un, un.c.decision_id == rd.c.id)
-            .where(rd.c.id == int(done), rd.c.decided_by == g.user.username)
-        ).first()
-    if row is None or row.undone is not None:
+        found = youth.youth_decision(conn, int(done))
+    if found is None or found["decided_by"] != g.user.username or not found["standing"]:
         return None
-    return {"id": row.id, "word": DECISION_WORDS.get(row.decision, row.decision)}
+    rows = len([r for r in found["rows"] if not r["remembered"]])
+    return {"id": found["id"], "word": DECISION_WORDS.get(found["decision"], found["decision"]), "rows": rows}

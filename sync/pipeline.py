@@ -18,6 +18,7 @@ from integrations.config import SourceConfig
 from integrations.errors import ExtractError
 from integrations.readers import delivery_date, file_sha256, read_extract
 from matchers import Matcher
+from sync import memory
 from warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -164,5 +165,9 @@ def link_and_load(outcome: DeliveryOutcome, source: SourceConfig, warehouse: War
         )
     if source.kind == "safetynet_clients":
         return warehouse.load_clients(outcome.delivery_id, extract)
-    links = matcher.link(warehouse.clients_frame(), extract.persons())
-    return warehouse.load_delivery(outcome.delivery_id, extract, links)
+    # clients_frame carries the names decisions taught (learned names) among the aliases
+    persons = extract.persons()
+    links = matcher.link(warehouse.clients_frame(), persons)
+    # decisions about a youth hold for her later rows: identities kept, the memory consulted
+    identities = memory.row_identities(persons, links)
+    return warehouse.load_delivery(outcome.delivery_id, extract, links, identities, memory.recall)

@@ -273,7 +273,7 @@ def test_item_page_shows_both_sides_field_by_field(coordinator, wh):
     for badge in ("agree", "partly", "disagree", "missing"):
         assert f'class="badge {badge}"' in page
     assert "62.0%" in page and "55.0%" in page  # probability, and the other candidate
-    assert "Other candidates" in page and "Jasmine" in page
+    assert "Candidate clients" in page and "Jasmine" in page
     views = audit(wh, "WHERE action = 'view_item'")
     assert views[-1]["subject_id"] == str(item) and views[-1]["client_ids"] == " C2 C3 "
 

@@ -224,6 +224,8 @@ def test_the_same_load_gives_the_same_warehouse_on_sqlite_and_postgresql(
     monkeypatch, sqlite_url, postgres_url, landing_copy, tmp_path
 ):
     contents = {}
+    # one identity-token key for both (each var folder would otherwise make its own: sync/memory.py)
+    monkeypatch.setenv("SAFETYNET_IDENTITY_KEY", "same key for both warehouses")
     for label, url in (("sqlite", sqlite_url), ("postgresql", postgres_url)):
         configure(monkeypatch, url, landing_copy, tmp_path / f"var-{label}")
         assert sync_once().success

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from integrations.kinds import PERSON_COLUMNS, KindSpec
 from warehouse.frames import chunks, columns, ids
+from warehouse.learned_names import active_names
 from warehouse.models import CLIENT_CHILDREN, CLIENT_TABLES, Client, client_table_columns
 from warehouse.upsert import insert, upsert
 
@@ -113,8 +114,12 @@ def _replace_side_rows(
     return len(df)
 
 
-def read_clients_frame(conn: sa.Connection) -> pd.DataFrame:
-    """Active clients in the person schema with ``client_id`` (aliases "|"-joined, dob datetime64)."""
+def read_clients_frame(conn: sa.Connection, learned: bool = True) -> pd.DataFrame:
+    """Active clients in the person schema with ``client_id`` (aliases "|"-joined, dob datetime64).
+
+    With ``learned`` (the default: what the matcher gets), the names decisions taught about a client
+    (``warehouse.learned_names``) follow her own aliases.
+    """
     c = Client.__table__
     fields = [f for f in PERSON_COLUMNS if f not in ("record_id", "aliases")]
     rows = conn.execute(
@@ -130,6 +135,12 @@ def read_clients_frame(conn: sa.Connection) -> pd.DataFrame:
         .order_by(aliases_table.c.client_id, aliases_table.c.position)
     ):
         aliases.setdefault(cid, []).append(alias)
+    if learned:
+        for cid, names in active_names(conn).items():
+            own = {a.casefold() for a in aliases.get(cid, [])}
+            extra = [n["name"] for n in names if n["name"].casefold() not in own]
+            if extra:
+                aliases.setdefault(cid, []).extend(extra)
     # object dtype keeps None for "no aliases" (pandas 3 would otherwise infer str with NaN)
     frame["aliases"] = pd.Series(
         [("|".join(aliases[cid]) if cid in aliases else None) for cid in frame["client_id"]],

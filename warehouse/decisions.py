@@ -34,7 +34,7 @@ LINK_COLUMNS = ("record_id", "client_id", "score", "decision", "decided_by", "ex
 KEPT_DECISIONS = ("match", "review")
 
 
-def _model_links(links: pd.DataFrame) -> pd.DataFrame:
+def model_links(links: pd.DataFrame) -> pd.DataFrame:
     """The matcher's output, normalised: str ids, known decisions only, at most one match per record."""
     if links.empty:  # "no candidates at all" may come without columns
         return pd.DataFrame(columns=[*LINK_COLUMNS]).astype(object)
@@ -103,7 +103,7 @@ def final_links(links: pd.DataFrame, decisions: pd.DataFrame, record_ids: Iterab
     - nonmatch pairs are never kept (privacy rule 1).
     """
     ids = {str(r) for r in record_ids}
-    model = _model_links(links)
+    model = model_links(links)
     model = model[model["record_id"].isin(ids)]
     linked, excluded, _ = decision_state(decisions)
     linked = {r: c for r, c in linked.items() if r in ids}
@@ -191,50 +191,69 @@ def decide(
     for them; on the last candidate the record leaves the warehouse (privacy rule 1). ``also`` runs
     in the same transaction (the review app writes its audit entry there: both or neither).
     """
-    if decision not in HUMAN_DECISIONS:
-        raise WarehouseError("unknown decision")
     with rolled_back("recording a review decision"), write_transaction(engine) as conn:
-        now = utcnow()
-        links = _record_links(conn, source, record_id)
-        if not links and decision != "link_other_client":
-            raise WarehouseError(
-                "the record has no candidates left; it was decided or has left the warehouse"
-            )
-        candidates = {link["client_id"] for link in links}
-        if client_id not in candidates:
-            # a form can name any client: one the model never proposed is a link to another client,
-            # whatever the form said, and cannot be ruled out (it was never proposed)
-            if decision == "not_this_person":
-                raise WarehouseError("that client is not a candidate for this record")
-            decision = "link_other_client"
-        if decision == "link_other_client" and not _client_exists(conn, client_id):
-            raise WarehouseError("unknown client")
-        rd = ReviewDecision.__table__
-        decision_id = conn.execute(
-            sa.insert(rd)
-            .values(
-                source=source,
-                record_id=record_id,
-                client_id=client_id,
-                decision=decision,
-                decided_by=decided_by,
-                decided_at=now,
-                note=note or None,
-            )
-            .returning(rd.c.id)
-        ).scalar_one()
-        if links:
-            conn.execute(
-                sa.insert(ReviewDecisionLink.__table__),
-                [{"decision_id": decision_id, **{k: link[k] for k in _SNAPSHOT}} for link in links],
-            )
-        before = {link["client_id"] for link in links if link["decision"] == "match"}
-        outcome = dataclasses.replace(
-            _settle(conn, source, record_id, decision_id, before, now), decision=decision
+        outcome = decide_in(
+            conn,
+            source=source,
+            record_id=record_id,
+            client_id=client_id,
+            decision=decision,
+            decided_by=decided_by,
+            note=note,
+            now=utcnow(),
         )
         if also is not None:
             also(conn, outcome)
         return outcome
+
+
+def decide_in(
+    conn: sa.Connection,
+    *,
+    source: str,
+    record_id: str,
+    client_id: str,
+    decision: str,
+    decided_by: str,
+    note: str | None,
+    now: datetime,
+) -> Outcome:
+    """:func:`decide` inside the caller's transaction (one youth's rows are decided in one)."""
+    if decision not in HUMAN_DECISIONS:
+        raise WarehouseError("unknown decision")
+    links = _record_links(conn, source, record_id)
+    if not links and decision != "link_other_client":
+        raise WarehouseError("the record has no candidates left; it was decided or has left the warehouse")
+    candidates = {link["client_id"] for link in links}
+    if client_id not in candidates:
+        # a form can name any client: one the model never proposed is a link to another client,
+        # whatever the form said, and cannot be ruled out (it was never proposed)
+        if decision == "not_this_person":
+            raise WarehouseError("that client is not a candidate for this record")
+        decision = "link_other_client"
+    if decision == "link_other_client" and not _client_exists(conn, client_id):
+        raise WarehouseError("unknown client")
+    rd = ReviewDecision.__table__
+    decision_id = conn.execute(
+        sa.insert(rd)
+        .values(
+            source=source,
+            record_id=record_id,
+            client_id=client_id,
+            decision=decision,
+            decided_by=decided_by,
+            decided_at=now,
+            note=note or None,
+        )
+        .returning(rd.c.id)
+    ).scalar_one()
+    if links:
+        conn.execute(
+            sa.insert(ReviewDecisionLink.__table__),
+            [{"decision_id": decision_id, **{k: link[k] for k in _SNAPSHOT}} for link in links],
+        )
+    before = {link["client_id"] for link in links if link["decision"] == "match"}
+    return dataclasses.replace(_settle(conn, source, record_id, decision_id, before, now), decision=decision)
 
 
 def undo(
@@ -249,43 +268,45 @@ def undo(
     that left the warehouse on a rejection cannot come back from here (its rows are gone, by design):
     its item is open again in the sense that its agency's next delivery will ask about it afresh.
     """
-    rd, undo_t = ReviewDecision.__table__, ReviewUndo.__table__
     with rolled_back("undoing a review decision"), write_transaction(engine) as conn:
-        row = conn.execute(sa.select(rd).where(rd.c.id == decision_id)).mappings().first()
-        if row is None:
-            raise WarehouseError("unknown decision")
-        source, record_id = row["source"], row["record_id"]
-        standing = effective_decisions(conn, source, [record_id])
-        if decision_id not in set(standing["id"]):
-            raise WarehouseError("that decision was already undone")
-        if int(max(standing["id"])) != decision_id:
-            raise WarehouseError("a later decision on the same row stands; undo that one first")
-        now = utcnow()
-        conn.execute(sa.insert(undo_t).values(decision_id=decision_id, undone_by=undone_by, undone_at=now))
-        before = {
-            link["client_id"]
-            for link in _record_links(conn, source, record_id)
-            if link["decision"] == "match"
-        }
-        if _has_person(conn, source, record_id):
-            snap = ReviewDecisionLink.__table__
-            saved = [
-                dict(r)
-                for r in conn.execute(
-                    sa.select(*[snap.c[k] for k in _SNAPSHOT]).where(snap.c.decision_id == decision_id)
-                ).mappings()
-            ]
-            if saved:
-                ml = MatchLink.__table__
-                conn.execute(sa.delete(ml).where(ml.c.source == source, ml.c.record_id == record_id))
-                conn.execute(
-                    sa.insert(ml),
-                    [{**s, "source": source, "record_id": record_id, "updated_at": now} for s in saved],
-                )
-        outcome = _settle(conn, source, record_id, decision_id, before, now)
+        outcome = undo_in(conn, decision_id, undone_by, utcnow())
         if also is not None:
             also(conn, outcome)
         return outcome
+
+
+def undo_in(conn: sa.Connection, decision_id: int, undone_by: str, now: datetime) -> Outcome:
+    """:func:`undo` inside the caller's transaction."""
+    rd, undo_t = ReviewDecision.__table__, ReviewUndo.__table__
+    row = conn.execute(sa.select(rd).where(rd.c.id == decision_id)).mappings().first()
+    if row is None:
+        raise WarehouseError("unknown decision")
+    source, record_id = row["source"], row["record_id"]
+    standing = effective_decisions(conn, source, [record_id])
+    if decision_id not in set(standing["id"]):
+        raise WarehouseError("that decision was already undone")
+    if int(max(standing["id"])) != decision_id:
+        raise WarehouseError("a later decision on the same row stands; undo that one first")
+    conn.execute(sa.insert(undo_t).values(decision_id=decision_id, undone_by=undone_by, undone_at=now))
+    before = {
+        link["client_id"] for link in _record_links(conn, source, record_id) if link["decision"] == "match"
+    }
+    if _has_person(conn, source, record_id):
+        snap = ReviewDecisionLink.__table__
+        saved = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(*[snap.c[k] for k in _SNAPSHOT]).where(snap.c.decision_id == decision_id)
+            ).mappings()
+        ]
+        if saved:
+            ml = MatchLink.__table__
+            conn.execute(sa.delete(ml).where(ml.c.source == source, ml.c.record_id == record_id))
+            conn.execute(
+                sa.insert(ml),
+                [{**s, "source": source, "record_id": record_id, "updated_at": now} for s in saved],
+            )
+    return _settle(conn, source, record_id, decision_id, before, now)
 
 
 _SNAPSHOT = ("client_id", "score", "decision", "decided_by", "explanation", "delivery_id")

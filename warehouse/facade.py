@@ -8,6 +8,7 @@ source locks. Human review decisions have one path, ``warehouse.decisions.decide
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import pandas as pd
@@ -89,9 +90,17 @@ class Warehouse:
         """The client list: upsert, child lists replaced, clients missing from it become inactive."""
         return loads.load_clients(self.engine, delivery_id, extract)
 
-    def load_delivery(self, delivery_id: int, extract: Extract, links: pd.DataFrame) -> LoadResult:
-        """One agency delivery: links after human decisions, linked records' facts, review items."""
-        return loads.load_delivery(self.engine, delivery_id, extract, links)
+    def load_delivery(
+        self,
+        delivery_id: int,
+        extract: Extract,
+        links: pd.DataFrame,
+        identities: Mapping[str, str] | None = None,
+        remember: loads.Remember | None = None,
+    ) -> LoadResult:
+        """One agency delivery: links after human decisions, linked records' facts, review items;
+        rows' identity tokens and the memory of earlier decisions (``loads.load_delivery``)."""
+        return loads.load_delivery(self.engine, delivery_id, extract, links, identities, remember)
 
     def source_lock(self, source: str, timeout: float = 0.0):
         """Hold the run lock of ``source`` (refused with ``SourceBusyError`` after ``timeout`` s)."""

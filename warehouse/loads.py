@@ -8,7 +8,7 @@ counts and delivery ids only (privacy rule 5).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -20,7 +20,7 @@ from integrations.kinds import PERSON_COLUMNS
 from warehouse import facts, history
 from warehouse.clients import write_clients
 from warehouse.db import utcnow, write_transaction
-from warehouse.decisions import decision_state, effective_decisions, final_links
+from warehouse.decisions import KEPT_DECISIONS, decision_state, effective_decisions, final_links, model_links
 from warehouse.deliveries import delivery_row, mark_loaded, valid_from
 from warehouse.errors import WarehouseError, rolled_back
 from warehouse.frames import chunks, columns, ids
@@ -37,6 +37,7 @@ from warehouse.models import (
 from warehouse.review_items import write_review_items
 from warehouse.sealing import sealed_record_ids
 from warehouse.upsert import upsert
+from warehouse.youth import MemoryQuery, Remembered, record_remembered
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +83,30 @@ def load_clients(engine: sa.Engine, delivery_id: int, extract: Extract) -> LoadR
     return _load(engine, delivery_id, extract, work)
 
 
-def load_delivery(engine: sa.Engine, delivery_id: int, extract: Extract, links: pd.DataFrame) -> LoadResult:
-    """One agency delivery: links after human decisions, linked records' facts, review items."""
+#: the memory a load consults (warehouse.youth): the pairs it would ask about -> the remembered answers
+Remember = Callable[[sa.Connection, MemoryQuery], Iterable[Remembered]]
+
+
+def load_delivery(
+    engine: sa.Engine,
+    delivery_id: int,
+    extract: Extract,
+    links: pd.DataFrame,
+    identities: Mapping[str, str] | None = None,
+    remember: Remember | None = None,
+) -> LoadResult:
+    """One agency delivery: links after human decisions, linked records' facts, review items.
+
+    ``identities``: record id -> the row's identity tokens (matchers/identity.py), kept on its
+    person row. ``remember``: asked, inside the load's transaction, about the pairs of rows no
+    person has decided; the answers it gives (earlier decisions about the same youth) are recorded
+    as part of those decisions and applied like any (``warehouse.youth``).
+    """
     if not extract.spec.matched:
         raise WarehouseError(f"delivery {delivery_id} is the client list; use load_clients")
 
     def work(conn: sa.Connection, row: sa.RowMapping) -> LoadResult:
-        return _load_matched(conn, delivery_id, extract, links, valid_from(row))
+        return _load_matched(conn, delivery_id, extract, links, valid_from(row), identities, remember)
 
     return _load(engine, delivery_id, extract, work)
 
@@ -128,6 +146,8 @@ def _load_matched(
     extract: Extract,
     links: pd.DataFrame,
     valid_from: date | None = None,
+    identities: Mapping[str, str] | None = None,
+    remember: Remember | None = None,
 ) -> LoadResult:
     source, kind = extract.source, extract.spec
     now = utcnow()
@@ -142,6 +162,9 @@ def _load_matched(
     record_ids = set(persons["record_id"])
 
     decisions = effective_decisions(conn, source)
+    if remember is not None:
+        if _recall(conn, source, links, decisions, record_ids, identities or {}, remember, delivery_id, now):
+            decisions = effective_decisions(conn, source)
     final = final_links(links, decisions, record_ids)
     _check_clients_exist(conn, delivery_id, set(final["client_id"]))
     kept = set(final["record_id"])
@@ -157,7 +180,7 @@ def _load_matched(
     )
 
     counts: dict[str, int] = {}
-    counts["source_persons"] = _write_persons(conn, source, persons, kept, delivery_id, now)
+    counts["source_persons"] = _write_persons(conn, source, persons, kept, delivery_id, now, identities)
     counts["match_links"] = write_links(conn, source, final, record_ids, delivery_id, now)
     for spec in facts.fact_specs_of(kind):
         if spec.name not in extract.tables:  # a reader that left out an empty sheet
@@ -251,12 +274,49 @@ def _write_persons(
     kept: set[str],
     delivery_id: int,
     now: datetime,
+    identities: Mapping[str, str] | None = None,
 ) -> int:
     linked = persons[persons["record_id"].isin(kept)]
     types = {c: ("date" if c == "dob" else "str") for c in PERSON_COLUMNS}
+    if identities is not None:
+        linked = linked.assign(identity=linked["record_id"].map(identities))
+        types["identity"] = "str"
     values = columns(linked, types, {"source": source, "delivery_id": delivery_id, "updated_at": now})
     upsert(conn, SourcePerson.__table__, values, key=("source", "record_id"))
     return len(linked)
+
+
+def _recall(
+    conn: sa.Connection,
+    source: str,
+    links: pd.DataFrame,
+    decisions: pd.DataFrame,
+    record_ids: set[str],
+    identities: Mapping[str, str],
+    remember: Remember,
+    delivery_id: int,
+    now: datetime,
+) -> int:
+    """Ask the memory about the pairs of rows no person has decided; record its answers."""
+    model = model_links(links)
+    model = model[model["record_id"].isin(record_ids) & model["decision"].isin(KEPT_DECISIONS)]
+    linked, excluded, _ = decision_state(decisions)
+    undecided = ~model["record_id"].isin(list(linked))
+    if excluded:
+        undecided &= ~pd.MultiIndex.from_arrays([model["record_id"], model["client_id"]]).isin(list(excluded))
+    pairs = model.loc[undecided, ["record_id", "client_id", "decision", "score", "explanation"]]
+    if pairs.empty:
+        return 0
+    known = {r: i for r, i in identities.items() if r in record_ids}
+    query = MemoryQuery(pairs.reset_index(drop=True), known)
+    answers = list(remember(conn, query))
+    if not answers:
+        return 0
+    done = record_remembered(
+        conn, source, answers, pairs.assign(delivery_id=delivery_id), query.identities, now
+    )
+    log.info("delivery %s: %d pairs answered by earlier decisions about the same youth", delivery_id, done)
+    return done
 
 
 def _skipped(conn: sa.Connection, row: sa.RowMapping) -> LoadResult:

@@ -184,6 +184,9 @@ class SourcePerson(Base):
     zip: Mapped[str | None] = mapped_column(sa.String)
     delivery_id: Mapped[int] = mapped_column(_delivery_fk())
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    #: the row's identity as keyed tokens (matchers/identity.py), for "is this the same youth?"
+    #: without the values; None when the load was given none
+    identity: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class MatchLink(Base):
@@ -575,3 +578,65 @@ class PurgePermit(Base):
 
     source: Mapped[str] = mapped_column(sa.String, primary_key=True)
     record_id: Mapped[str] = mapped_column(sa.String, primary_key=True)
+
+
+# --- one decision per youth, remembered; learned names (issue 17; migration 0008_review_memory) ----
+
+YOUTH_DECISIONS = (*HUMAN_DECISIONS, "none_of_these")
+
+
+class ReviewYouthDecision(Base):
+    """One coordinator decision about one youth: the rows of a review item decided together.
+
+    Each row's part is an ordinary ``review_decisions`` row (``ReviewYouthRow`` ties them together);
+    later rows of the same youth that the decision answered are added to it (``remembered``).
+    Undoing it undoes every row's decision. ``client_id`` is None for "none of these clients".
+    """
+
+    __tablename__ = "review_youth_decisions"
+    __table_args__ = (_one_of("decision", YOUTH_DECISIONS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str | None] = mapped_column(sa.ForeignKey("clients.client_id"), index=True)
+    decision: Mapped[str] = mapped_column(sa.String)
+    decided_by: Mapped[str] = mapped_column(sa.String)
+    decided_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    #: the review item the coordinator decided it on (None: from a client's profile)
+    item_id: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+class ReviewYouthRow(Base):
+    """A row's decision as part of a youth's decision, with the row's identity tokens as decided:
+    the memory a later row of the same youth is recognised by (the row itself may have left)."""
+
+    __tablename__ = "review_youth_rows"
+
+    decision_id: Mapped[int] = mapped_column(sa.ForeignKey("review_decisions.id"), primary_key=True)
+    youth_decision_id: Mapped[int] = mapped_column(sa.ForeignKey("review_youth_decisions.id"), index=True)
+    #: True: applied by a later load to a row that agreed with the decided youth (not asked again)
+    remembered: Mapped[bool] = mapped_column(sa.Boolean)
+    identity: Mapped[str | None] = mapped_column(sa.Text)
+
+
+LEARNED_NAME_KINDS = ("given_name", "alias")
+
+
+class ClientLearnedName(Base):
+    """A name a "same person" decision taught about a client (her legal name, a street name), used
+    by every later run as one of her aliases. Client data: shown and removable on her page, gone
+    with a sealed origin record or an undone decision."""
+
+    __tablename__ = "client_learned_names"
+    __table_args__ = (_one_of("kind", LEARNED_NAME_KINDS), sa.Index(None, "source", "record_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.ForeignKey("clients.client_id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String)
+    kind: Mapped[str] = mapped_column(sa.String)
+    youth_decision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("review_youth_decisions.id"))
+    #: the agency row that stated it (sealing that row removes the name)
+    source: Mapped[str] = mapped_column(sa.String)
+    record_id: Mapped[str] = mapped_column(sa.String)
+    learned_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    removed_by: Mapped[str | None] = mapped_column(sa.String)

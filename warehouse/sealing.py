@@ -1,8 +1,9 @@
 """Sealing and purge: a sealing notice removes a source record and everything derived from it.
 
 ``seal_record`` deletes, in one transaction, the record's facts (arrest charges with their arrest),
-their history (``fact_versions``), the agency's person row, its links, its review items and the
-review decisions about it, and writes a tombstone (``sealed_records``). Every later delivery drops
+their history (``fact_versions``), the agency's person row, its links, its review items, the
+review decisions about it (with the identity a youth decision remembers of it) and the names it
+taught about a client, and writes a tombstone (``sealed_records``). Every later delivery drops
 rows of a tombstoned record before anything is stored (``sealed_record_ids``), so a sealed record
 never comes back. The tombstone keeps a SHA-256 of (source, record id), not the id, plus who sealed
 it, when, under which notice, and how many rows were removed: that row is the audit of the seal.
@@ -22,6 +23,7 @@ from warehouse.db import utcnow, write_transaction
 from warehouse.models import (
     FACT_TABLES,
     ArrestCharge,
+    ClientLearnedName,
     FactVersion,
     MatchLink,
     PurgePermit,
@@ -29,6 +31,7 @@ from warehouse.models import (
     ReviewDecisionLink,
     ReviewItem,
     ReviewUndo,
+    ReviewYouthRow,
     SealedRecord,
     SourcePerson,
 )
@@ -86,7 +89,12 @@ def _purge_review_history(conn: sa.Connection, source: str, record_id: str) -> d
     conn.execute(sa.insert(permit).values(source=source, record_id=record_id))
     decision_ids = sa.select(rd.c.id).where(rd.c.source == source, rd.c.record_id == record_id)
     removed = {}
-    for table in (ReviewDecisionLink.__table__, ReviewUndo.__table__):
+    # what decisions remember of the record (its identity tokens) and the names it taught go too
+    learned = ClientLearnedName.__table__
+    removed[learned.name] = conn.execute(
+        sa.delete(learned).where(learned.c.source == source, learned.c.record_id == record_id)
+    ).rowcount
+    for table in (ReviewYouthRow.__table__, ReviewDecisionLink.__table__, ReviewUndo.__table__):
         removed[table.name] = conn.execute(
             sa.delete(table).where(table.c.decision_id.in_(decision_ids))
         ).rowcount

@@ -1,8 +1,8 @@
 // Keyboard shortcuts for the review app: one key per action, never while typing in a field.
-// S same person, N not this person, K skip, L search for another client, U undo, O open first item.
+// S same person, N not this person, X none of these clients, K skip, L search for another client, U undo, O open first item.
 (function () {
   "use strict";
-  var keys = { s: "#btn-same", n: "#btn-not", k: "#btn-skip", u: "#btn-undo", o: "a.item-link" };
+  var keys = { s: "#btn-same", n: "#btn-not", x: "#btn-none", k: "#btn-skip", u: "#btn-undo", o: "a.item-link" };
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;

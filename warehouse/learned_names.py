@@ -1,0 +1,61 @@
+"""Names the coordinator's "same person" decisions taught about a client (``client_learned_names``).
+
+A row decided to be a client while it states another name for her (her legal name as the given
+name beside her chosen name, a street name in an AKA) teaches that name (``warehouse.youth``).
+Every later run of every source matches with it: ``read_clients_frame`` hands learned names to the
+matcher as aliases after the client's own. They are client data: shown on her page (where viewing
+is audited) and removable there; sealing the row that stated one removes it; undoing the decision
+that taught it removes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+
+from warehouse.db import utcnow, write_transaction
+from warehouse.errors import WarehouseError, rolled_back
+from warehouse.frames import chunks
+from warehouse.models import ClientLearnedName
+
+LEARNED = ClientLearnedName.__table__
+
+
+def active_names(conn: sa.Connection, client_ids: Iterable[str] | None = None) -> dict[str, list[dict]]:
+    """client id -> the names in force (id, name, kind, learned_at), oldest first."""
+    stmt = (
+        sa.select(LEARNED.c.id, LEARNED.c.client_id, LEARNED.c.name, LEARNED.c.kind, LEARNED.c.learned_at)
+        .where(LEARNED.c.removed_at.is_(None))
+        .order_by(LEARNED.c.client_id, LEARNED.c.id)
+    )
+    rows: list = []
+    if client_ids is None:
+        rows = list(conn.execute(stmt).mappings())
+    else:
+        for batch in chunks(sorted(set(client_ids))):
+            rows += list(conn.execute(stmt.where(LEARNED.c.client_id.in_(batch))).mappings())
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["client_id"], []).append({k: r[k] for k in ("id", "name", "kind", "learned_at")})
+    return out
+
+
+def remove_name(
+    engine: sa.Engine,
+    name_id: int,
+    client_id: str,
+    removed_by: str,
+    also: Callable[[sa.Connection], None] | None = None,
+) -> None:
+    """Stop using a learned name (kept as removed, with who and when); ``also`` in the same transaction."""
+    with rolled_back("removing a learned name"), write_transaction(engine) as conn:
+        done = conn.execute(
+            sa.update(LEARNED)
+            .where(LEARNED.c.id == name_id, LEARNED.c.client_id == client_id, LEARNED.c.removed_at.is_(None))
+            .values(removed_at=utcnow(), removed_by=removed_by)
+        ).rowcount
+        if done != 1:
+            raise WarehouseError("no such learned name for this client")
+        if also is not None:
+            also(conn)
