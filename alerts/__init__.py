@@ -9,7 +9,7 @@
 """
 
 from alerts.notify import AlertSummary, run_alerts, run_failure_alert, send_pending
-from alerts.transport import OutboxTransport, SmtpSettings, SmtpTransport, Transport, transport_from_env
+from alerts.transport import OutboxTransport, SmtpSettings, SmtpTransport, Transport, configured_transport
 
 __all__ = [
     "AlertSummary",
@@ -17,8 +17,8 @@ __all__ = [
     "SmtpSettings",
     "SmtpTransport",
     "Transport",
+    "configured_transport",
     "run_alerts",
     "run_failure_alert",
     "send_pending",
-    "transport_from_env",
 ]

@@ -8,7 +8,6 @@ that an SMTP server may have echoed.
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -117,33 +116,33 @@ class OutboxTransport:
 
 
 def outbox_dir() -> Path:
-    return Path(os.environ.get("SAFETYNET_OUTBOX_DIR") or (settings.var_dir() / "outbox"))
+    return settings.current().outbox_dir
 
 
-def smtp_settings_from_env() -> SmtpSettings | None:
-    """``SAFETYNET_SMTP_HOST`` (and ``_PORT``, ``_USER``, ``_PASSWORD``, ``_TLS``, ``_TIMEOUT``), or None."""
-    host = os.environ.get("SAFETYNET_SMTP_HOST")
-    if not host:
+def configured_smtp() -> SmtpSettings | None:
+    """The SMTP server of the settings (``SAFETYNET_SMTP_HOST``, ``_PORT``, ...), or None (outbox)."""
+    s = settings.current()
+    if not s.smtp_host:
         return None
     return SmtpSettings(
-        host=host,
-        port=int(os.environ.get("SAFETYNET_SMTP_PORT") or 587),
-        user=os.environ.get("SAFETYNET_SMTP_USER") or "",
-        password=os.environ.get("SAFETYNET_SMTP_PASSWORD") or "",
-        tls=(os.environ.get("SAFETYNET_SMTP_TLS") or "starttls").lower(),
-        timeout=float(os.environ.get("SAFETYNET_SMTP_TIMEOUT") or 30),
+        host=s.smtp_host,
+        port=s.smtp_port,
+        user=s.smtp_user,
+        password=s.smtp_password,
+        tls=s.smtp_tls,
+        timeout=s.smtp_timeout,
     )
 
 
-def transport_from_env() -> Transport:
-    """SMTP when ``SAFETYNET_SMTP_HOST`` is set, else the outbox folder (embedded default)."""
-    smtp = smtp_settings_from_env()
+def configured_transport() -> Transport:
+    """SMTP when the settings name a host, else the outbox folder (embedded default)."""
+    smtp = configured_smtp()
     return SmtpTransport(smtp) if smtp else OutboxTransport(outbox_dir())
 
 
 def sender_address() -> str:
-    return os.environ.get("SAFETYNET_ALERT_FROM") or "safetynet-sync@localhost"
+    return settings.current().alert_from
 
 
 def operator_address() -> str:
-    return os.environ.get("SAFETYNET_OPERATOR_EMAIL") or "safetynet-operator@localhost"
+    return settings.current().operator_email

@@ -60,12 +60,9 @@ def overdue_sensor(
 def operator_run_failure_alert(
     context: dg.RunFailureSensorContext, warehouse: WarehouseResource, alerts: AlertsResource
 ) -> None:
-    steps = []
-    for event in context.get_step_failure_events():
-        error = event.step_failure_data.error if event.step_failure_data else None
-        while error is not None and error.cause is not None:  # Dagster wraps the user's exception
-            error = error.cause
-        steps.append((event.step_key or "?", error.cls_name if error and error.cls_name else "error"))
+    from assets.runner import step_failures
+
+    steps = step_failures(context.get_step_failure_events())
     run = context.dagster_run
     run_failure_alert(
         warehouse.get(),

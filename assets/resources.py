@@ -1,17 +1,17 @@
-"""External systems as Dagster resources, configured from environment variables.
+"""External systems as Dagster resources, configured by the settings object (``settings``).
 
-Secrets (a PostgreSQL URL with a password) come in through ``EnvVar`` so Dagster never stores
-their values; without the variable the embedded default (SQLite, folders under var/) is used.
+A resource's fields are overrides (tests set them); left empty, the resource reads the settings at
+run time, so neither a secret (a PostgreSQL URL with a password, the SMTP password) nor any other
+setting is stored in Dagster's run configuration.
 """
 
-import os
 from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 
 import settings
-from alerts.transport import OutboxTransport, SmtpSettings, SmtpTransport, Transport, outbox_dir
+from alerts.transport import OutboxTransport, SmtpSettings, SmtpTransport, Transport
 from integrations.config import SourceConfig, load_sources
 from matchers import Matcher, default_matcher
 from sync.pipeline import pending_files
@@ -19,36 +19,38 @@ from warehouse import Warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The consolidated warehouse (SQLAlchemy URL)."""
+    """The consolidated warehouse (SQLAlchemy URL; empty: the settings' warehouse).
 
-    url: str
+    It is never created or migrated here (`safetynet db upgrade` is a deploy step): a missing or
+    outdated warehouse fails the step with ``WarehouseNotReady``, whose message says what to run.
+    """
+
+    url: str = ""
 
     @cached_property
     def _warehouse(self) -> Warehouse:
-        # one engine per resource instance (per run), migrated once, not per asset step
-        warehouse = Warehouse(self.url)
-        warehouse.migrate()
-        return warehouse
+        # one engine per resource instance (per run), checked once, not per asset step
+        return Warehouse.open(self.url or None)
 
     def get(self) -> Warehouse:
         return self._warehouse
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """The folder agencies deliver into, one sub-folder per source."""
+    """The folder agencies deliver into, one sub-folder per source (empty: the settings' landing zone)."""
 
-    root: str
+    root: str = ""
 
     @property
     def path(self) -> Path:
-        return Path(self.root)
+        return Path(self.root) if self.root else settings.landing_dir()
 
     def pending(self, source: SourceConfig, warehouse: Warehouse) -> list[Path]:
         return pending_files(source, self.path, warehouse)
 
 
 class SourcesResource(dg.ConfigurableResource):
-    """config/sources.yaml (``SAFETYNET_SOURCES_FILE`` to use another)."""
+    """The sources file (empty: the settings' ``sources_file``)."""
 
     path: str = ""
 
@@ -64,35 +66,49 @@ class SourcesResource(dg.ConfigurableResource):
 
 
 class AlertsResource(dg.ConfigurableResource):
-    """Where alerts go: SMTP when ``smtp_host`` is set (production), else ``.eml`` files in ``outbox_dir``.
+    """Where alerts go: SMTP when a host is set (production), else ``.eml`` files in the outbox folder.
 
-    From ``SAFETYNET_SMTP_HOST`` / ``_PORT`` / ``_USER`` / ``_PASSWORD`` / ``_TLS`` (starttls, ssl,
-    none), ``SAFETYNET_ALERT_FROM``, ``SAFETYNET_OPERATOR_EMAIL`` and ``SAFETYNET_OUTBOX_DIR``.
+    Every field left unset comes from the settings (``SAFETYNET_SMTP_*``, ``SAFETYNET_ALERT_FROM``,
+    ``SAFETYNET_OPERATOR_EMAIL``, ``SAFETYNET_OUTBOX_DIR``) when the run uses it.
     """
 
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_tls: str = "starttls"
-    smtp_timeout: float = 30.0
-    sender: str = "safetynet-sync@localhost"
-    operator: str = "safetynet-operator@localhost"
-    outbox_dir: str = ""
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str | None = None
+    smtp_timeout: float | None = None
+    sender_address: str | None = None
+    operator_address: str | None = None
+    outbox_dir: str | None = None
+
+    @property
+    def sender(self) -> str:
+        return self.sender_address or settings.current().alert_from
+
+    @property
+    def operator(self) -> str:
+        return self.operator_address or settings.current().operator_email
 
     def transport(self) -> Transport:
-        if self.smtp_host:
+        s = settings.current()
+        host = s.smtp_host if self.smtp_host is None else self.smtp_host
+        if host:
             return SmtpTransport(
                 SmtpSettings(
-                    host=self.smtp_host,
-                    port=self.smtp_port,
-                    user=self.smtp_user,
-                    password=self.smtp_password,
-                    tls=self.smtp_tls,
-                    timeout=self.smtp_timeout,
+                    host=host,
+                    port=_first(self.smtp_port, s.smtp_port),
+                    user=_first(self.smtp_user, s.smtp_user),
+                    password=_first(self.smtp_password, s.smtp_password),
+                    tls=_first(self.smtp_tls, s.smtp_tls),
+                    timeout=_first(self.smtp_timeout, s.smtp_timeout),
                 )
             )
-        return OutboxTransport(self.outbox_dir or outbox_dir())
+        return OutboxTransport(Path(self.outbox_dir) if self.outbox_dir else s.outbox_dir)
+
+
+def _first(override, configured):
+    return configured if override is None else override
 
 
 class MatcherResource(dg.ConfigurableResource):
@@ -102,30 +118,11 @@ class MatcherResource(dg.ConfigurableResource):
         return default_matcher()
 
 
-def _env_or(name: str, default: str) -> str | dg.EnvVar:
-    return dg.EnvVar(name) if os.environ.get(name) else default
-
-
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     return {
-        "warehouse": WarehouseResource(url=_env_or("SAFETYNET_WAREHOUSE_URL", settings.warehouse_url())),
-        "landing": LandingZoneResource(root=_env_or("SAFETYNET_LANDING_DIR", str(settings.landing_dir()))),
-        "sources": SourcesResource(path=_env_or("SAFETYNET_SOURCES_FILE", "")),
+        "warehouse": WarehouseResource(),
+        "landing": LandingZoneResource(),
+        "sources": SourcesResource(),
         "matcher": MatcherResource(),
-        "alerts": _alerts_resource(),
+        "alerts": AlertsResource(),
     }
-
-
-def _alerts_resource() -> AlertsResource:
-    env = os.environ.get
-    return AlertsResource(
-        smtp_host=_env_or("SAFETYNET_SMTP_HOST", ""),
-        smtp_port=dg.EnvVar.int("SAFETYNET_SMTP_PORT") if env("SAFETYNET_SMTP_PORT") else 587,
-        smtp_user=_env_or("SAFETYNET_SMTP_USER", ""),
-        smtp_password=_env_or("SAFETYNET_SMTP_PASSWORD", ""),
-        smtp_tls=_env_or("SAFETYNET_SMTP_TLS", "starttls"),
-        smtp_timeout=float(env("SAFETYNET_SMTP_TIMEOUT") or 30),
-        sender=_env_or("SAFETYNET_ALERT_FROM", "safetynet-sync@localhost"),
-        operator=_env_or("SAFETYNET_OPERATOR_EMAIL", "safetynet-operator@localhost"),
-        outbox_dir=_env_or("SAFETYNET_OUTBOX_DIR", str(outbox_dir())),
-    )

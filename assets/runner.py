@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dagster as dg
 
 import settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,27 @@ class SyncRun:
     success: bool
     #: "<source>/<step>" of steps that failed (an unexpected error; a quarantine is not a failure)
     failed_steps: tuple[str, ...]
+    #: (step, error type) per failed step: the class of the exception raised, never its message
+    failures: tuple[tuple[str, str], ...] = ()
+    #: the operator was e-mailed (or the message is pending in the alert ledger) about the failure
+    operator_alerted: bool = False
+
+
+def step_failures(events: Iterable[dg.DagsterEvent]) -> list[tuple[str, str]]:
+    """("<source>/<step>", error type) of each STEP_FAILURE event: no message, no traceback.
+
+    Dagster wraps the user's exception; the innermost cause's class is what failed.
+    """
+    out = []
+    for event in events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error = event.step_failure_data.error if event.step_failure_data else None
+        while error is not None and error.cause is not None:
+            error = error.cause
+        step = (event.step_key or "?").replace("__", "/")
+        out.append((step, error.cls_name if error is not None and error.cls_name else "error"))
+    return out
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -30,9 +55,12 @@ def dagster_instance() -> dg.DagsterInstance:
 
 
 def run_nightly_sync(
-    defs: dg.Definitions | None = None, instance: dg.DagsterInstance | None = None
+    defs: dg.Definitions | None = None,
+    instance: dg.DagsterInstance | None = None,
+    alert_operator: bool = True,
 ) -> SyncRun:
-    """Execute the ``nightly_sync`` job in-process; a failed step is reported, not raised."""
+    """Execute the ``nightly_sync`` job in-process; a failed step is reported (and, by default, the
+    operator e-mailed), not raised."""
     if defs is None:
         from assets.definitions import build_definitions
 
@@ -41,15 +69,39 @@ def run_nightly_sync(
     result = job.execute_in_process(
         instance=instance or dagster_instance(),
         raise_on_error=False,
-        # step-by-step DEBUG lines drown the summary; warnings and failures still show
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        # Dagster's console log of a failed step carries the exception's message and traceback
+        # (which can quote a value); the caller prints step names and error types instead
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
-    failed = tuple(
-        e.step_key.replace("__", "/")
-        for e in result.all_events
-        if e.event_type_value == "STEP_FAILURE" and e.step_key
+    failures = tuple(step_failures(result.all_events))
+    alerted = bool(failures) and alert_operator and _alert_operator(result.run_id, failures)
+    return SyncRun(
+        run_id=result.run_id,
+        success=result.success,
+        failed_steps=tuple(step for step, _ in failures),
+        failures=failures,
+        operator_alerted=alerted,
     )
-    return SyncRun(run_id=result.run_id, success=result.success, failed_steps=failed)
+
+
+def _alert_operator(run_id: str, failures: tuple[tuple[str, str], ...]) -> bool:
+    """E-mail the operator about a failed in-process run, as the run-failure sensor does for the
+    daemon's runs (one message per run id: the ledger never sends it twice). Never raises."""
+    from alerts import configured_transport, run_failure_alert
+    from warehouse import Warehouse
+
+    try:
+        warehouse = Warehouse.open()
+        transport = configured_transport()
+        try:
+            run_failure_alert(warehouse, transport, "nightly_sync", run_id, list(failures))
+        finally:
+            transport.close()
+            warehouse.dispose()
+    except Exception as exc:  # the failure is still printed and the exit status says so
+        log.error("run %s: the operator alert could not be recorded (%s)", run_id, type(exc).__name__)
+        return False
+    return True
 
 
 def sync_until_idle(max_runs: int = 20) -> list[SyncRun]:
@@ -59,11 +111,10 @@ def sync_until_idle(max_runs: int = 20) -> list[SyncRun]:
     from sync.pipeline import pending_files
     from warehouse import Warehouse
 
+    warehouse = Warehouse.open()  # first: a missing warehouse is refused before anything is made
     defs = build_definitions()
     instance = dagster_instance()
     sources = load_sources()
-    warehouse = Warehouse(settings.warehouse_url())
-    warehouse.migrate()
     runs = []
     for _ in range(max_runs):
         runs.append(run_nightly_sync(defs, instance))

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from integrations.kinds import KindSpec, kind
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCES_FILE = PROJECT_ROOT / "config" / "sources.yaml"
 
 
 class ConfigError(ValueError):
@@ -107,7 +103,10 @@ def _source(name: str, raw: dict) -> SourceConfig:
 
 
 def sources_file() -> Path:
-    return Path(os.environ.get("SAFETYNET_SOURCES_FILE") or DEFAULT_SOURCES_FILE)
+    """The configured sources file (``settings``: ``$SAFETYNET_SOURCES_FILE``, else config/sources.yaml)."""
+    import settings
+
+    return settings.current().sources_file
 
 
 def load_sources(path: Path | str | None = None) -> dict[str, SourceConfig]:

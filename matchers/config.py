@@ -11,7 +11,6 @@ from typing import Any
 import yaml
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "matching.yaml"
-ENV_VAR = "SAFETYNET_MATCHING_FILE"
 
 
 @dataclass(frozen=True)
@@ -171,8 +170,13 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
 
 
 def load(path: str | os.PathLike[str] | None = None) -> MatchingConfig:
-    """Read the matching config: ``path``, else ``$SAFETYNET_MATCHING_FILE``, else the repo default."""
-    chosen = Path(path or os.environ.get(ENV_VAR) or DEFAULT_FILE)
+    """Read the matching config: ``path``, else the configured one (``settings.matching_file``:
+    ``$SAFETYNET_MATCHING_FILE``, else config/matching.yaml under the project home)."""
+    if path is None:
+        import settings
+
+        path = settings.current().matching_file
+    chosen = Path(path)
     with chosen.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
     return from_dict(raw)

@@ -6,14 +6,14 @@ immutable (``params-<version>.json``); ``current.json`` names the version in for
 a new one and rolling back are both one small write, and every link can be traced to the
 parameters that scored it (the version is in ``FellegiSunterMatcher.stats``).
 
-Where: ``$SAFETYNET_MATCHER_PARAMS_DIR``, else ``$SAFETYNET_VAR_DIR/matcher`` (``var/matcher``).
+Where: ``settings.matcher_params_dir`` (``$SAFETYNET_MATCHER_PARAMS_DIR``, else ``var/matcher`` under
+the project home).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +27,10 @@ ENV_VAR = "SAFETYNET_MATCHER_PARAMS_DIR"
 
 
 def params_dir() -> Path:
-    explicit = os.environ.get(ENV_VAR)
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("SAFETYNET_VAR_DIR") or "var") / "matcher"
+    """The configured parameters folder (``settings.matcher_params_dir``)."""
+    import settings
+
+    return settings.current().matcher_params_dir
 
 
 def to_dict(config: MatchingConfig) -> dict[str, dict[str, Any]]:

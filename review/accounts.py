@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -286,9 +285,10 @@ def rotate_totp_key(engine: sa.Engine) -> tuple[int, str]:
     """
     from cryptography.fernet import Fernet
 
+    import settings
     from warehouse.totp_keys import _read_keys
 
-    from_env = bool(os.environ.get(KEYS_ENV, "").strip())
+    from_env = bool(settings.current().totp_keys)
     if not from_env:
         old = _read_keys(create=True)
         new = Fernet.generate_key()

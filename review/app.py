@@ -41,7 +41,7 @@ MESSAGES = {
 
 def create_app(warehouse_url: str | None = None, settings: ReviewSettings | None = None) -> Flask:
     app = Flask(__name__)
-    settings = settings or ReviewSettings.from_env()
+    settings = settings or ReviewSettings.configured()
     app.config["SAFETYNET_SETTINGS"] = settings
     app.config["SAFETYNET_ENGINE"] = make_engine(resolve_url(warehouse_url))
     app.config["SAFETYNET_QUEUE_ORDER"] = QueueOrder()

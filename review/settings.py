@@ -1,14 +1,8 @@
-"""Review-app security settings, from environment variables (defaults are the issue's policy)."""
+"""Review-app security policy: the issue's defaults; the tunable ones come from the settings object."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-
-
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
 
 
 @dataclass(frozen=True)
@@ -34,17 +28,16 @@ class ReviewSettings:
     trusted_proxies: int = 0
 
     @classmethod
-    def from_env(cls) -> ReviewSettings:
-        secure = os.environ.get("SAFETYNET_REVIEW_SECURE_COOKIES", "auto").strip().lower()
+    def configured(cls) -> ReviewSettings:
+        """The ``review_*`` settings (``SAFETYNET_REVIEW_*``, README "Configuration")."""
+        import settings
+
+        s = settings.current()
         return cls(
-            idle_minutes=_int("SAFETYNET_REVIEW_IDLE_MINUTES", cls.idle_minutes),
-            logins_per_minute_per_address=_int(
-                "SAFETYNET_REVIEW_LOGINS_PER_ADDRESS", cls.logins_per_minute_per_address
-            ),
-            logins_per_minute_per_account=_int(
-                "SAFETYNET_REVIEW_LOGINS_PER_ACCOUNT", cls.logins_per_minute_per_account
-            ),
-            password_checks_at_once=_int("SAFETYNET_REVIEW_PASSWORD_CHECKS", cls.password_checks_at_once),
-            trusted_proxies=_int("SAFETYNET_REVIEW_TRUSTED_PROXIES", cls.trusted_proxies),
-            secure_cookies={"1": True, "true": True, "0": False, "false": False}.get(secure),
+            idle_minutes=s.review_idle_minutes,
+            logins_per_minute_per_address=s.review_logins_per_address,
+            logins_per_minute_per_account=s.review_logins_per_account,
+            password_checks_at_once=s.review_password_checks,
+            trusted_proxies=s.review_trusted_proxies,
+            secure_cookies={"1": True, "0": False}.get(s.review_secure_cookies),
         )

@@ -10,8 +10,17 @@ import argparse
 import json
 from datetime import date
 
-#: exit status of a usage error (bad argument, unknown source, missing file, malformed config)
+# Exit statuses of every `safetynet` command (README "Exit statuses"), for schedulers and scripts.
+EXIT_OK = 0
+#: the command ran, and what it found needs a person: a sync step failed, a source is overdue,
+#: quarantined or stuck (`status`), a file would be quarantined (`validate`)
+EXIT_ATTENTION = 1
+#: a usage error: bad argument, unknown source, missing file, malformed config or settings
 EXIT_USAGE = 2
+#: an unexpected error inside the command (its type is printed, never its message)
+EXIT_INTERNAL = 3
+#: the warehouse is missing, its schema is not this version's, or it cannot be reached
+EXIT_UNAVAILABLE = 4
 
 
 class CommandError(Exception):

@@ -14,11 +14,12 @@ import sys
 from collections.abc import Sequence
 
 from integrations.config import ConfigError
-from safetynet.args import EXIT_USAGE, CommandError
-from safetynet.commands import demo, match, packet, report, review, seal, sync, validate
+from safetynet.args import EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
+from safetynet.commands import db, demo, match, packet, report, review, seal, sync, validate
+from settings import SettingsError
 
 #: in `safetynet --help` order
-FEATURES = (demo, sync, validate, match, review, packet, report, seal)
+FEATURES = (demo, db, sync, validate, match, review, packet, report, seal)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,12 +36,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (CommandError, ConfigError) as exc:
+    except (CommandError, ConfigError, SettingsError) as exc:
         print(f"safetynet {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        reason = _unavailable(exc)
+        if reason is None:
+            raise
+        print(f"safetynet {args.command}: {reason}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         print(f"safetynet {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _unavailable(exc: Exception) -> str | None:
+    """One line for a warehouse that is missing, outdated or unreachable; None for anything else.
+
+    A driver's message can quote the server's text and the statement's values, so only the
+    exception's type is shown.
+    """
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from warehouse import WarehouseNotReady
+
+    if isinstance(exc, WarehouseNotReady):
+        return str(exc)
+    if isinstance(exc, OperationalError | InterfaceError):
+        import settings
+
+        return (
+            f"cannot use the warehouse at {settings.warehouse_display_url()} "
+            f"({type(exc.orig or exc).__name__}); is the database server running and reachable?"
+        )
+    return None
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 JSON keys (documented in the README): ``sources`` is a list, one entry per source in
 config/sources.yaml, each with ``source``, ``kind``, ``agency``, ``cadence_days``, ``overdue``,
 ``last_delivery`` (``file_name``, ``delivered_on``, ``received_at``, ``status``) or null,
-``rows_read``, ``rows_quarantined``, ``matches`` and ``review_items_open``.
+``rows_read``, ``rows_quarantined``, ``matches``, ``review_items_open``, ``deliveries_stuck`` and
+``attention`` (why the source needs a person: ``overdue``, ``quarantined``, ``stuck``; empty if none).
+``safetynet status`` exits 1 when any source needs attention.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from datetime import date, timedelta
 
 from integrations.config import SourceConfig
 from warehouse import Warehouse
+from warehouse.db import utcnow
 
-COUNT_KEYS = ("rows_read", "rows_quarantined", "matches", "review_items_open")
+COUNT_KEYS = ("rows_read", "rows_quarantined", "matches", "review_items_open", "deliveries_stuck")
+#: a delivery checked but not loaded this long after it was received is stuck (a run that died
+#: between its checks and its load): a nightly run takes minutes, and waits at most 5 for a lock
+STUCK_AFTER = timedelta(hours=1)
 
 
 def source_status(sources: dict[str, SourceConfig], warehouse: Warehouse, today: date | None = None) -> dict:
     today = today or date.today()
-    seen = {row["source"]: row for row in warehouse.status()}
+    seen = {row["source"]: row for row in warehouse.status(stuck_before=utcnow() - STUCK_AFTER)}
     out = []
     for source in sources.values():
         row = seen.get(source.name, {})
@@ -35,7 +41,24 @@ def source_status(sources: dict[str, SourceConfig], warehouse: Warehouse, today:
                 **{k: int(row.get(k) or 0) for k in COUNT_KEYS},
             }
         )
+        out[-1]["attention"] = _attention(out[-1])
     return {"as_of": today.isoformat(), "sources": out}
+
+
+def _attention(entry: dict) -> list[str]:
+    reasons = []
+    if entry["overdue"]:
+        reasons.append("overdue")
+    if entry["last_delivery"] and entry["last_delivery"]["status"] == "quarantined":
+        reasons.append("quarantined")
+    if entry["deliveries_stuck"]:
+        reasons.append("stuck")
+    return reasons
+
+
+def needs_attention(status: dict) -> list[str]:
+    """One line per source that needs a person (``source: overdue, quarantined``); empty if none."""
+    return [f"{s['source']}: {', '.join(s['attention'])}" for s in status["sources"] if s["attention"]]
 
 
 def _as_date(value: object) -> date | None:
@@ -48,7 +71,17 @@ def _as_date(value: object) -> date | None:
 
 def render_table(status: dict) -> str:
     """The status as a fixed-width table for a terminal."""
-    header = ("source", "kind", "last delivery", "status", "rows", "quarant.", "matches", "review", "overdue")
+    header = (
+        "source",
+        "kind",
+        "last delivery",
+        "status",
+        "rows",
+        "quarant.",
+        "matches",
+        "review",
+        "attention",
+    )
     rows = [header]
     for s in status["sources"]:
         last = s["last_delivery"] or {}
@@ -62,7 +95,7 @@ def render_table(status: dict) -> str:
                 str(s["rows_quarantined"]),
                 str(s["matches"]),
                 str(s["review_items_open"]),
-                "yes" if s["overdue"] else "no",
+                ", ".join(s["attention"]) or "-",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

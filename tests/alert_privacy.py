@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from integrations.config import DEFAULT_SOURCES_FILE, load_sources
+from integrations.config import load_sources, sources_file
 from integrations.readers import read_extract
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ _NAME_COLUMNS = ("first_name", "middle_name", "last_name", "aliases")
 
 
 def _vocabulary() -> set[str]:
-    texts = [DEFAULT_SOURCES_FILE.read_text(encoding="utf-8")]
+    texts = [sources_file().read_text(encoding="utf-8")]
     texts += [p.read_text(encoding="utf-8") for p in (_ROOT / "alerts").glob("*.py")]
     texts.append((_ROOT / "expectations" / "rules.py").read_text(encoding="utf-8"))
     return {w.lower() for t in texts for w in re.findall(r"[A-Za-z]+", t)}

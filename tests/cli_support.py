@@ -1,7 +1,8 @@
 """Run the installed `safetynet` command as a user would: a subprocess, in a folder the test chooses.
 
-The environment is the test's own: the settings a developer's shell may carry (warehouse URL,
-landing zone, var/, Dagster home) are removed unless the test sets them.
+The environment is the test's own: the settings a developer's shell may carry are removed unless
+the test sets them, and the project home is the test's folder (``home``, default ``cwd``) with this
+checkout's config files, so nothing is ever written into the checkout.
 """
 
 from __future__ import annotations
@@ -12,15 +13,25 @@ import sys
 from pathlib import Path
 
 SAFETYNET = str(Path(sys.executable).with_name("safetynet"))
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def run(
-    args: list[str], cwd: Path, env: dict | None = None, timeout: int = 600
+    args: list[str],
+    cwd: Path,
+    env: dict | None = None,
+    timeout: int = 600,
+    home: Path | None = None,
 ) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **(env or {})}
-    for key in ("SAFETYNET_WAREHOUSE_URL", "SAFETYNET_LANDING_DIR", "SAFETYNET_VAR_DIR", "DAGSTER_HOME"):
-        if env is None or key not in env:
-            full_env.pop(key, None)
+    full_env = {
+        k: v for k, v in os.environ.items() if not (k.startswith("SAFETYNET_") or k == "DAGSTER_HOME")
+    }
+    full_env.update(
+        SAFETYNET_HOME=str(home or cwd),
+        SAFETYNET_SOURCES_FILE=str(CHECKOUT / "config" / "sources.yaml"),
+        SAFETYNET_MATCHING_FILE=str(CHECKOUT / "config" / "matching.yaml"),
+    )
+    full_env.update(env or {})
     return subprocess.run(
         [SAFETYNET, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )

@@ -10,14 +10,19 @@ import pytest
 import sqlalchemy as sa
 
 from assets.runner import SyncRun, run_nightly_sync
+from warehouse import Warehouse
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, warehouse_url: str, landing: Path, var: Path) -> None:
-    """Point the whole product at one warehouse, one landing zone and one var/ for a test."""
+    """Point the whole product at one warehouse, one landing zone and one var/ for a test, and create
+    the warehouse as a deployment would (`safetynet db upgrade`: nothing else creates one)."""
     monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("SAFETYNET_LANDING_DIR", str(landing))
     monkeypatch.setenv("SAFETYNET_VAR_DIR", str(var))
     monkeypatch.setenv("DAGSTER_HOME", str(var / "dagster_home"))
+    warehouse = Warehouse(warehouse_url)
+    warehouse.migrate()
+    warehouse.dispose()
 
 
 def sync_once(instance: dg.DagsterInstance | None = None) -> SyncRun:

@@ -126,6 +126,8 @@ def test_run_failure_sensor_tells_the_operator_step_and_error_type_only(
     from assets.alerts import operator_run_failure_alert
     from assets.resources import AlertsResource, WarehouseResource
 
+    Warehouse(sqlite_url).migrate()  # deployed: the sensor never creates a warehouse
+
     @dg.op
     def load_arrests() -> None:
         raise ValueError("row 7: Marisol Quintanilla 03/14/2010")  # an error text must never travel
@@ -141,7 +143,7 @@ def test_run_failure_sensor_tells_the_operator_step_and_error_type_only(
         resources = {
             "warehouse": WarehouseResource(url=sqlite_url),
             "alerts": AlertsResource(
-                smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", operator="ops@county.example"
+                smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", operator_address="ops@county.example"
             ),
         }
         for _ in range(2):  # the sensor may see the same run twice: one message

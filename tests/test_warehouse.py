@@ -39,10 +39,15 @@ from warehouse.models import Base
 
 
 def _script_heads() -> tuple[str, ...]:
-    """Every head of the packaged migrations (features branch from the revision they need)."""
+    """Every head of the packaged migrations."""
     import warehouse as warehouse_package
 
     return ScriptDirectory(str(Path(warehouse_package.__file__).parent / "migrations")).get_heads()
+
+
+def test_the_migrations_have_one_head() -> None:
+    """`safetynet db upgrade` has one target: a new migration revises the head, two heads are merged."""
+    assert len(_script_heads()) == 1, f"merge the heads {_script_heads()} into one migration"
 
 
 def test_migrations_from_empty_match_the_models(warehouse_url: str) -> None:
@@ -746,15 +751,19 @@ def test_load_refuses_wrong_inputs(with_clients: Warehouse) -> None:
     assert result.records_matched == 0 and result.facts["arrests"] == 0
 
 
-def test_default_url_is_sqlite_under_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_default_url_is_under_the_project_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.chdir(tmp_path)  # not the home: the working directory plays no part
+    monkeypatch.setenv("SAFETYNET_HOME", str(home))
     monkeypatch.delenv("SAFETYNET_WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("SAFETYNET_VAR_DIR", raising=False)
     wh = Warehouse()
     wh.migrate()
-    assert (tmp_path / "var" / "warehouse.db").is_file()
+    assert (home / "var" / "warehouse.db").is_file() and not (tmp_path / "var").exists()
     wh.dispose()
-    monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'other.db'}")
-    assert Warehouse().url.endswith("other.db")
+    monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", "sqlite:///other.db")  # relative: under the home too
+    assert Warehouse().url == f"sqlite:///{home / 'other.db'}"
 
 
 def test_awkward_text_survives_the_bulk_paths(with_clients: Warehouse) -> None:

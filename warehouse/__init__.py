@@ -4,5 +4,6 @@ from warehouse.deliveries import DeliveryInfo
 from warehouse.errors import WarehouseError
 from warehouse.facade import Warehouse
 from warehouse.loads import LoadResult
+from warehouse.schema import WarehouseNotReady
 
-__all__ = ["DeliveryInfo", "LoadResult", "Warehouse", "WarehouseError"]
+__all__ = ["DeliveryInfo", "LoadResult", "Warehouse", "WarehouseError", "WarehouseNotReady"]

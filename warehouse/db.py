@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
-DEFAULT_URL = "sqlite:///var/warehouse.db"
-URL_ENV = "SAFETYNET_WAREHOUSE_URL"
 #: key in a connection's ``info`` naming the BEGIN statement of its next SQLite transaction
 SQLITE_BEGIN = "safetynet_sqlite_begin"
 
@@ -23,8 +19,13 @@ def utcnow() -> datetime:
 
 
 def resolve_url(url: str | None = None) -> str:
-    """``url``, else ``$SAFETYNET_WAREHOUSE_URL``, else the embedded SQLite file under ``var/``."""
-    return url or os.environ.get(URL_ENV) or DEFAULT_URL
+    """``url``, else the configured warehouse (``settings``: ``$SAFETYNET_WAREHOUSE_URL``, else
+    the embedded SQLite file under the project home's ``var/``)."""
+    if url:
+        return url
+    import settings
+
+    return settings.current().warehouse_url
 
 
 #: SQLSTATE class of RAISE EXCEPTION: our own triggers' messages, which name tables, never values
@@ -75,9 +76,8 @@ def make_engine(url: str | None = None) -> sa.Engine:
         event.listen(engine, "handle_error", _redact_server_message)
         return engine
 
+    # the file (and its folder) is made by the first connection: only ``schema.migrate`` makes one
     file_db = bool(u.database) and u.database != ":memory:" and not u.database.startswith("file::memory:")
-    if file_db:
-        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     # timeout: wait for a concurrent writer (e.g. the review app) instead of failing at once
     engine = sa.create_engine(u, connect_args={"timeout": 30}, hide_parameters=True)
 

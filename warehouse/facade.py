@@ -9,7 +9,7 @@ source locks. Human review decisions have one path, ``warehouse.decisions.decide
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -33,13 +33,21 @@ class Warehouse:
         self.url = resolve_url(url)
         self.engine = make_engine(self.url)
 
+    @classmethod
+    def open(cls, url: str | None = None) -> Warehouse:
+        """The warehouse at ``url`` (default: the settings'), refused with ``WarehouseNotReady`` when it
+        is missing or its schema is not this code's (never created or migrated here)."""
+        url = resolve_url(url)
+        schema.require_current(url)
+        return cls(url)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
     # --- schema ----------------------------------------------------------------------------------
 
-    def migrate(self, revision: str = "heads") -> None:
-        """``alembic upgrade <revision>`` with the packaged migrations (``warehouse.schema``)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Create or upgrade the schema (``schema.migrate``): a deploy step, `safetynet db upgrade`."""
         schema.migrate(self.engine, revision)
 
     # --- run log and deliveries ------------------------------------------------------------------
@@ -123,6 +131,6 @@ class Warehouse:
         with self.engine.connect() as conn:
             return read_clients_frame(conn)
 
-    def status(self) -> list[dict]:
+    def status(self, stuck_before: datetime | None = None) -> list[dict]:
         with self.engine.connect() as conn:
-            return source_status(conn)
+            return source_status(conn, stuck_before)

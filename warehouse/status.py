@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from warehouse.models import Delivery, MatchLink, ReviewItem
@@ -11,8 +13,12 @@ def _iso(value: object) -> str | None:
     return value.isoformat() if value is not None else None  # type: ignore[attr-defined]
 
 
-def source_status(conn: sa.Connection) -> list[dict]:
-    """One JSON-serialisable dict per source that ever delivered, sorted by source."""
+def source_status(conn: sa.Connection, stuck_before: datetime | None = None) -> list[dict]:
+    """One JSON-serialisable dict per source that ever delivered, sorted by source.
+
+    ``deliveries_stuck``: deliveries still ``validated`` (checked, never loaded) that were received
+    before ``stuck_before`` (none counted without it).
+    """
     d = Delivery.__table__
     last_id = sa.select(d.c.source, sa.func.max(d.c.id).label("id")).group_by(d.c.source).subquery()
     last = conn.execute(sa.select(d).join(last_id, d.c.id == last_id.c.id)).mappings().all()
@@ -37,6 +43,15 @@ def source_status(conn: sa.Connection) -> list[dict]:
             .group_by(items.c.source)
         ).all()
     )
+    stuck: dict[str, int] = {}
+    if stuck_before is not None:
+        stuck = dict(
+            conn.execute(
+                sa.select(d.c.source, sa.func.count())
+                .where(d.c.status == "validated", d.c.received_at < stuck_before)
+                .group_by(d.c.source)
+            ).all()
+        )
     out = []
     for row in sorted(last, key=lambda r: r["source"]):
         out.append(
@@ -53,6 +68,7 @@ def source_status(conn: sa.Connection) -> list[dict]:
                 "rows_quarantined": int(row["rows_quarantined"]),
                 "matches": int(matches.get(row["source"], 0)),
                 "review_items_open": int(open_items.get(row["source"], 0)),
+                "deliveries_stuck": int(stuck.get(row["source"], 0)),
             }
         )
     return out

@@ -31,11 +31,11 @@ class TotpKeyError(RuntimeError):
 
 
 def key_file() -> Path:
-    return Path(os.environ.get(KEY_FILE_ENV) or (settings.var_dir() / "totp.keys"))
+    return settings.current().totp_key_file
 
 
 def _read_keys(create: bool) -> list[bytes]:
-    env = os.environ.get(KEYS_ENV, "").strip()
+    env = settings.current().totp_keys
     if env:
         return [k.strip().encode() for k in env.split(",") if k.strip()]
     path = key_file()

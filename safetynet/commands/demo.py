@@ -126,7 +126,7 @@ def link_accuracy(warehouse: Warehouse, truth_links: pd.DataFrame) -> dict[str, 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     import settings
-    from alerts.transport import transport_from_env
+    from alerts.transport import configured_transport
     from assets.runner import sync_until_idle
     from integrations.config import load_sources
     from reports.demo import demo_documents  # the packet and the report the team uses
@@ -149,8 +149,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if DEMO_LATE_SOURCE in sources:  # one agency's export is late: the demo shows its overdue alert
         make_late(sources[DEMO_LATE_SOURCE], settings.landing_dir(), today)
     print(f"2/3 running the nightly sync on {settings.warehouse_url().split(':', 1)[0]} ...")
-    runs = sync_until_idle()
     warehouse = Warehouse(settings.warehouse_url())
+    warehouse.migrate()  # the demo is its own deployment: it creates (or upgrades) its warehouse
+    runs = sync_until_idle()
     status = source_status(load_sources(), warehouse, today=today)
     print("3/3 summary\n")
     print(render_table(status))
@@ -174,7 +175,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     failed = [step for run in runs for step in run.failed_steps]
     if failed:
         print(f"steps that failed: {', '.join(failed)}")
-    print(alerts_summary(warehouse, transport_from_env().describe()))
+    print(alerts_summary(warehouse, configured_transport().describe()))
     print("\n" + "\n".join(demo_documents(warehouse.engine, var, today)))
     print(
         f"\nwarehouse: {settings.warehouse_display_url()}"

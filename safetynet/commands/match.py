@@ -46,10 +46,14 @@ def cmd_train_matcher(args: argparse.Namespace) -> int:
     """Fit m/u, refine with the warehouse's reviewer decisions, save and publish; print the version."""
     import settings
     from sync.match_files import run_train
+    from warehouse import schema
 
     url = None if args.no_labels else settings.warehouse_url()
-    if url and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+    file = settings.current().sqlite_file
+    if url and file is not None and not file.is_file():
         url = None  # no warehouse yet, so no reviewer decisions
+    if url:
+        schema.require_current(url)  # an outdated warehouse: say so rather than read it wrongly
     try:
         doc = run_train(args.clients, args.records, url, args.out_dir)
     except (FileNotFoundError, ValueError) as exc:

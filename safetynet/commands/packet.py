@@ -16,13 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_packet(args: argparse.Namespace) -> int:
-    import settings
     from packets.build import build_packet
     from review.audit import record_command
     from warehouse import Warehouse
 
-    warehouse = Warehouse(settings.warehouse_url())
-    warehouse.migrate()
+    warehouse = Warehouse.open()
     packet = build_packet(warehouse.engine, args.meeting, args.out)
     # the packet shows these youths' records: who printed it, for which meeting (privacy rule 4)
     record_command(

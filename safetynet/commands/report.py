@@ -23,7 +23,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import settings
     from reports.disclosure import DisclosureError
     from reports.quarterly import build_report, parse_quarter
     from review.audit import record_command
@@ -33,8 +32,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         parse_quarter(args.quarter)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    warehouse = Warehouse(settings.warehouse_url())
-    warehouse.migrate()
+    warehouse = Warehouse.open()
     if args.previous is not None and not args.previous.is_file():
         raise CommandError(f"--previous {args.previous}: no such file")
     try:

@@ -41,12 +41,10 @@ def _read_password() -> str:
 
 def cmd_users(args: argparse.Namespace) -> int:
     from review import accounts
-    from settings import warehouse_url
     from warehouse import Warehouse
 
-    wh = Warehouse(warehouse_url())
+    wh = Warehouse.open()
     try:
-        wh.migrate()
         if args.users_command == "list":
             with wh.engine.connect() as conn:
                 for u in accounts.list_users(conn):
@@ -89,13 +87,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     from waitress import serve
 
     from review.app import create_app
-    from settings import warehouse_display_url, warehouse_url
+    from settings import warehouse_display_url
     from warehouse import Warehouse
 
-    wh = Warehouse(warehouse_url())
-    wh.migrate()
+    wh = Warehouse.open()
     wh.dispose()
-    app = create_app(warehouse_url())
+    app = create_app(wh.url)
     print(
         f"SafetyNet review on http://{args.host}:{args.port}/ (warehouse {warehouse_display_url()})",
         flush=True,

@@ -20,7 +20,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_seal(args: argparse.Namespace) -> int:
-    import settings
     from integrations.config import load_sources
     from warehouse import Warehouse
 
@@ -29,8 +28,7 @@ def cmd_seal(args: argparse.Namespace) -> int:
         raise CommandError(f"unknown source {args.source!r}; known: {', '.join(sources)}")
     if sources[args.source].kind == "safetynet_clients":
         raise CommandError("the client list is not sealed here: the coordinator removes the client from it")
-    warehouse = Warehouse(settings.warehouse_url())
-    warehouse.migrate()
+    warehouse = Warehouse.open()
     result = warehouse.seal(
         args.source, args.record_id, sealed_by=args.by or getpass.getuser(), reference=args.reference
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from safetynet.args import print_json
+from safetynet.args import EXIT_ATTENTION, EXIT_OK, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,31 +19,49 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    """Exit 0 when every step of every run succeeded, 1 when one failed (the operator is e-mailed)."""
     from assets.runner import sync_until_idle
     from integrations.config import load_sources
-    from settings import warehouse_url
     from sync.status import render_table, source_status
     from warehouse import Warehouse
 
     runs = sync_until_idle()
     for run in runs:
-        state = "succeeded" if run.success else f"finished with failed steps: {', '.join(run.failed_steps)}"
-        print(f"run {run.run_id}: {state}")
-    print(render_table(source_status(load_sources(), Warehouse(warehouse_url()))))
-    return 0
+        if run.success:
+            print(f"run {run.run_id}: succeeded")
+        else:
+            steps = ", ".join(f"{step} ({error})" for step, error in run.failures) or "the run itself"
+            print(f"run {run.run_id}: FAILED: {steps}")
+    print(render_table(source_status(load_sources(), Warehouse.open())))
+    failed = [run for run in runs if not run.success]
+    if failed:
+        alerted = all(run.operator_alerted for run in failed)
+        print(
+            f"safetynet sync: {len(failed)} run(s) with failed steps; "
+            + ("the operator was e-mailed" if alerted else "the operator alert could NOT be recorded"),
+            file=sys.stderr,
+        )
+        return EXIT_ATTENTION
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Exit 0 when every source is fine, 1 when one is overdue, quarantined or has a stuck delivery."""
     from integrations.config import load_sources
-    from settings import warehouse_url
-    from sync.status import render_table, source_status
+    from sync.status import needs_attention, render_table, source_status
     from warehouse import Warehouse
 
-    warehouse = Warehouse(warehouse_url())
-    warehouse.migrate()
+    warehouse = Warehouse.open()
     status = source_status(load_sources(), warehouse)
     if args.json:
         print_json(status)
     else:
         print(render_table(status))
-    return 0
+    attention = needs_attention(status)
+    if attention:
+        print(
+            f"safetynet status: {len(attention)} source(s) need attention: " + "; ".join(attention),
+            file=sys.stderr,
+        )
+        return EXIT_ATTENTION
+    return EXIT_OK
