@@ -1,5 +1,8 @@
 """TOTP secrets encrypted at rest (Fernet: AES-128-CBC + HMAC-SHA256), keys kept outside the database.
 
+In warehouse/ because the column it protects is stored here and a migration (0006_totp_encrypted)
+encrypts existing secrets; the review app (accounts) uses it through ``BOX``.
+
 Keys, newest first: ``SAFETYNET_TOTP_KEYS`` (comma-separated Fernet keys; production: from the
 service's secret store), else the key file ``SAFETYNET_TOTP_KEY_FILE`` (default ``var/totp.keys``,
 one key a line, mode 0600; created with a fresh key the first time a secret is stored). The first
