@@ -14,9 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from integrations.config import PROJECT_ROOT, ConfigError, sources_file
+from integrations.config import ConfigError, sources_file
 
-DEFAULT_FILE = PROJECT_ROOT / "config" / "vocabularies.yaml"
 #: vocabularies a config file must define
 CONFIGURED = ("risk_factors", "services", "providers")
 
@@ -61,9 +60,11 @@ class Vocabulary:
 
 
 def vocabularies_file() -> Path:
-    """``vocabularies.yaml`` beside the sources file in use, else the project's own."""
+    """``vocabularies.yaml`` beside the sources file in use, else the project home's config/."""
+    import settings
+
     beside = sources_file().with_name("vocabularies.yaml")
-    return beside if beside.is_file() else DEFAULT_FILE
+    return beside if beside.is_file() else settings.current().home / "config" / "vocabularies.yaml"
 
 
 @functools.cache

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from alerts.transport import SmtpTransport, smtp_settings_from_env
+from alerts.transport import SmtpTransport, configured_smtp
 from tests.alert_servers import Inbox, free_port
 
 PASSWORD = "smtp-secret-password"
@@ -38,7 +38,7 @@ def test_a_password_over_smtp_without_tls_is_sent_with_a_warning(monkeypatch, ca
         for name, value in {"HOST": "127.0.0.1", "PORT": str(port), "TLS": "none", "USER": "sync"}.items():
             monkeypatch.setenv(f"SAFETYNET_SMTP_{name}", value)
         monkeypatch.setenv("SAFETYNET_SMTP_PASSWORD", PASSWORD)
-        transport = SmtpTransport(smtp_settings_from_env())
+        transport = SmtpTransport(configured_smtp())
         with caplog.at_level(logging.WARNING, logger="alerts.transport"):
             transport.send(_message())
             transport.close()
@@ -58,7 +58,7 @@ def test_no_warning_without_a_password(monkeypatch, caplog):
         monkeypatch.setenv("SAFETYNET_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("SAFETYNET_SMTP_PORT", str(port))
         monkeypatch.setenv("SAFETYNET_SMTP_TLS", "none")
-        transport = SmtpTransport(smtp_settings_from_env())
+        transport = SmtpTransport(configured_smtp())
         with caplog.at_level(logging.WARNING, logger="alerts.transport"):
             transport.send(_message())
             transport.close()
