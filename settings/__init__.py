@@ -71,6 +71,8 @@ class Settings:
     #: Fernet keys of the TOTP secrets, newest first, comma-separated (else the key file)
     totp_keys: str = field(repr=False)
     totp_key_file: Path
+    #: the key of the identity tokens that remember decisions per youth (else a key file under var/)
+    identity_key: str = field(repr=False)
 
     @property
     def warehouse_display_url(self) -> str:
@@ -111,6 +113,7 @@ ENVIRONMENT = {
     "review_trusted_proxies": "SAFETYNET_REVIEW_TRUSTED_PROXIES",
     "totp_keys": "SAFETYNET_TOTP_KEYS",
     "totp_key_file": "SAFETYNET_TOTP_KEY_FILE",
+    "identity_key": "SAFETYNET_IDENTITY_KEY",
 }
 HOME_VARIABLE = "SAFETYNET_HOME"
 FILE_VARIABLE = "SAFETYNET_SETTINGS_FILE"
@@ -131,6 +134,7 @@ DEFAULTS: dict[str, object] = {
     "review_password_checks": 2,
     "review_trusted_proxies": 0,
     "totp_keys": "",
+    "identity_key": "",
 }
 _PATHS = (
     "var_dir",

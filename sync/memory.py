@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+import settings
 from matchers.identity import Identity, identities, same_youth
 from settings import var_dir
 from warehouse.youth import IS_CLIENT, Memory, MemoryQuery, Remembered, standing_memory
@@ -40,7 +41,7 @@ KEY_FILE = "identity.key"
 
 def identity_key() -> bytes:
     """The identity-token key (see module doc)."""
-    value = os.environ.get(KEY_ENV)
+    value = settings.current().identity_key
     if value:
         return value.encode()
     path = Path(var_dir()) / KEY_FILE
