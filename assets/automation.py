@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.alerts import ALERTS_KEY
+from assets.refit import REFIT_KEY
 from assets.resources import LandingZoneResource, SourcesResource, WarehouseResource
 from assets.sources import delivery_key, warehouse_key
 from integrations.config import SourceConfig
@@ -13,7 +14,8 @@ TIMEZONE = "America/Los_Angeles"
 
 nightly_sync = dg.define_asset_job(
     "nightly_sync",
-    selection=dg.AssetSelection.all(),
+    # every asset but the weekly refit, which has its own job and schedule (assets/refit.py)
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(REFIT_KEY),
     description="Every source: pick up its next delivery, check it, match it, load it.",
 )
 

@@ -1,4 +1,5 @@
-"""The Dagster code location: assets per source from config/sources.yaml, checks, schedule, sensor."""
+"""The Dagster code location: assets per source from config/sources.yaml, checks, schedules, sensors,
+and the weekly matcher refit."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dagster as dg
 
 from assets.alerts import build_alerts_asset, operator_run_failure_alert, overdue_sensor
 from assets.automation import build_landing_sensor, nightly_schedule, nightly_sync
+from assets.refit import matcher_refit, weekly_refit, weekly_refit_schedule
 from assets.resources import build_resources
 from assets.sources import source_assets
 from integrations.config import load_sources
@@ -16,10 +18,11 @@ def build_definitions() -> dg.Definitions:
     client_source = next(s.name for s in sources if s.kind == "safetynet_clients")
     assets = [a for s in sources for a in source_assets(s, client_source)]
     assets.append(build_alerts_asset(sources))
+    assets.append(matcher_refit)
     return dg.Definitions(
         assets=assets,
-        jobs=[nightly_sync],
-        schedules=[nightly_schedule],
+        jobs=[nightly_sync, weekly_refit],
+        schedules=[nightly_schedule, weekly_refit_schedule],
         sensors=[build_landing_sensor(sources), overdue_sensor, operator_run_failure_alert],
         resources=build_resources(),
     )

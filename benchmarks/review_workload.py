@@ -62,19 +62,28 @@ class World:
     end: date
 
 
-def build_world(out: Path, seed: int, clients: int, scale: int, end: date) -> World:
+def build_world(world: Path, seed: int, clients: int, scale: int, end: date) -> World:
+    """The year's population: generated into ``world`` once, read back from it afterwards (so two
+    checkouts measured one after the other see exactly the same people and deliveries)."""
     from integrations.config import load_sources
     from integrations.readers import read_extract
-    from synthetic import generate
 
     sources = load_sources()
-    g = generate(out / "year", seed=seed, clients=clients, scale=scale, as_of=end)
-    tables = {name: read_extract(path, sources[name]).tables for name, path in g.files.items()}
-    persons = g.truth_persons.astype({"record_id": str})
+    if not (world / "truth" / "persons.csv").is_file():
+        from synthetic import generate
+
+        generate(world, seed=seed, clients=clients, scale=scale, as_of=end)
+    files = {}
+    for name, src in sources.items():
+        found = sorted((world / "landing" / src.landing).glob(src.pattern))
+        if found:
+            files[name] = found[-1]
+    tables = {name: read_extract(path, sources[name]).tables for name, path in files.items()}
+    persons = pd.read_csv(world / "truth" / "persons.csv", dtype=str)
     person = dict(
         zip(zip(persons["source"], persons["record_id"], strict=True), persons["person_id"], strict=True)
     )
-    links = g.truth_links.astype({"record_id": str})
+    links = pd.read_csv(world / "truth" / "links.csv", dtype=str)
     client = dict(zip(zip(links["source"], links["record_id"], strict=True), links["client_id"], strict=True))
     listed = next(t["clients"] for n, t in tables.items() if sources[n].kind == "safetynet_clients")
     referred = {
@@ -84,19 +93,31 @@ def build_world(out: Path, seed: int, clients: int, scale: int, end: date) -> Wo
     return World(sources, tables, person, client, referred, end)
 
 
-def _on(frame: pd.DataFrame, column: str, day: date) -> pd.Series:
-    return frame[column].isna() | (frame[column] <= pd.Timestamp(day))
-
-
-def _open_after(frame: pd.DataFrame, column: str, day: date) -> pd.DataFrame:
-    """A range column ending after ``day`` is still open on it."""
-    frame = frame.copy()
-    frame.loc[frame[column] > pd.Timestamp(day), column] = pd.NaT
-    return frame
-
-
 def _thursday_after(day: date) -> date:
     return day + timedelta(days=(3 - day.weekday()) % 7 or 7)
+
+
+def as_of(frame: pd.DataFrame, table: str, day: date) -> pd.DataFrame:
+    """A canonical table as an extract of ``day`` would hold it (integrations.kinds' own description
+    of the table): rows whose event date is later are not there yet, a range that ends later is
+    still open, and the columns of a range not begun yet are empty."""
+    from integrations.kinds import table_spec
+
+    spec = table_spec(table)
+    stamp = pd.Timestamp(day) + pd.Timedelta(hours=23, minutes=59)
+    if spec.event_date and spec.event_date in frame:
+        frame = frame[frame[spec.event_date].isna() | (frame[spec.event_date] <= stamp)]
+    frame = frame.copy()
+    if spec.open_range:
+        start, end, cleared = spec.open_range
+        if start in frame and end in frame:
+            later = frame[start] > stamp
+            frame.loc[later, start] = pd.NaT
+            frame.loc[later, end] = pd.NaT
+            for col in cleared:
+                frame.loc[later, col] = None
+            frame.loc[frame[end] > stamp, end] = pd.NaT
+    return frame
 
 
 def deliveries_on(world: World, day: date, week: int) -> dict[str, dict[str, pd.DataFrame]]:
@@ -104,47 +125,35 @@ def deliveries_on(world: World, day: date, week: int) -> dict[str, dict[str, pd.
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for name, tables in world.tables.items():
         kind = world.sources[name].kind
+        if kind == "school_district" and week % 4 and week >= 0:  # monthly; the onboarding brings them
+            continue
+        cut = {t: as_of(f, t, day) for t, f in tables.items()}
         if kind == "safetynet_clients":
-            c = tables["clients"]
-            c = c[[world.referred[str(r)] <= day for r in c["record_id"]]].copy()
+            c = cut["clients"]
+            c = c[[world.referred[str(r)] <= day for r in c["record_id"]]]
             agenda = [zlib.crc32(f"{r}:{week}".encode()) % 5 == 0 for r in c["record_id"]]
             c["next_meeting"] = pd.Series(
                 [pd.Timestamp(_thursday_after(day)) if a else pd.NaT for a in agenda], index=c.index
             ).astype("datetime64[ns]")
-            out[name] = {"clients": c}
+            listed = set(c["record_id"])
+            cut = {"clients": c} | {
+                t: f[f["record_id"].isin(listed)] for t, f in cut.items() if t != "clients"
+            }
         elif kind == "arrest_log":
-            a = tables["arrests"]
-            when = a["arrest_datetime"]
-            keep = (when > pd.Timestamp(day - timedelta(days=365))) & (
-                when <= pd.Timestamp(day) + pd.Timedelta(hours=23)
-            )
-            out[name] = {"arrests": a[keep]}
-        elif kind == "probation":
-            p = tables["probation_referrals"]
-            p = p[_on(p, "referral_date", day)]
-            future = p["placement_start"] > pd.Timestamp(day)
-            p = p.copy()
-            for col in ("placement_type", "facility"):
-                p.loc[future, col] = None
-            p.loc[future, "placement_start"] = pd.NaT
-            out[name] = {"probation_referrals": _open_after(p, "placement_end", day)}
+            # the bookings of the last 365 days: new ones every week, old ones age out
+            a = cut["arrests"]
+            cut = {"arrests": a[a["arrest_datetime"] > pd.Timestamp(day - timedelta(days=365))]}
         elif kind == "social_services":
-            refs = tables["welfare_referrals"]
-            refs = refs[_on(refs, "referral_date", day)]
-            places = tables["welfare_placements"]
-            places = _open_after(places[_on(places, "start_date", day)], "end_date", day)
-            known = set(refs["record_id"]) | set(places["record_id"])
-            youth = tables["welfare_clients"]
-            everyone_referred = set(tables["welfare_referrals"]["record_id"]) | set(
+            # a youth is on the Clients sheet once she has a referral or placement by that day
+            referred = set(cut["welfare_referrals"]["record_id"]) | set(
+                cut["welfare_placements"]["record_id"]
+            )
+            ever = set(tables["welfare_referrals"]["record_id"]) | set(
                 tables["welfare_placements"]["record_id"]
             )
-            youth = youth[youth["record_id"].isin(known) | ~youth["record_id"].isin(everyone_referred)]
-            out[name] = {"welfare_clients": youth, "welfare_referrals": refs, "welfare_placements": places}
-        elif kind == "school_district":
-            if week % 4 and week >= 0:  # monthly; the onboarding brings them too
-                continue
-            e = tables["school_enrollments"]
-            out[name] = {"school_enrollments": _open_after(e[_on(e, "enroll_start", day)], "enroll_end", day)}
+            youth = cut["welfare_clients"]
+            cut["welfare_clients"] = youth[youth["record_id"].isin(referred) | ~youth["record_id"].isin(ever)]
+        out[name] = cut
     return out
 
 
@@ -352,7 +361,9 @@ def run(args: argparse.Namespace) -> list[Week]:
 
     end = args.end
     start = end - (args.weeks - 1) * WEEK
-    world = build_world(tmp, args.seed, args.clients, args.scale, end)
+    world = build_world(
+        Path(args.world) if args.world else tmp / "year", args.seed, args.clients, args.scale, end
+    )
     landing = tmp / "landing"
     url = args.url or f"sqlite:///{tmp / 'warehouse.db'}"
     warehouse = Warehouse(url)
@@ -488,6 +499,11 @@ def main() -> None:
     )
     parser.add_argument("--url", help="warehouse URL (default: SQLite in the work folder)")
     parser.add_argument("--out", help="work folder (default: a new temporary folder)")
+    parser.add_argument(
+        "--world",
+        help="the generated population to use (made there with --seed/--clients/--scale/--end if absent): "
+        "the same people for two checkouts",
+    )
     parser.add_argument(
         "--no-refit", dest="refit", action="store_false", help="leave out the weekly matcher refit"
     )

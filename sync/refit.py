@@ -1,0 +1,163 @@
+"""The weekly refit of the matcher from the coordinators' decisions (issue 17 part 5).
+
+Plain Python; the Dagster asset ``matcher/refit`` (assets/refit.py) only calls :func:`refit_matcher`.
+
+1. Records: the latest loaded delivery of every agency source, read again from its file (rows that
+   matched no client are not kept in the warehouse, and m/u need them: u is estimated from random
+   pairs of the whole extract). Record ids are prefixed with their source so they stay distinct.
+2. Labels: ``matchers.labels.warehouse_labels``: effective decisions only (undone ones left out).
+3. Fit: ``matchers.train.train`` (m/u on those records, refined by the labels) -> a candidate.
+4. Compare the matcher in force and the candidate on the same records: the queue (rows with a
+   ``review`` pair and no ``match``) and precision on the rows people decided (an auto-match of a row
+   a person linked to that client is right; to another client, or ruled out for it, wrong).
+5. Save the candidate as a new parameters version and make it current (matchers/params.py, as
+   ``safetynet train-matcher`` does), unless its precision on decided rows is lower than the current
+   matcher's: then nothing is published and the version in force stays.
+
+Returns counts and rates only (no client data): the asset's metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from integrations.config import SourceConfig
+from integrations.errors import ExtractError
+from integrations.readers import read_extract
+from matchers import params
+from matchers.config import MatchingConfig, load
+from matchers.engine import FellegiSunterMatcher
+from matchers.labels import warehouse_labels
+from matchers.train import train
+from warehouse import Warehouse
+from warehouse.decisions import decision_state, effective_decisions
+from warehouse.models import Delivery
+
+log = logging.getLogger(__name__)
+
+
+def latest_records(
+    warehouse: Warehouse, sources: Mapping[str, SourceConfig], landing_root: Path
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The person rows of each agency source's latest loaded delivery still on disk (ids
+    ``<source>:<record id>``), and rows read per source."""
+    import sqlalchemy as sa
+
+    d = Delivery.__table__
+    frames, counts = [], {}
+    with warehouse.engine.connect() as conn:
+        for name, src in sources.items():
+            if src.kind == "safetynet_clients":
+                continue
+            row = conn.execute(
+                sa.select(d.c.file_name)
+                .where(d.c.source == name, d.c.status == "loaded")
+                .order_by(d.c.delivered_on.desc(), d.c.id.desc())
+                .limit(1)
+            ).first()
+            path = Path(landing_root) / src.landing / row.file_name if row else None
+            if path is None or not path.is_file():
+                continue
+            try:
+                persons = read_extract(path, src).persons()
+            except ExtractError:
+                continue
+            persons = persons[persons["record_id"].notna()].copy()
+            persons["record_id"] = name + ":" + persons["record_id"].astype(str)
+            frames.append(persons)
+            counts[name] = len(persons)
+    records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["record_id"])
+    return records, counts
+
+
+def decided(warehouse: Warehouse, sources: Mapping[str, SourceConfig]) -> tuple[dict[str, str], set]:
+    """Standing decisions, ids prefixed as in :func:`latest_records`: record -> the client a person
+    linked it to, and the (record, client) pairs a person ruled out."""
+    linked: dict[str, str] = {}
+    excluded: set[tuple[str, str]] = set()
+    with warehouse.engine.connect() as conn:
+        for name in sources:
+            got, out, _ = decision_state(effective_decisions(conn, name))
+            linked.update({f"{name}:{r}": c for r, c in got.items()})
+            excluded.update((f"{name}:{r}", c) for r, c in out)
+    return linked, excluded
+
+
+def compare(links: pd.DataFrame, linked: dict[str, str], excluded: set) -> dict[str, Any]:
+    """Queue size and precision on decided rows of one matcher's output."""
+    matches = links[links["decision"] == "match"]
+    review = links[links["decision"] == "review"]
+    queue = int(review.loc[~review["record_id"].isin(set(matches["record_id"])), "record_id"].nunique())
+    right = wrong = 0
+    for record, client in zip(matches["record_id"], matches["client_id"], strict=True):
+        if linked.get(record) == client:
+            right += 1
+        elif record in linked or (record, client) in excluded:
+            wrong += 1
+    precision = right / (right + wrong) if right + wrong else None
+    return {
+        "queue": queue,
+        "matches": int(matches["record_id"].nunique()),
+        "decided_matches": right + wrong,
+        "precision_on_decided": None if precision is None else round(precision, 4),
+    }
+
+
+def refit_matcher(
+    warehouse: Warehouse,
+    sources: Mapping[str, SourceConfig],
+    landing_root: Path,
+    config: MatchingConfig | None = None,
+    directory: Path | None = None,
+) -> dict[str, Any]:
+    """Refit, compare and (unless it is worse on decided rows) publish; see the module doc."""
+    config = config or load()
+    records, per_source = latest_records(warehouse, sources, landing_root)
+    out: dict[str, Any] = {"records": len(records), "records_by_source": per_source, "published": False}
+    if len(records) < config.estimate_min_rows:
+        out["skipped"] = f"fewer than {config.estimate_min_rows} records in the latest deliveries"
+        return out
+    clients = warehouse.clients_frame()
+    labels = warehouse_labels(warehouse.engine)
+    fitted, trained_on = train(config, clients, records, labels)
+    linked, excluded = decided(warehouse, sources)
+    current_doc = params.load_current(directory)
+    # the matcher in force: the published parameters, else m/u estimated on these records
+    current = FellegiSunterMatcher(config, current_doc)
+    candidate = FellegiSunterMatcher(config, {"version": "candidate", "fields": params.to_dict(fitted)})
+    before = compare(current.link(clients, records), linked, excluded)
+    after = compare(candidate.link(clients, records), linked, excluded)
+    worse = (
+        before["precision_on_decided"] is not None
+        and after["precision_on_decided"] is not None
+        and after["precision_on_decided"] < before["precision_on_decided"]
+    )
+    version = None
+    if not worse:  # a candidate less precise on what people decided is not published (nor kept)
+        trained_on["note"] = "weekly refit from effective review decisions"
+        version = params.save(fitted, trained_on, directory)["version"]
+    log.info("matcher refit: %s", f"version {version} published" if version else "candidate not published")
+    out.update(
+        {
+            "version": version,
+            "previous_version": current_doc["version"] if current_doc else None,
+            "published": version is not None,
+            "clients": trained_on["clients"],
+            "labels_same_person": trained_on["labels_same_person"],
+            "labels_not_this_person": trained_on["labels_not_this_person"],
+            "queue_before": before["queue"],
+            "queue_after": after["queue"],
+            "matches_before": before["matches"],
+            "matches_after": after["matches"],
+            "precision_on_decided_before": before["precision_on_decided"],
+            "precision_on_decided_after": after["precision_on_decided"],
+            "decided_matches_before": before["decided_matches"],
+            "decided_matches_after": after["decided_matches"],
+        }
+    )
+    return out
