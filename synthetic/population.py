@@ -12,6 +12,7 @@ generator, so the same seed and knobs give the same people.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import numpy as np
@@ -47,10 +48,22 @@ def _first_names(rng: np.random.Generator, p: NamePools, races: np.ndarray, fema
     return out
 
 
-def _households(rng: np.random.Generator, p: NamePools, n: int, knobs: GeneratorKnobs) -> pd.DataFrame:
-    """``n`` households: race, surname and address, and how many births of youth aged 11-24 each has."""
-    multi = rng.random(n) < knobs.sibling_rate
-    births = np.where(multi, rng.choice([2, 3], p=[0.66, 0.34], size=n), 1)
+def _households(
+    rng: np.random.Generator, p: NamePools, n_people: int, knobs: GeneratorKnobs
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Whole households holding about ``n_people`` youth aged 11-24, and which births are twins.
+
+    Returns the households (births, race, surname, address) and one flag per birth (in household
+    order): a twin delivery, which makes two children. With q twin deliveries per birth, the share of
+    children who are twins is 2q / (1 + q): q is solved for so that share is the twin rate.
+    """
+    multi = rng.random(n_people) < knobs.sibling_rate
+    births = np.where(multi, rng.choice([2, 3], p=[0.66, 0.34], size=n_people), 1)
+    q = knobs.twin_rate / (2.0 - knobs.twin_rate)
+    twin_birth = rng.random(int(births.sum())) < q
+    children = np.bincount(np.repeat(np.arange(n_people), births), weights=1 + twin_birth, minlength=n_people)
+    n = int(np.searchsorted(np.cumsum(children), n_people)) + 1  # whole households only
+    births, twin_birth = births[:n], twin_birth[: int(births[:n].sum())]
     race = rng.choice(pools.RACES, p=pools.POPULATION_RACE_P, size=n)
     last = _pick(rng, p.last, race)
     # double surnames ("García López") in a quarter of Hispanic households
@@ -63,12 +76,15 @@ def _households(rng: np.random.Generator, p: NamePools, n: int, knobs: Generator
     city_names = list(pools.CITIES)
     weights = np.array([pools.CITIES[c][1] for c in city_names])
     city = rng.choice(city_names, p=weights / weights.sum(), size=n)
-    zips = np.array([pools.CITIES[c][0][rng.integers(len(pools.CITIES[c][0]))] for c in city])
+    zips = np.empty(n, dtype=object)
+    for c in np.unique(city):  # per city, not per household
+        at = np.flatnonzero(city == c)
+        zips[at] = np.array(pools.CITIES[c][0])[rng.integers(len(pools.CITIES[c][0]), size=len(at))]
     number = rng.integers(100, 9999, size=n)
     street = p.streets[rng.integers(len(p.streets), size=n)]
     unit = np.where(rng.random(n) < 0.3, np.char.add(" Apt ", rng.integers(1, 40, size=n).astype(str)), "")
     address = np.char.add(np.char.add(np.char.add(number.astype(str), " "), street.astype(str)), unit)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "births": births,
             "race": race,
@@ -79,23 +95,16 @@ def _households(rng: np.random.Generator, p: NamePools, n: int, knobs: Generator
             "zip": zips,
         }
     )
+    return frame, twin_birth
 
 
 def _youth(
     rng: np.random.Generator, p: NamePools, n_people: int, today: np.datetime64, knobs: GeneratorKnobs
 ) -> pd.DataFrame:
     """About ``n_people`` youth in whole households: siblings, twins (one birth, two children)."""
-    hh = _households(rng, p, n_people, knobs)
-    # births -> children: a twin delivery makes two. With q twin deliveries per birth, the share of
-    # children who are twins is 2q / (1 + q): solve for q so that share is the twin rate.
-    hh_of_birth = np.repeat(np.arange(len(hh)), hh["births"].to_numpy())
-    q = knobs.twin_rate / (2.0 - knobs.twin_rate)
-    twin_birth = rng.random(len(hh_of_birth)) < q
-    children = np.bincount(hh_of_birth, weights=1 + twin_birth, minlength=len(hh))
-    keep_hh = int(np.searchsorted(np.cumsum(children), n_people)) + 1  # whole households only
-    hh = hh.iloc[:keep_hh].reset_index(drop=True)
-    in_kept = hh_of_birth < keep_hh
-    hh_of_birth, twin_birth = hh_of_birth[in_kept], twin_birth[in_kept]
+    hh, twin_birth = _households(rng, p, n_people, knobs)
+    keep_hh = len(hh)
+    hh_of_birth = np.repeat(np.arange(keep_hh), hh["births"].to_numpy())
     n_births = len(hh_of_birth)
     rank = np.arange(n_births) - np.searchsorted(hh_of_birth, hh_of_birth)
 
@@ -169,16 +178,56 @@ def _youth(
 def _household_first_names(
     rng: np.random.Generator, p: NamePools, people: pd.DataFrame, female: np.ndarray
 ) -> np.ndarray:
-    """A given name per child; no two children of one household get the same one (twins included)."""
+    """A given name per child; parents do not give two of their children one name, in any form.
+
+    Within a household no two children get the same name, another spelling of it (Aniya, Aniyah), or
+    a short form of it (Anne, Annette; Lupe, Guadalupe): the later child's name is drawn again.
+    """
     races = people["race"].to_numpy()
+    households = people["household"].to_numpy()
     names = _first_names(rng, p, races, female)
-    for _ in range(5):  # re-draw the later child's name; a handful of rows per pass
-        clash = pd.DataFrame({"h": people["household"].to_numpy(), "n": names}).duplicated()
+    check = np.ones(len(names), bool)
+    for _ in range(8):  # a handful of rows per pass after the first
+        clash = _name_clashes(households, names, check)
         if not clash.any():
             break
-        idx = np.flatnonzero(clash.to_numpy())
+        idx = np.flatnonzero(clash)
         names[idx] = _first_names(rng, p, races[idx], female[idx])
+        check = np.isin(households, households[idx])
     return names
+
+
+def _name_key(name: str) -> str:
+    """A spelling-blind key: the formal name of a short form, no accents or h, y as i, no doubles."""
+    name = _FORMAL_OF.get(name, name)
+    plain = unicodedata.normalize("NFD", name.lower())
+    plain = "".join(c for c in plain if c.isalpha() and c != "h" and unicodedata.category(c) != "Mn")
+    plain = plain.replace("y", "i")
+    return "".join(c for i, c in enumerate(plain) if i == 0 or c != plain[i - 1])
+
+
+def _name_clashes(households: np.ndarray, names: np.ndarray, check: np.ndarray) -> np.ndarray:
+    """Rows (among ``check``) whose name is another form of an earlier child's name in the household."""
+    out = np.zeros(len(names), bool)
+    seen: dict[int, list[str]] = {}
+    rows = np.flatnonzero(check & pd.Series(households).duplicated(keep=False).to_numpy())
+    distinct, at = np.unique(names[rows].astype(str), return_inverse=True)
+    keys = [_name_key(v) for v in distinct]
+    for i, k in zip(rows, at, strict=True):
+        key = keys[k]
+        earlier = seen.setdefault(int(households[i]), [])
+        # the same key, or one a prefix of the other (a clipped form: Anne / Annette, Dan / Daniel)
+        if any(
+            k == key or (min(len(k), len(key)) >= 3 and (k.startswith(key) or key.startswith(k)))
+            for k in earlier
+        ):
+            out[i] = True
+        else:
+            earlier.append(key)
+    return out
+
+
+_FORMAL_OF = {nick: formal for formal, nicks in pools.NICKNAMES.items() for nick in nicks}
 
 
 def make_population(

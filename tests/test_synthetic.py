@@ -28,7 +28,7 @@ from synthetic import generate, generate_canonical
 from synthetic.context import Context, select
 from synthetic.knobs import DEFAULT_KNOBS, GeneratorKnobs
 from synthetic.pools import build_pools
-from synthetic.population import make_population
+from synthetic.population import _name_key, make_population
 
 SOURCES = load_sources()
 AS_OF = date(2026, 11, 16)
@@ -213,7 +213,10 @@ def test_twins_occur_at_the_twin_birth_rate_a_third_identical(rate: float) -> No
 def test_twins_and_siblings_have_their_own_given_and_middle_names() -> None:
     people = _population(60_000, GeneratorKnobs(twin_rate=0.08))
     youth = people[people["generation"] == "youth"]
-    assert not youth.duplicated(["household", "first_name"]).any()  # no two children share a given name
+    # no two children share a given name (the one given at birth: a trans client chose her own)
+    assert not youth.duplicated(["household", "legal_first"]).any()
+    key = youth["legal_first"].map(_name_key)
+    assert not pd.DataFrame({"h": youth["household"], "k": key}).duplicated().any()  # Aniya / Aniyah
     twins = youth[youth["twin_of"] >= 0]
     co = people.loc[twins["twin_of"].to_numpy()]
     assert (co["first_name"].to_numpy() != twins["first_name"].to_numpy()).all()
