@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from packets.build import build_packet
-from reports.quarterly import build_report
+from reports.quarterly import NothingToReport, build_report
 from warehouse.profiles import facts_as_of
 
 
@@ -33,11 +33,14 @@ def demo_documents(engine: sa.Engine, var_dir: Path, today: date) -> list[str]:
     meeting = next_meeting(engine, today)
     packet = build_packet(engine, meeting, var_dir / "packets")
     quarter = last_complete_quarter(today)
-    report = build_report(engine, quarter, var_dir / "reports")
     lines = [f"case-review packet for {meeting} ({len(packet.client_ids)} youth on the agenda):"]
     lines += [f"  {p}" for p in packet.files]
     if packet.pdf_note:
         lines.append(f"  {packet.pdf_note}")
+    try:
+        report = build_report(engine, quarter, var_dir / "reports")
+    except NothingToReport as exc:
+        return [*lines, f"quarterly outcomes report: {exc}"]
     lines.append(f"quarterly outcomes report {quarter} ({len(report.hidden)} cells suppressed):")
     lines += [f"  {report.html}", f"  {report.csv}", f"  {report.html.parent / 'charts'}/"]
     return lines

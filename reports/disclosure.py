@@ -23,7 +23,9 @@ any real one, so what holds against it holds against them.
   0 or span at least ``BAND`` values (wider than the small-cell band);
 - every intersection of two categories (two rows of different tables, or of one table whose clients
   can be in several rows), per year of referral and over all years, that is small: the same range
-  rule. This is the "youth in both" and "re-arrested for something else" of the three leaks.
+  rule. This is the "youth in both" and "re-arrested for something else" of the three leaks. The
+  rows of a two-way table (``Table.pivot``: "risk factor | involvement") are such intersections
+  themselves; they are published cells like any other, but not paired again (that would be three).
 
 **Two quarters.** With the previous quarter's report, each client is a pair of atoms (hers last
 quarter, hers now). The reader is assumed to know which pairs occur among clients in both reports,
@@ -378,6 +380,10 @@ def _intersections(model: _Model) -> list[_Query]:
         multi = {t.key for t in sa.pub.tables if t.shape == "multi"} | {
             t.key for t in sb.pub.tables if t.shape == "multi"
         }
+        # a two-way table's rows are already intersections of two other tables' rows (risk factor
+        # and involvement): those pairs are queried as such; pairing them again would ask for
+        # intersections of three categories, which no other table is held to
+        derived = {t.key for t in (*sa.pub.tables, *sb.pub.tables) if t.pivot}
         pa, pb = sp.part[a], sp.part[b]
         both = (pa >= 0) & (pb >= 0)
         ma = np.zeros((sp.n_people, len(sa.categories)), dtype=bool)
@@ -397,6 +403,8 @@ def _intersections(model: _Model) -> list[_Query]:
                 ci, cj = sa.categories[i], sb.categories[j]
                 if a == b and (i >= j or (ci[0] == cj[0] and ci[0] not in multi)):
                     continue  # each pair once; rows of one partition table never meet
+                if ci[0] in derived or cj[0] in derived:
+                    continue
                 vars_ = idx[ma[idx, i] & mb[idx, j]]
                 key = vars_.tobytes()
                 if key in seen:

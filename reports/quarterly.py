@@ -11,23 +11,42 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
+from integrations.vocabularies import US_STATES, home
 from outputs.cells import SafeCsvWriter, from_csv_value
 from outputs.rendering import html_environment, svg_data_uri
-from reports.charts import grouped_bars
+from reports.charts import grouped_bars, ranked_bars
 from reports.disclosure import Proof, Publication, protect
 from reports.suppression import System, suppress
-from reports.tables import TOTAL, Table, as_of_label, build_tables, system_of
+from reports.tables import SECTIONS, TOTAL, Table, as_of_label, build_tables, system_of
 from warehouse.measures import client_measures
 from warehouse.profiles import facts_as_of
 
 SUPPRESSED = "s"
+#: two-way tables and the people table whose rows are their column groups (the shares' bases)
+PIVOT_BASES = {
+    "age_by_csec": "csec_status",
+    "risk_by_involvement": "involvement",
+    "services_by_involvement": "involvement",
+}
+#: (table, title, rows to draw or None for all, kind): grouped by year, or ranked on the totals
+CHARTS = (
+    ("quarter", "What happened this quarter (clients)", None, "ranked"),
+    ("referrals", "Clients by year of referral", None, "grouped"),
+    ("risk_factors", "Risk factors (clients, all years)", None, "ranked"),
+    ("services", "Services (clients, all years)", None, "ranked"),
+    ("residence_timeline", "Residence timeline (clients, all years)", None, "ranked"),
+    ("system_ever", "Probation or Social Services custody, ever", ["Yes", "No"], "grouped"),
+    ("arrests", "Arrests of clients by agency", None, "grouped"),
+    ("adult_charges", "Adult arrests by charge group (clients, all years)", None, "ranked"),
+    ("recidivism", "Re-arrest after the 18th birthday", None, "grouped"),
+)
 _QUARTER = re.compile(r"^(\d{4})[-\s]?Q([1-4])$", re.I)
 
 
@@ -55,8 +74,95 @@ class QuarterlyReport:
     #: the previous quarter's report it was checked with, and where that came from
     previous: str = ""
 
+    #: figures beside the tables (label, value, how it is computed): the average schools per youth
+    statistics: list[tuple[str, str, str]] = field(default_factory=list)
+    #: charts left out because (almost) every value in them is suppressed
+    undrawn: list[str] = field(default_factory=list)
+
     def published(self, table: Table, row: str, year: object) -> str:
         return SUPPRESSED if table.cell_id(row, year) in self.hidden else str(table.counts[(row, year)])
+
+    def shown(self, table: Table, row: str, year: object) -> int | None:
+        """The count as published, None when it is hidden."""
+        return None if table.cell_id(row, year) in self.hidden else table.counts[(row, year)]
+
+    def base(self, table: Table, year: object) -> int | None:
+        """The published denominator of a column's percentages: the rows of ``table.base``, else the
+        column's clients; None when any part of it is hidden (a share would give it away)."""
+        if table.shape == "events":
+            return None
+        cells = [table.cell_id(r, year) for r in table.base] if table.base else [("N", year)]
+        if any(c in self.hidden for c in cells):
+            return None
+        n = sum(table.counts[(r, year)] for r in table.base) if table.base else self._cohort(year)
+        return n or None
+
+    def _cohort(self, year: object) -> int:
+        referrals = next(t for t in self.tables if t.key == "referrals")
+        return referrals.counts[(TOTAL, year)]
+
+    def percent(self, table: Table, row: str, year: object) -> str:
+        """The published share ("34%"), or "" when the count or its denominator is hidden."""
+        n, base = self.shown(table, row, year), self.base(table, year)
+        if n is None or base is None or (table.base and row not in table.base and row != TOTAL):
+            return ""
+        return f"{100 * n / base:.0f}%"
+
+    def pivot(self, table: Table) -> list[tuple[str, list[tuple[str, str]]]]:
+        """A two-way table's totals: one line per row label, (count, share of its column group)."""
+        rows, groups = table.pivot or ([], [])
+        sizes = next((t for t in self.tables if t.key == PIVOT_BASES.get(table.key)), None)
+        out = []
+        for r in rows:
+            cells = []
+            for g in groups:
+                key = f"{r} | {g}"
+                if (key, TOTAL) not in table.counts:
+                    cells.append(("0", ""))
+                    continue
+                n = self.shown(table, key, TOTAL)
+                size = self.shown(sizes, g, TOTAL) if sizes is not None and g in sizes.rows else None
+                share = f"{100 * n / size:.0f}%" if n is not None and size else ""
+                cells.append((SUPPRESSED if n is None else str(n), share))
+            out.append((r, cells))
+        return out
+
+
+class NothingToReport(RuntimeError):
+    """No client is in the quarter's cohort; the message says what is missing (no client data)."""
+
+
+def missing_clients(engine: sa.Engine, end: date) -> str:
+    """Why no client is counted on ``end``: no list delivered, the list quarantined, nobody referred."""
+    from warehouse.models import Delivery, DqResult
+
+    d, r = Delivery.__table__, DqResult.__table__
+    with engine.connect() as conn:
+        lists = conn.execute(
+            sa.select(d.c.id, d.c.file_name, d.c.delivered_on, d.c.status)
+            .where(d.c.kind == "safetynet_clients")
+            .order_by(d.c.received_at.desc(), d.c.id.desc())
+        ).all()
+        loaded = [row for row in lists if row.status == "loaded"]
+        failed: list[str] = []
+        if lists and not loaded:
+            failed = list(
+                conn.execute(
+                    sa.select(r.c.rule_id)
+                    .where(r.c.delivery_id == lists[0].id, r.c.success.is_(False), r.c.severity == "blocking")
+                    .order_by(r.c.rule_id)
+                ).scalars()
+            )
+    if not lists:
+        return "no client list has been delivered yet: the report counts the clients on it"
+    if not loaded:
+        last = lists[0]
+        why = f" (failed: {', '.join(failed)})" if failed else ""
+        return (
+            f"no client list has been loaded: the last one, {last.file_name} of {last.delivered_on}, was "
+            f"{last.status}{why}. Correct the list and run the sync again (safetynet validate shows the rows)"
+        )
+    return f"no client on the list was referred by {end.isoformat()}"
 
 
 def previous_quarter(label: str) -> str:
@@ -133,8 +239,10 @@ def previous_publication(
 def build_report(
     engine: sa.Engine, quarter: str, out_dir: Path, previous_csv: Path | None = None
 ) -> QuarterlyReport:
-    label, _, end = parse_quarter(quarter)
+    label, start, end = parse_quarter(quarter)
     tables, cohort, system = quarter_tables(engine, end)
+    if cohort.empty:
+        raise NothingToReport(f"no report for {label}: {missing_clients(engine, end)}")
     previous, previous_note = previous_publication(engine, label, out_dir, previous_csv)
     # never publish a report from which a small count can be worked out (DisclosureError otherwise)
     proof = protected_cells(tables, cohort, system, previous)
@@ -152,25 +260,26 @@ def build_report(
         previous_note,
     )
     charts_dir = out_dir / "charts"
-    chart_specs = [
-        ("referrals", "Clients by year of referral", None),
-        ("system_ever", "Probation or Social Services custody, ever", ["Yes", "No"]),
-        ("arrests", "Arrests of clients by agency", None),
-        ("recidivism", "Re-arrest after the 18th birthday", None),
-    ]
     svgs = []
     by_key = {t.key: t for t in tables}
-    for key, title, rows in chart_specs:
-        if key not in by_key:
+    for key, title, rows, kind in CHARTS:
+        t = by_key.get(key)
+        if t is None or not t.rows:
             continue
-        t = by_key[key]
-        series = {
-            r: [None if t.cell_id(r, y) in hidden else t.counts[(r, y)] for y in t.years]
-            for r in (rows or t.rows)
-        }
-        svg, png = grouped_bars(charts_dir / key, title, [str(y) for y in t.years], series)
+        columns = [TOTAL] if kind == "ranked" else t.years
+        drawn = [report.shown(t, r, y) for r in (rows or t.rows) for y in columns]
+        if sum(1 for v in drawn if v) < 2:  # everything (but one) suppressed: nothing to look at
+            report.undrawn.append(title)
+            continue
+        if kind == "ranked":
+            values = [report.shown(t, r, TOTAL) for r in t.rows]
+            svg, png = ranked_bars(charts_dir / key, title, list(t.rows), values, report.base(t, TOTAL))
+        else:
+            series = {r: [report.shown(t, r, y) for y in t.years] for r in (rows or t.rows)}
+            svg, png = grouped_bars(charts_dir / key, title, [str(y) for y in t.years], series)
         report.charts += [svg, png]
         svgs.append((title, svg_data_uri(svg.read_text(encoding="utf-8")), png.name))
+    report.statistics = _statistics(report, cohort)
     _write_csv(report)
     env = html_environment("reports")
     html = env.get_template("quarterly.html.j2").render(
@@ -183,6 +292,10 @@ def build_report(
         n_hidden=len(hidden),
         previous=previous_note,
         suppressed=SUPPRESSED,
+        sections=[sec for sec in SECTIONS if any(t.section == sec for t in tables)],
+        first_day=as_of_label(start),
+        home_county=home().county,
+        home_state=US_STATES.get(home().state, home().state),
     )
     report.html.write_text(html, encoding="utf-8")
     return report
@@ -191,9 +304,29 @@ def build_report(
 def _write_csv(report: QuarterlyReport) -> None:
     with open(report.csv, "w", newline="", encoding="utf-8") as fh:
         w = SafeCsvWriter(fh, lineterminator="\n")
-        w.writerow(["table", "row", "year_of_referral", "count"])
+        w.writerow(["table", "row", "year_of_referral", "count", "percent"])
         for t in report.tables:
             for row in [*t.rows, *([TOTAL] if t.shape != "multi" else [])]:
                 for y in [*t.years, TOTAL]:
                     if (row, y) in t.counts:
-                        w.writerow([t.key, row, y, report.published(t, row, y)])
+                        w.writerow([t.key, row, y, report.published(t, row, y), report.percent(t, row, y)])
+
+
+def _statistics(report: QuarterlyReport, cohort: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Figures that are not counts, published only over a cohort whose size is published."""
+    if ("N", TOTAL) in report.hidden or len(cohort) <= 10:
+        return []
+    mean = float(cohort["school_count"].mean())
+    enrolled = cohort[cohort["school_count"] > 0]
+    out = [("Average schools per client", f"{mean:.2f}", f"over all {len(cohort)} clients")]
+    schools = next((t for t in report.tables if t.key == "schools"), None)
+    # its base (clients with a school record) is published: all clients minus those with none
+    if len(enrolled) > 10 and schools is not None and report.shown(schools, "0", TOTAL) is not None:
+        out.append(
+            (
+                "Average schools per client with a school record",
+                f"{enrolled['school_count'].mean():.2f}",
+                "over the clients enrolled at one school or more",
+            )
+        )
+    return out

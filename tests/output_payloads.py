@@ -87,16 +87,14 @@ FORMULA_FIELDS = {
 }
 
 
-#: the client-list fields that become row labels of the quarterly report (HTML and CSV)
+#: the client-list fields that become row labels of the quarterly report (HTML and CSV) as written;
+#: risk factors, services, providers and CSEC status are counted by their vocabulary (a payload is
+#: "Other"), a county is labelled "<county> County", a state "Out of state"
 REPORT_FIELDS = (
     "sex",
     "gender_identity",
     "race",
     "city",
-    "county",
-    "csec_status",
-    "risk_factors",
-    "services",
 )
 
 #: ordinary values planted beside the payloads (a charge that must still be normalised, a risk factor)

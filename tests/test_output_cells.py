@@ -73,7 +73,7 @@ def test_packet_workbook_has_no_formula_and_keeps_each_payload_as_text(written) 
 
 def test_report_csv_has_no_formula_and_counts_stay_numbers(written) -> None:
     rows = list(csv.reader(open(written["csv"], encoding="utf-8", newline="")))
-    assert rows[0] == ["table", "row", "year_of_referral", "count"]
+    assert rows[0] == ["table", "row", "year_of_referral", "count", "percent"]
     fields = [v for row in rows for v in row]
     assert not [v for v in fields if v.startswith(FORMULA_START)]
     labels = {row[1] for row in rows[1:]}
@@ -81,6 +81,7 @@ def test_report_csv_has_no_formula_and_counts_stay_numbers(written) -> None:
         shown = payload.replace("_", " ")
         assert "'" + shown in labels, f"row label {shown!r} not written as quoted text"
     assert all(row[3] == "s" or row[3].isdigit() for row in rows[1:])
+    assert all(row[4] == "" or row[4].endswith("%") for row in rows[1:])
 
 
 def test_shared_helpers_on_openpyxl_and_csv(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from reports.disclosure import DisclosureError
-    from reports.quarterly import build_report, parse_quarter
+    from reports.quarterly import NothingToReport, build_report, parse_quarter
     from review.audit import record_command
     from warehouse import Warehouse
 
@@ -37,6 +37,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise CommandError(f"--previous {args.previous}: no such file")
     try:
         report = build_report(warehouse.engine, args.quarter, args.out, args.previous)
+    except NothingToReport as exc:
+        record_command(
+            warehouse.engine,
+            action="report_written",
+            outcome="refused",
+            subject_type="quarter",
+            subject_id=args.quarter,
+            detail="no client in the cohort: nothing written",
+        )
+        raise CommandError(str(exc)) from None
     except DisclosureError as exc:
         record_command(
             warehouse.engine,
