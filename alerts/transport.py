@@ -39,10 +39,16 @@ class SmtpSettings:
     #: trusted network or a local test server)
     tls: str = "starttls"
     timeout: float = 30.0
+    #: a password over ``tls = none`` is refused unless this is set (a relay on a trusted segment)
+    allow_plaintext_password: bool = False
 
     def __post_init__(self) -> None:
         if self.tls not in TLS_MODES:
             raise ValueError(f"SMTP TLS mode must be one of {', '.join(TLS_MODES)}, not {self.tls!r}")
+
+
+class PlaintextPasswordRefused(RuntimeError):
+    """SMTP login without TLS while ``SAFETYNET_SMTP_ALLOW_PLAINTEXT_PASSWORD`` is not 1."""
 
 
 class SmtpTransport:
@@ -57,6 +63,8 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        if s.user and s.tls == "none":
+            self._plaintext_password_allowed()
         context = ssl.create_default_context()
         if s.tls == "ssl":
             conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
@@ -65,16 +73,28 @@ class SmtpTransport:
             if s.tls == "starttls":
                 conn.starttls(context=context)
         if s.user:
-            if s.tls == "none":
-                # allowed (a relay on a trusted segment may need it), never silently
-                log.warning(
-                    "SAFETYNET_SMTP_TLS=none with SAFETYNET_SMTP_USER set: the SMTP password is sent "
-                    "to %s:%s unencrypted; use starttls or ssl",
-                    s.host,
-                    s.port,
-                )
             conn.login(s.user, s.password)
         return conn
+
+    def _plaintext_password_allowed(self) -> None:
+        """Refused before any connection (the password never leaves) unless explicitly allowed; then
+        every connection says so, loudly."""
+        s = self.settings
+        if not s.allow_plaintext_password:
+            log.error(
+                "refusing to send the SMTP password to %s:%s unencrypted (SAFETYNET_SMTP_TLS=none with "
+                "SAFETYNET_SMTP_USER set): use starttls or ssl, or set "
+                "SAFETYNET_SMTP_ALLOW_PLAINTEXT_PASSWORD=1 for a relay on a trusted segment",
+                s.host,
+                s.port,
+            )
+            raise PlaintextPasswordRefused(f"SMTP password without TLS refused for {s.host}:{s.port}")
+        log.warning(
+            "SAFETYNET_SMTP_TLS=none with SAFETYNET_SMTP_USER set: the SMTP password is sent to %s:%s "
+            "unencrypted (allowed by SAFETYNET_SMTP_ALLOW_PLAINTEXT_PASSWORD=1); use starttls or ssl",
+            s.host,
+            s.port,
+        )
 
     def send(self, message: EmailMessage) -> None:
         try:
@@ -131,6 +151,7 @@ def configured_smtp() -> SmtpSettings | None:
         password=s.smtp_password,
         tls=s.smtp_tls,
         timeout=s.smtp_timeout,
+        allow_plaintext_password=s.smtp_allow_plaintext_password == "1",
     )
 
 

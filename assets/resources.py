@@ -102,6 +102,7 @@ class AlertsResource(dg.ConfigurableResource):
                     password=_first(self.smtp_password, s.smtp_password),
                     tls=_first(self.smtp_tls, s.smtp_tls),
                     timeout=_first(self.smtp_timeout, s.smtp_timeout),
+                    allow_plaintext_password=s.smtp_allow_plaintext_password == "1",
                 )
             )
         return OutboxTransport(Path(self.outbox_dir) if self.outbox_dir else s.outbox_dir)

@@ -55,6 +55,8 @@ class Settings:
     smtp_password: str = field(repr=False)
     #: ``starttls``, ``ssl`` or ``none``
     smtp_tls: str
+    #: ``1``: a password may travel over ``smtp_tls = none`` (with a warning); ``0``: refused
+    smtp_allow_plaintext_password: str
     smtp_timeout: float
     alert_from: str
     operator_email: str
@@ -102,6 +104,7 @@ ENVIRONMENT = {
     "smtp_user": "SAFETYNET_SMTP_USER",
     "smtp_password": "SAFETYNET_SMTP_PASSWORD",
     "smtp_tls": "SAFETYNET_SMTP_TLS",
+    "smtp_allow_plaintext_password": "SAFETYNET_SMTP_ALLOW_PLAINTEXT_PASSWORD",
     "smtp_timeout": "SAFETYNET_SMTP_TIMEOUT",
     "alert_from": "SAFETYNET_ALERT_FROM",
     "operator_email": "SAFETYNET_OPERATOR_EMAIL",
@@ -124,6 +127,7 @@ DEFAULTS: dict[str, object] = {
     "smtp_user": "",
     "smtp_password": "",
     "smtp_tls": "starttls",
+    "smtp_allow_plaintext_password": "0",
     "smtp_timeout": 30.0,
     "alert_from": "safetynet-sync@localhost",
     "operator_email": "safetynet-operator@localhost",
@@ -146,7 +150,11 @@ _PATHS = (
     "outbox_dir",
     "totp_key_file",
 )
-_CHOICES = {"smtp_tls": ("starttls", "ssl", "none"), "review_secure_cookies": ("auto", "1", "0")}
+_CHOICES = {
+    "smtp_tls": ("starttls", "ssl", "none"),
+    "smtp_allow_plaintext_password": ("0", "1"),
+    "review_secure_cookies": ("auto", "1", "0"),
+}
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
