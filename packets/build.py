@@ -13,6 +13,7 @@ Only what safety planning needs: no agency record ids, no street address, no pho
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,9 +21,12 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from integrations.config import SourceConfig
 from outputs.rendering import html_environment
+from packets.attention import open_review_rows, stale_sources
+from packets.front import front_summary, risk_chips
 from packets.pdf import CHROMIUM, PrintError, find_chromium, print_to_pdf
-from packets.sections import SUMMARY, Section, build_sections, measure_changes
+from packets.sections import SUMMARY, Section, agency, build_sections, measure_changes
 from packets.workbook import write_workbook
 from warehouse.measures import client_measures
 from warehouse.models import FactVersion
@@ -39,6 +43,14 @@ class YouthProfile:
     changes: list[str]
     risk_factors: list[str]
     services: list[str]
+    #: where she is, whether it is stable, which agencies were last in touch (``packets.front``)
+    front: str = ""
+    #: (label, note) per risk factor, agreeing with the summary
+    risk_chips: list[tuple[str, str]] = field(default_factory=list)
+    #: sentences: agency rows that may be hers, still in the review queue
+    review_rows: list[str] = field(default_factory=list)
+    #: sentences: sources behind this profile that are overdue or quarantined
+    stale: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -48,6 +60,8 @@ class Packet:
     youth: list[YouthProfile] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     pdf_note: str | None = None
+    #: every source needing attention on the day the packet was built (``packets.attention``)
+    stale: list[str] = field(default_factory=list)
 
 
 def agenda(facts: Facts) -> list[str]:
@@ -79,10 +93,31 @@ def previous_meetings(engine: sa.Engine, client_ids: list[str], meeting: date) -
     return {cid: found.get(cid, meeting - timedelta(days=7)) for cid in client_ids}
 
 
-def build_packet(engine: sa.Engine, meeting: date, out_dir: Path, pdf: bool = True) -> Packet:
+def _sources_of(facts: Facts) -> set[str]:
+    return {s for t in facts.tables.values() for s in t["source"].dropna()}
+
+
+def _review_sentence(source: str, n: int) -> str:
+    rows = "1 row waits" if n == 1 else f"{n} rows wait"
+    return f"{agency(source)}: {rows} in the review queue as possibly this youth (not shown below)."
+
+
+def build_packet(
+    engine: sa.Engine,
+    meeting: date,
+    out_dir: Path,
+    pdf: bool = True,
+    today: date | None = None,
+    sources: Mapping[str, SourceConfig] | None = None,
+) -> Packet:
+    """The packet of ``meeting``; ``today`` (default: the real date) is the day sources are judged
+    overdue on, ``sources`` (default: config/sources.yaml) their agencies and cadences."""
     now_facts = facts_as_of(engine, meeting)
     ids = agenda(now_facts)
     packet = Packet(meeting, ids)
+    stale = stale_sources(engine, today or date.today(), sources)
+    packet.stale = [s.sentence() for _, s in sorted(stale.items())]
+    waiting = open_review_rows(engine, ids)
     if ids:
         now_facts = facts_as_of(engine, meeting, ids)
     now_measures = client_measures(now_facts)
@@ -112,6 +147,10 @@ def build_packet(engine: sa.Engine, meeting: date, out_dir: Path, pdf: bool = Tr
                 changes=measure_changes(before_measures.get(cid), m, sections),
                 risk_factors=m["risk_factors"],
                 services=m["services"],
+                front=front_summary(m, agency),
+                risk_chips=risk_chips(m),
+                review_rows=[_review_sentence(s, n) for s, n in sorted(waiting.get(cid, {}).items())],
+                stale=[stale[s].sentence() for s in sorted(_sources_of(mine) & set(stale))],
             )
         )
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from integrations.kinds import table_spec
 from integrations.vocabularies import label as vocab_label
+from packets.front import chronic_absence
 from warehouse.measures import charge_labels, is_chronic
 from warehouse.profiles import Facts
 
@@ -76,7 +77,7 @@ SUMMARY: list[tuple[str, Callable[[dict], str]]] = [
     ("Social Services referrals", lambda m: str(m["welfare_referrals"])),
     ("Arrests", lambda m: f"{m['arrests']}" + (f" ({_by_agency(m)})" if m["arrests"] else "")),
     ("Re-arrested after 18th birthday", lambda m: yes(m["adult_rearrest"])),
-    ("Chronic absence (any enrolment)", lambda m: yes(m["chronic_absence"])),
+    ("Chronic absence (any enrolment)", lambda m: chronic_absence(m)),
     ("Schools attended", lambda m: str(m["school_count"])),
 ]
 

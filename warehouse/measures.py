@@ -35,6 +35,11 @@ Inputs are ``profiles.Facts`` (every table as of one date, facts of ``match``-li
 | ``schools`` | (district source, school) enrolled at |
 | ``returned_from_placement`` | the date the last custody placement ended, none open now (else None) |
 | ``back_from_placement_no_school`` | returned, under 18, no enrolment open now or begun since |
+| ``placement_now`` | the custody placement open on the date (latest begun): system, type, facility, start |
+| ``living_since`` | when where she is now began: that placement, else the residence in force |
+| ``moves_past_year`` / ``last_move`` | residences, custody placements begun or ended in 365 days / latest |
+| ``placement_stable`` | known where, there >= STABLE_AFTER_DAYS, <= STABLE_MOVES_PER_YEAR moves a year |
+| ``last_contact_by_agency`` | per agency: ``{"on": its rows' latest own date, "ongoing": open range}`` |
 
 ``quarter_events(facts, start, end)`` gives what happened in a quarter, per client; see there.
 """
@@ -48,9 +53,10 @@ from datetime import date
 import pandas as pd
 
 from integrations.charges import charge_label
-from integrations.kinds import PROBATION_PLACEMENT_TYPES, WELFARE_PLACEMENT_TYPES
+from integrations.kinds import PROBATION_PLACEMENT_TYPES, WELFARE_PLACEMENT_TYPES, table_spec
 from integrations.vocabularies import home
 from warehouse.facts import _normalised, split_charges
+from warehouse.models import FACT_TABLES
 from warehouse.profiles import Facts
 
 #: one status for a youth with several referrals: the first of these any referral has
@@ -80,6 +86,10 @@ CHARGE_GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
 OTHER_CHARGES = "Other"
 #: a youth is back from placement with no school when under this age (school age)
 SCHOOL_AGE_UNTIL = 18
+#: a placement (or home) is stable when she has been there this long, with at most this many moves
+#: (new residences or custody placements) in the past year: the case review's rule of thumb
+STABLE_AFTER_DAYS = 90
+STABLE_MOVES_PER_YEAR = 2
 
 
 def is_chronic(days_enrolled: object, days_absent: object) -> bool | None:
@@ -246,6 +256,8 @@ def client_measures(facts: Facts) -> dict[str, dict]:
     residences = _residence_measures(facts)
     services = _service_measures(facts)
     returns = _returns(facts)
+    where = _whereabouts(facts)
+    contacts = last_contact_by_agency(facts)
     day = pd.Timestamp(as_of)
     enrolled_now = set(enr.loc[_open_on(enr["enroll_start"], enr["enroll_end"], as_of), "client_id"])
     enr_by_client = {cid: list(g) for cid, g in enr.groupby("client_id")["enroll_start"]}
@@ -302,6 +314,10 @@ def client_measures(facts: Facts) -> dict[str, dict]:
             and cid not in enrolled_now
             and not any(pd.notna(s) and s >= pd.Timestamp(back) for s in enr_by_client.get(cid, ()))
         )
+        row.update(where.get(cid) or _NOWHERE)
+        if row["placement_now"] is None and row["living_since"] is None and row["residence_now"]:
+            row["placement_stable"] = None  # a list city without dates: not known how long
+        row["last_contact_by_agency"] = contacts.get(cid, {})
         out[cid] = row
     return out
 
@@ -395,7 +411,7 @@ def _service_measures(facts: Facts) -> dict[str, dict]:
 
 def custody_episodes(facts: Facts) -> pd.DataFrame:
     """Every custody placement (Probation other than home, Social Services other than a parent's
-    home): client_id, system, start, end (NaT while open on the date)."""
+    home): client_id, system, start, end (NaT while open on the date), type, facility."""
     prob = facts["probation_referrals"]
     prob = prob[prob["placement_type"].isin(PROBATION_CUSTODY_TYPES)]
     wp = facts["welfare_placements"]
@@ -407,6 +423,8 @@ def custody_episodes(facts: Facts) -> pd.DataFrame:
                 "system": "probation",
                 "start": prob["placement_start"],
                 "end": prob["placement_end"],
+                "type": prob["placement_type"],
+                "facility": prob["facility"],
             }
         ),
         pd.DataFrame(
@@ -415,11 +433,99 @@ def custody_episodes(facts: Facts) -> pd.DataFrame:
                 "system": "social_services",
                 "start": wp["start_date"],
                 "end": wp["end_date"],
+                "type": wp["placement_type"],
+                "facility": None,
             }
         ),
     ]
     episodes = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     return episodes[episodes["start"].notna()].reset_index(drop=True)
+
+
+_NOWHERE = {
+    "placement_now": None,
+    "living_since": None,
+    "moves_past_year": 0,
+    "last_move": None,
+    "placement_stable": None,
+}
+
+
+def _whereabouts(facts: Facts) -> dict[str, dict]:
+    """Per client with residences or custody placements: the placement open now, since when she
+    has been where she is, her moves in the past year and whether that is stable (module docstring)."""
+    day = pd.Timestamp(facts.as_of)
+    year_ago = day - pd.Timedelta(days=365)
+    ep = custody_episodes(facts)
+    res = facts["client_residences"]
+    starts = pd.concat(
+        [
+            ep[["client_id", "start"]],
+            ep[["client_id", "end"]].set_axis(["client_id", "start"], axis=1),  # back from placement
+            res[["client_id", "start_date"]].set_axis(["client_id", "start"], axis=1),
+        ],
+        ignore_index=True,
+    )
+    # one move a day: a transfer ends one placement and begins the next on the same date
+    starts = starts[starts["start"].notna() & (starts["start"] <= day)].drop_duplicates()
+    open_ep = ep[ep["end"].isna() & (ep["start"] <= day)].sort_values("start", kind="stable")
+    open_res = res[_open_on(res["start_date"], res["end_date"], facts.as_of)].sort_values("start_date")
+    out: dict[str, dict] = {}
+    for cid, mine in starts.groupby("client_id"):
+        recent = mine.loc[mine["start"] > year_ago, "start"]
+        placed = open_ep[open_ep["client_id"] == cid]
+        home = open_res[open_res["client_id"] == cid]
+        placement, since = None, None
+        if len(placed):
+            p = placed.iloc[-1]
+            placement = {
+                "system": p["system"],
+                "type": p["type"] if isinstance(p["type"], str) else None,
+                "facility": p["facility"] if isinstance(p["facility"], str) else None,
+                "start": p["start"].date(),
+            }
+            since = p["start"]
+        elif len(home):  # home since she moved there or came back from a placement, the later
+            since = max(home["start_date"].iloc[-1], mine["start"].max())
+        moves = len(recent)
+        out[cid] = {
+            "placement_now": placement,
+            "living_since": since.date() if since is not None else None,
+            "moves_past_year": moves,
+            "last_move": mine["start"].max().date(),
+            "placement_stable": None
+            if since is None
+            else bool((day - since).days >= STABLE_AFTER_DAYS and moves <= STABLE_MOVES_PER_YEAR),
+        }
+    return out
+
+
+def last_contact_by_agency(facts: Facts) -> dict[str, dict[str, dict]]:
+    """client -> agency source -> {"on": the latest own date of its rows on or before the date
+    (an event, a range's start or end), "ongoing": a range of it open on the date}. Agency facts
+    only: the client list is the coordinator's own."""
+    day = pd.Timestamp(facts.as_of)
+    found: dict[str, dict[str, dict]] = {}
+    for name in FACT_TABLES:
+        rows = facts[name]
+        if rows.empty:
+            continue
+        spec = table_spec(name)
+        cols = [spec.event_date, *(spec.open_range[:2] if spec.open_range else ())]
+        dates = pd.concat([pd.to_datetime(rows[c]).where(rows[c] <= day) for c in cols], axis=1).max(axis=1)
+        ongoing = (
+            _open_on(rows[spec.open_range[0]], rows[spec.open_range[1]], facts.as_of)
+            if spec.open_range
+            else pd.Series(False, index=rows.index)
+        )
+        for cid, source, on, now in zip(rows["client_id"], rows["source"], dates, ongoing, strict=True):
+            if pd.isna(on):
+                continue
+            seen = found.setdefault(cid, {}).setdefault(source, {"on": None, "ongoing": False})
+            if seen["on"] is None or on.date() > seen["on"]:
+                seen["on"] = on.date()
+            seen["ongoing"] = seen["ongoing"] or bool(now)
+    return found
 
 
 def _returns(facts: Facts) -> dict[str, date]:
