@@ -22,8 +22,10 @@ $(TEST_STAMP): $(STAMP) pyproject.toml
 demo: $(STAMP)
 	$(BIN)/safetynet demo
 
+# one xdist worker per core; a module's tests stay on one worker (module fixtures built once)
+PYTEST_WORKERS ?= auto
 test: $(TEST_STAMP) lint
-	$(BIN)/python -m pytest; rc=$$?; \
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 lint: $(TEST_STAMP)

@@ -100,14 +100,38 @@ def warehouse_url(request: pytest.FixtureRequest) -> str:
 def generated(tmp_path_factory: pytest.TempPathFactory):
     """One small seeded synthetic delivery set, shared read-only by every test of the session.
 
+    Generated once per test session even under pytest-xdist: the first worker writes it (under a
+    file lock) into the session's shared temporary root, the others read it back from there.
     Tests that change files must copy them first (see ``landing_copy``).
     """
+    return _shared_once(tmp_path_factory, "generated", _generate_small_set)
+
+
+def _generate_small_set(out: Path):
     from datetime import date
 
     from synthetic import generate
 
-    out = tmp_path_factory.mktemp("generated")
     return generate(out, seed=7, clients=120, scale=8, as_of=date(2026, 11, 16))
+
+
+def _shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, build):
+    """``build(folder)`` once per session across xdist workers; its (picklable) result, for every worker."""
+    import pickle
+
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the basetemp every worker of this session shares
+    folder = root / f"shared-{name}"
+    done = root / f"shared-{name}.pickle"
+    with FileLock(str(root / f"shared-{name}.lock")):
+        if done.is_file():
+            return pickle.loads(done.read_bytes())
+        result = build(folder)
+        done.write_bytes(pickle.dumps(result))
+        return result
 
 
 @pytest.fixture
