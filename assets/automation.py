@@ -14,8 +14,11 @@ TIMEZONE = "America/Los_Angeles"
 
 nightly_sync = dg.define_asset_job(
     "nightly_sync",
-    # every asset but the weekly refit, which has its own job and schedule (assets/refit.py)
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(REFIT_KEY),
+    # every asset but the weekly refit and the packet and report, which have their own jobs and
+    # schedules (assets/refit.py, assets/outputs.py)
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.assets(REFIT_KEY)
+    - dg.AssetSelection.groups("outputs"),
     description="Every source: pick up its next delivery, check it, match it, load it.",
 )
 
