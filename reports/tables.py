@@ -213,6 +213,7 @@ def _pivot(
     group: pd.Series,
     order: list[str],
     groups: list[str],
+    section: str,
 ) -> Table:
     """A two-way table of clients: rows "row | group" (a client in each of her rows, in her group)."""
     lists = pd.Series(
@@ -220,6 +221,7 @@ def _pivot(
     )
     t = multi_table(key, title, lists, c["year"], [f"{r} | {g}" for r in order for g in groups])
     t.pivot = (order, groups)
+    t.section = section  # without one the HTML leaves it out (the CSV and the proof still hold it)
     return t
 
 
@@ -359,6 +361,7 @@ def build_tables(
             csec,
             bands,
             ["Identified", "At risk"],
+            clients_s,
         ),
         people(
             "partition",
@@ -408,6 +411,7 @@ def build_tables(
             involvement,
             _order("risk_factors"),
             groups,
+            risk_s,
         ),
         people(
             "multi",
@@ -442,6 +446,7 @@ def build_tables(
             involvement,
             _order("services"),
             groups,
+            services_s,
         ),
         people(
             "partition",

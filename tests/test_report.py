@@ -302,6 +302,17 @@ def test_every_table_goes_through_the_disclosure_proof(report_dir) -> None:
            "dispositions", "school_list", "back_from_placement", "juvenile_arrest", "sex_trade_by",
            "sex_trade_bookings", "adult_charges", "recidivism_juvenile"}  # fmt: skip
     assert new <= keys
+    # and every table is in the HTML, under its section (the two-way tables once had none: CSV only)
+    html = (out / "quarterly_2026Q3.html").read_text(encoding="utf-8")
+    shown = [(m.group(1), m.group(2)) for m in re.finditer(r"<(h2|h3)>([^<]*)</\1>", html)]
+    section, under = None, {}
+    for tag, text in shown:
+        if tag == "h2":
+            section = text
+        else:
+            under[text] = section
+    for t in tables:
+        assert under.get(t.title.replace("&", "&amp;")) == t.section, (t.key, t.section)
     names = {s.agency for s in load_sources().values()}
     arrested = next(t for t in tables if t.key == "arrested_by")
     assert set(arrested.rows) <= names  # agencies by name, never by source key
