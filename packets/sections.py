@@ -36,6 +36,11 @@ class Section:
         return cls(table_spec(table).title, columns, table=table)
 
     @property
+    def part(self) -> str:
+        """The part of the profile it belongs to ("Probation", "Education", ...: ``integrations.kinds``)."""
+        return table_spec(self.table).section if self.table else ""
+
+    @property
     def changed(self) -> int:
         return sum(1 for r in self.rows if r["change"])
 

@@ -194,6 +194,8 @@ def test_packet_front_review_items_and_stale_sources(outcomes: Warehouse, tmp_pa
     assert "Probation" not in stale
     cover = " ".join(page.cover["stale-sources"])
     assert "Alameda County Probation Department: its latest file (2026-10-05) failed its checks" in cover
+    # her tables under the parts of the profile named once per table (integrations/kinds.py)
+    assert a1["part"] == ["SafetyNet", "Probation", "Social Services", "Arrests", "Education"]
     # the chips and the summary: A1's school records hold nothing, the list names no chronic absence
     assert "Chronic absence" not in " ".join(a1["chips"])
     wb = load_workbook(tmp_path / "packet_2026-10-08.xlsx")
