@@ -29,7 +29,7 @@ from packets.pdf import CHROMIUM, PrintError, find_chromium, print_to_pdf
 from packets.sections import SUMMARY, Section, agency, build_sections, measure_changes
 from packets.workbook import write_workbook
 from warehouse.measures import client_measures
-from warehouse.models import FactVersion
+from warehouse.models import FactVersion, ReviewDecision
 from warehouse.profiles import Facts, facts_as_of
 
 
@@ -102,6 +102,43 @@ def _review_sentence(source: str, n: int) -> str:
     return f"{agency(source)}: {rows} in the review queue as possibly this youth (not shown below)."
 
 
+def linked_since(engine: sa.Engine, previous: dict[str, date]) -> dict[str, set[tuple[str, str]]]:
+    """client -> (source, record_id) of agency rows a reviewer linked to her since her last meeting.
+
+    Such a row may have been delivered long before (the Sheriff's booking held in the review queue):
+    the table has not seen it on her page, so it is new to the table however old its delivery."""
+    rd = ReviewDecision.__table__
+    out: dict[str, set[tuple[str, str]]] = {}
+    if not previous:
+        return out
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(rd.c.client_id, rd.c.source, rd.c.record_id, rd.c.decided_at).where(
+                rd.c.decision.in_(("same_person", "link_other_client")), rd.c.client_id.in_(list(previous))
+            )
+        ).all()
+    for cid, source, record_id, decided_at in rows:
+        if decided_at.date() >= previous[cid]:
+            out.setdefault(cid, set()).add((source, record_id))
+    return out
+
+
+def _without(facts: Facts, rows: set[tuple[str, str]]) -> Facts:
+    if not rows:
+        return facts
+    keep = {
+        name: t[
+            pd.Series(
+                [(s, r) not in rows for s, r in zip(t["source"], t["record_id"], strict=True)],
+                index=t.index,
+                dtype=bool,
+            )
+        ]
+        for name, t in facts.tables.items()
+    }
+    return Facts(facts.as_of, keep)
+
+
 def build_packet(
     engine: sa.Engine,
     meeting: date,
@@ -126,11 +163,16 @@ def build_packet(
     for day in sorted(set(previous.values())):
         f = facts_as_of(engine, day, [c for c in ids if previous[c] == day], known_only=True)
         then[day] = (f, client_measures(f))
+    newly_linked = linked_since(engine, previous)
     for cid in ids:
         before_facts, before_measures = then[previous[cid]]
         mine = now_facts.for_client(cid)
         client = mine["clients"].iloc[0]
         before = before_facts.for_client(cid)
+        before_m = before_measures.get(cid)
+        if newly_linked.get(cid):
+            before = _without(before, newly_linked[cid])
+            before_m = client_measures(before).get(cid)
         if before["clients"].empty:  # not on the list at her last meeting: all of it is new to the table
             before = Facts(before.as_of, {n: t.iloc[0:0] for n, t in before.tables.items()})
         sections = build_sections(mine, before)
@@ -144,7 +186,7 @@ def build_packet(
                 previous_meeting=previous[cid],
                 sections=sections,
                 summary=[(label, fmt(m)) for label, fmt in SUMMARY],
-                changes=measure_changes(before_measures.get(cid), m, sections),
+                changes=measure_changes(before_m, m, sections),
                 risk_factors=m["risk_factors"],
                 services=m["services"],
                 front=front_summary(m, agency),

@@ -158,7 +158,13 @@ def _possible_row_for_a1(wh: Warehouse) -> None:
     """A Hayward enrolment that may be A1's, waiting in the review queue."""
     row = {"record_id": "H-9", "first_name": "Amara", "last_name": "Quil", "dob": "2008-08-15"}
     ex = extract(
-        "hayward_usd", "school_district", {"school_enrollments": [dict(row, school="Tennyson High", school_year="2026-27", enroll_start="2026-08-12")]}
+        "hayward_usd",
+        "school_district",
+        {
+            "school_enrollments": [
+                dict(row, school="Tennyson High", school_year="2026-27", enroll_start="2026-08-12")
+            ]
+        },
     )
     ex = dataclasses.replace(ex, delivered_on=date(2026, 10, 6))
     wh.load_delivery(record(wh, ex), ex, links(("H-9", "A1", 0.8, "review")))
@@ -217,3 +223,61 @@ def test_no_review_box_or_stale_box_when_all_is_current(outcomes: Warehouse, tmp
     page = _parse(tmp_path / "packet_2026-10-08.html")
     a1 = next(iter(page.youth.values()))
     assert "attention" not in a1 and "stale-sources" not in page.cover
+
+
+def _sheriff_booking(wh: Warehouse, record_id: str, client_id: str, decision: str) -> None:
+    """A Sheriff's booking delivered on 20 September, before the youth's last meeting (1 October)."""
+    row = {"record_id": record_id, "first_name": "Amara", "last_name": "Quill", "dob": "2008-08-15"}
+    ex = extract("alameda_so", "arrest_log", {"arrests": [dict(row, arrest_datetime="2026-09-12 22:00")]})
+    ex = dataclasses.replace(ex, delivered_on=date(2026, 9, 20))
+    wh.load_delivery(
+        record(wh, ex), ex, links((record_id, client_id, 0.99 if decision == "match" else 0.8, decision))
+    )
+
+
+def _rows_of(packet, table: str) -> list[str]:
+    return [r["change"] for y in packet.youth for s in y.sections if s.table == table for r in s.rows]
+
+
+def test_a_first_profile_marks_every_source_new_the_sheriffs_too(outcomes: Warehouse, tmp_path: Path) -> None:
+    # D4 joins the list on 5 October for the meeting of the 8th; the Sheriff delivered her booking
+    # on 20 September, before her "last meeting" (a week earlier): still new to the table
+    newcomer = {
+        "record_id": "D4",
+        "first_name": "Dana",
+        "last_name": "Vale",
+        "dob": "2010-02-02",
+        "referral_date": "2026-09-01",
+        "next_meeting": "2026-10-08",
+    }
+    from tests.outcomes_data import CLIENTS as LISTED
+
+    ex = extract("safetynet_clients", "safetynet_clients", {"clients": [*LISTED, newcomer]}, tag="d4")
+    ex = dataclasses.replace(ex, delivered_on=date(2026, 10, 5))
+    outcomes.load_clients(record(outcomes, ex), ex)
+    _sheriff_booking(outcomes, "SO-1", "D4", "match")
+    packet = build_packet(outcomes.engine, MEETING, tmp_path, pdf=False, today=MEETING)
+    d4 = next(y for y in packet.youth if y.client_id == "D4")
+    assert d4.changes[0].startswith("First profile: not on the list at the last meeting (everything")
+    assert all(r["change"] == "new" for s in d4.sections for r in s.rows)
+    sheriff = [r for s in d4.sections if s.table == "arrests" for r in s.rows]
+    assert [r["change"] for r in sheriff] == ["new"] and "Sheriff" in sheriff[0]["cells"][-2]
+
+
+def test_a_row_linked_by_a_reviewer_since_the_last_meeting_is_new(
+    outcomes: Warehouse, tmp_path: Path
+) -> None:
+    from warehouse.decisions import decide
+
+    _sheriff_booking(outcomes, "SO-2", "A1", "review")  # delivered before her last meeting, held in review
+    before = build_packet(outcomes.engine, MEETING, tmp_path, pdf=False, today=MEETING)
+    assert "Sheriff" not in " ".join(r["cells"][-2] for s in before.youth[0].sections for r in s.rows)
+    decide(outcomes.engine, source="alameda_so", record_id="SO-2", client_id="A1", decision="same_person",
+           decided_by="cora")  # fmt: skip
+    packet = build_packet(outcomes.engine, MEETING, tmp_path, pdf=False, today=MEETING)
+    arrests = next(s for s in packet.youth[0].sections if s.table == "arrests")
+    changes = {r["cells"][-2]: r["change"] for r in arrests.rows}
+    assert changes["Alameda County Sheriff's Office - Records"] == "new"
+    assert changes["Oakland Police Department - Records Division"] == ""  # delivered before, linked before
+    assert "Arrests (bookings): 1 new" in packet.youth[0].changes
+    assert any(c.startswith("Arrests: 2 (") and c.count("->") == 1 for c in packet.youth[0].changes)
