@@ -49,6 +49,8 @@ class YouthProfile:
     risk_chips: list[tuple[str, str]] = field(default_factory=list)
     #: sentences: agency rows that may be hers, still in the review queue
     review_rows: list[str] = field(default_factory=list)
+    #: how many agency rows that may be hers wait in the review queue
+    review_waiting: int = 0
     #: sentences: sources behind this profile that are overdue or quarantined
     stale: list[str] = field(default_factory=list)
 
@@ -192,6 +194,7 @@ def build_packet(
                 front=front_summary(m, agency),
                 risk_chips=risk_chips(m),
                 review_rows=[_review_sentence(s, n) for s, n in sorted(waiting.get(cid, {}).items())],
+                review_waiting=sum(waiting.get(cid, {}).values()),
                 stale=[stale[s].sentence() for s in sorted(_sources_of(mine) & set(stale))],
             )
         )

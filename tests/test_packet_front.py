@@ -192,6 +192,7 @@ def test_packet_front_review_items_and_stale_sources(outcomes: Warehouse, tmp_pa
     assert "Amara" in heading
     (front,) = a1["front"]
     assert front.startswith("In custody: foster home (Social Services placement) since 2025-06-01.")
+    assert packet.youth[0].review_waiting == 1
     (waiting,) = a1["review-rows"]
     assert "Hayward Unified School District: 1 row waits in the review queue" in waiting
     stale = " ".join(a1["stale"])
