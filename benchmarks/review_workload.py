@@ -415,7 +415,7 @@ def run(args: argparse.Namespace) -> list[Week]:
         links = _links(warehouse.engine)
         found = set(zip(links["source"], links["record_id"], links["client_id"], strict=True))
         prof_p, prof_r = precision_recall(found, expected)
-        extra = refit(warehouse, world, day) if refit else {}
+        extra = refit(warehouse, world, landing) if refit else {}
         weeks.append(
             Week(
                 w,
@@ -445,9 +445,9 @@ def _refit_step():
     except ImportError:
         return None
 
-    def step(warehouse, world: World, day: date) -> dict:
-        result = refit_matcher(warehouse, world.sources, landing_root=None, today=day)
-        return {"refit": result.get("version")} if isinstance(result, dict) else {}
+    def step(warehouse, world: World, landing: Path) -> dict:
+        result = refit_matcher(warehouse, world.sources, landing)
+        return {"refit": result.get("published")} if isinstance(result, dict) else {}
 
     return step
 
