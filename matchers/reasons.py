@@ -7,7 +7,18 @@ it scores without this module knowing:
 - ``fields``: ``[{"field", "level", "weight"}, ...]``: each field's comparison level (and weight);
 - ``learned_given_name`` (optional): the given name agreed through a name learned for the client;
 - ``relatives`` (optional): ``[{"class", "weight"}, ...]``: household relatives the matcher weighed
-  against the same person (bits; near or above 0 means the relative is about as likely);
+  against the same person (bits; near or above 0 means the relative is about as likely). Classes
+  ``twin`` and ``household`` (the look-alike model of issue 13), older ``sibling``, ``parent``,
+  ``same_name``; an unknown class is said as ``possible_<class>``. When the key is there, the
+  matcher has weighed the look-alikes itself: the field-shaped guess (another given name, same
+  surname and birthday = twin) is left out and only relatives within :data:`RELATIVE_BITS` are said;
+- ``presence`` (optional): ``{"level", "weight"}``: how this row's turning up fits the client's other
+  rows (several rows per client in a log); a weight of :data:`PRESENCE_BITS` or less is a doubt;
+- ``row_given_name`` (optional): ``"unseen"`` / ``"seen"``: whether the row's given name is one the
+  client's other rows use; said only when the given name disagrees with the client's.
+
+Any other key (the look-alike cap keys of older explanations included) is ignored, and a key of an
+unexpected shape is read as absent: explanations of older and newer matchers both give reasons.
 - ``review_reason`` (optional): the matcher's own word for why the pair is in review. When present
   it comes first; a code not in :data:`REASONS` is shown as its words with underscores as spaces.
 
@@ -34,7 +45,9 @@ REASONS: dict[str, str] = {
     "namesake": "namesake: same name, another birthday and home",
     "moved_dob_differs": "moved, and the date of birth differs",
     "given_name_unrelated": "given name not related to hers",
+    "given_name_unseen": "a given name none of her other rows uses",
     "given_name_similar": "given name only similar to hers",
+    "presence_doubt": "turns up unlike her other rows (where and how often)",
     "missing_dob": "no date of birth on one side",
     "surname_differs": "surname differs (a new surname?)",
     "dob_typo": "date of birth differs by one digit or a day/month swap",
@@ -42,6 +55,7 @@ REASONS: dict[str, str] = {
     "names_swapped": "first and last name written the other way round",
     "sex_differs": "sex marker differs",
     "learned_name": "agrees through a name learned from an earlier decision",
+    "given_name_seen": "another given name, but one her other rows use",
     "thin_evidence": "little to go on: few fields agree",
 }
 
@@ -55,6 +69,8 @@ RELATIVE_CLASSES = {
 }
 #: a relative weighed within this many bits of the same person is worth saying (2**-3 = 1 in 8)
 RELATIVE_BITS = -3.0
+#: a presence weight at or below this many bits counts against her (2**-1: half as likely)
+PRESENCE_BITS = -1.0
 
 _GIVEN_AGREES = ("exact", "nickname", "alias_or_part", "jw_92")
 _GIVEN_DIFFERS = ("else", "jw_85")
@@ -104,22 +120,30 @@ def pair_reasons(explanation: str | Mapping[str, Any] | None) -> list[Reason]:
     stated = data.get("review_reason")
     if isinstance(stated, str) and stated:
         codes.append(stated)
-    for rel in data.get("relatives") or ():
-        if not isinstance(rel, Mapping):
-            continue
-        weight = rel.get("weight")
-        if isinstance(weight, int | float) and weight >= RELATIVE_BITS:
-            codes.append(RELATIVE_CLASSES.get(str(rel.get("class")), f"possible_{rel.get('class')}"))
-
     given, surname, dob = lv.get("first_name"), lv.get("last_name"), lv.get("dob")
     address = lv.get("address")
     given_differs = given in _GIVEN_DIFFERS
     surname_agrees = surname in _SURNAME_AGREES
-    if given_differs and surname_agrees and dob == "exact":
+    relatives = data.get("relatives")
+    if isinstance(relatives, list):  # the matcher weighed the look-alikes: its word, not the shape
+        for rel in relatives:
+            code = _relative_code(rel)
+            if code == "possible_twin" and lv.get("sex") == "disagree" and given_differs:
+                code = "legal_name_or_twin"  # a trans youth's legal name looks like an opposite-sex twin
+            if code:
+                codes.append(code)
+    elif given_differs and surname_agrees and dob == "exact":
         # a trans youth's legal name and birth sex look exactly like an opposite-sex twin
         codes.append("legal_name_or_twin" if lv.get("sex") == "disagree" else "possible_twin")
     elif given_differs and surname_agrees and address in _SAME_HOME and dob not in ("exact", "missing"):
         codes.append("possible_sibling")
+    presence = data.get("presence")
+    if isinstance(presence, Mapping) and _bits(presence.get("weight")) is not None:
+        if _bits(presence.get("weight")) <= PRESENCE_BITS:
+            codes.append("presence_doubt")
+    seen = data.get("row_given_name")
+    if given in (*_GIVEN_DIFFERS, "jw_85") and seen in ("unseen", "seen"):
+        codes.append(f"given_name_{seen}")
     if given in ("exact", "nickname") and surname_agrees and dob in ("else", "same_year"):
         codes.append("same_name_relative" if address in _SAME_HOME else "namesake")
     if address == "else" and dob in (*_DOB_CLOSE, "same_year", "else"):
@@ -145,6 +169,21 @@ def pair_reasons(explanation: str | Mapping[str, Any] | None) -> list[Reason]:
     if not codes:
         codes.append("thin_evidence")
     return [reason(c) for c in _ordered(codes, stated if isinstance(stated, str) else None)]
+
+
+def _bits(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _relative_code(rel: Any) -> str | None:
+    """The reason of one ``relatives`` entry, or None when it is unlikely or not readable."""
+    if not isinstance(rel, Mapping) or not rel.get("class"):
+        return None
+    weight = _bits(rel.get("weight"))
+    if weight is None or weight < RELATIVE_BITS:
+        return None
+    cls = str(rel["class"])
+    return RELATIVE_CLASSES.get(cls, f"possible_{cls}")
 
 
 @lru_cache(maxsize=4096)

@@ -59,6 +59,38 @@ def test_the_matchers_own_words_come_first() -> None:
     assert codes(relatives) == ["possible_twin"]
 
 
+def test_the_look_alike_models_keys_old_and_new() -> None:
+    """Issue 13's explanation: ``relatives`` (twin / household), ``presence`` and ``row_given_name``,
+    no cap keys; older explanations (no such keys, or cap keys) read as before."""
+    twin_shaped = {"first_name": "else"}
+    # the matcher weighed her twin as unlikely: no "possible twin" from the shape of the pair alone
+    unlikely = explained({"relatives": [{"class": "twin", "weight": -12.0}]}, **twin_shaped)
+    assert codes(unlikely) == ["given_name_unrelated"]
+    likely = explained({"relatives": [{"class": "twin", "weight": -1.0}]}, **twin_shaped)
+    assert codes(likely) == ["possible_twin", "given_name_unrelated"]
+    house = explained({"relatives": [{"class": "household", "weight": 0.5}]}, first_name="else", dob="else")
+    assert codes(house)[0] == "possible_sibling"
+    trans = explained({"relatives": [{"class": "twin", "weight": 0.0}]}, first_name="else", sex="disagree")
+    assert codes(trans)[0] == "legal_name_or_twin"
+    # no relatives key (an older matcher), cap keys ignored: the shape speaks
+    capped = explained({"lookalike_cap": "given_name", "capped": True}, **twin_shaped)
+    assert codes(capped) == ["possible_twin", "given_name_unrelated"]
+    assert codes(explained({"presence": {"level": "alone", "weight": -2.5}}))[0] == "presence_doubt"
+    assert codes(explained({"presence": {"level": "with_her_rows", "weight": 2.0}})) == ["thin_evidence"]
+    unseen = explained({"row_given_name": "unseen", "relatives": []}, **twin_shaped)
+    assert codes(unseen) == ["given_name_unrelated", "given_name_unseen"]
+    seen = explained({"row_given_name": "seen", "relatives": []}, **twin_shaped)
+    assert codes(seen) == ["given_name_unrelated", "given_name_seen"]
+    assert codes(explained({"row_given_name": "unseen"})) == ["thin_evidence"]  # her given name agrees
+    # shapes not expected are read as absent, never an error
+    odd = {"relatives": [{"class": "twin"}, "twin", {"weight": 3}], "presence": "x", "row_given_name": 1}
+    assert codes(explained(odd, **twin_shaped)) == ["given_name_unrelated"]
+    assert codes(explained({"relatives": "twin", "presence": {"weight": True}}, **twin_shaped))[0] == (
+        "possible_twin"
+    )
+    assert all(r.words == REASONS[r.code] for r in pair_reasons(likely) + pair_reasons(unseen))
+
+
 def test_two_plausible_clients_is_a_reason_of_the_row() -> None:
     rows = row_reasons([(0.7, explained(dob="missing")), (0.65, explained(first_name="else"))])
     assert [r.code for r in rows] == ["two_clients", "missing_dob"]
