@@ -155,8 +155,11 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
             metadata["matcher.parameters"] = stats.parameters
             metadata["matcher.pairs_per_record"] = round(stats.pairs_per_record, 2)
             metadata["matcher.match_rate"] = round(stats.match_rate, 4)
-            # whether this delivery's data ruled relatives out, so look-alike caps were lifted
-            metadata["matcher.relatives_ruled_out"] = bool(stats.relatives.get("ruled_out", False))
+            metadata["matcher.match_threshold"] = round(stats.match_threshold, 4)
+            # relatives per row of the client herself, as this delivery's data weighed them
+            metadata.update({f"matcher.relatives.{k}": round(v, 4) for k, v in stats.relatives.items()})
+            # how often each review cap (a safety net) kept a row from an auto-match
+            metadata.update({f"matcher.cap.{k}": int(v) for k, v in stats.caps_fired.items()})
             # how many given names matched rows stated (a count: never the names themselves)
             metadata["matcher.learned_given_names"] = int(stats.learned_names)
         return dg.MaterializeResult(metadata=metadata)

@@ -95,10 +95,9 @@ def run_ours(data: Path, out: Path) -> None:
     _, stats = match_files(data / "clients.csv", data / "records.csv", out)
     _mark_done(out)
     matcher, links = made["matcher"], made["links"]
-    report = {k: v for k, v in asdict(stats).items() if k != "held_rows"}
-    relaxed = bool(stats.relatives.get("ruled_out", False))
+    report = asdict(stats)
     try:
-        held = reasons_for_held(links, matcher.fitted_config, relaxed)
+        held = reasons_for_held(links, matcher.decide_config)
         held.to_csv(out.with_suffix(".held.csv"), index=False)
     except Exception as exc:  # the lead's matcher may change what this reads; say so, do not fail
         report["held_reasons_error"] = f"{type(exc).__name__}: {exc}"
@@ -319,9 +318,10 @@ def _stats_line(path: Path) -> str:
         f"{s.get('candidate_pairs', 0) / max(s.get('records', 1), 1):.1f} candidate pairs per record",
         f"match rate {s.get('match_rate', 0):.4f}",
         f"parameters {s.get('parameters')}",
-        "relatives "
-        + ("ruled out, caps lifted" if rel.get("ruled_out") else "not ruled out, caps in force")
-        + f" ({rel.get('conflicts', 0)} of {rel.get('shaped', 0)} held records meet a matched client)",
+        f"match threshold {s.get('match_threshold', 0):.4f}",
+        "relatives per client row " + ", ".join(f"{k} {v:.4f}" for k, v in rel.items()),
+        "presence " + ", ".join(f"{k} {v}" for k, v in (s.get("presence") or {}).items()),
+        f"review caps fired {s.get('caps_fired') or 'none configured'}",
         f"given names learned {s.get('learned_names', 0)} "
         f"(rows scored again {s.get('learned_name_rows', 0)})",
         f"{s.get('chunks', 0)} chunks, {s.get('workers', 1)} worker process(es)",
@@ -339,6 +339,10 @@ def _stats_line(path: Path) -> str:
         "parameters",
         "match_rate",
         "relatives",
+        "match_threshold",
+        "caps_fired",
+        "presence",
+        "presence_pairs",
         "learned_names",
         "learned_name_rows",
         "workers",

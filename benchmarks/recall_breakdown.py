@@ -138,11 +138,10 @@ def _cap_label(cap) -> str:
     return f"cap: {cap.name} {'/'.join(cap.levels)}" + (f" unless {unless}" if unless else "")
 
 
-def reasons_for_held(links: pd.DataFrame, config, relaxed: bool) -> pd.DataFrame:
+def reasons_for_held(links: pd.DataFrame, config) -> pd.DataFrame:
     """Per record whose best pair is in review: record_id, client_id, score, reasons ("|"-joined).
 
-    ``config``: the config the run decided with (the matcher's fitted_config); ``relaxed``: the run's
-    relatives check lifted the caps (then no cap held anything)."""
+    ``config``: the config the run decided with (its match threshold is the run's)."""
     from matchers.decide import at_review_cap
 
     review = links[links["decision"] == "review"]
@@ -156,28 +155,21 @@ def reasons_for_held(links: pd.DataFrame, config, relaxed: bool) -> pd.DataFrame
     below = best["score"].to_numpy() < config.match_threshold
     for i in np.flatnonzero(below):
         reasons[i].append("below match threshold")
-    if not relaxed:
-        for cap in config.review_caps:
-            hit = at_review_cap(levels, replace(config, review_caps=(cap,)))
-            for i in np.flatnonzero(hit & ~below):
-                reasons[i].append(_cap_label(cap))
-
-    def bits(p: np.ndarray) -> np.ndarray:
-        p = np.clip(p, 1e-15, 1 - 1e-15)
-        return np.log2(p / (1 - p))
+    for cap in config.review_caps:
+        hit = at_review_cap(levels, replace(config, review_caps=(cap,)))
+        for i in np.flatnonzero(hit & ~below):
+            reasons[i].append(_cap_label(cap))
 
     runner_up = second.reindex(best["record_id"]).to_numpy()
-    close = ~np.isnan(runner_up)
-    close[close] = (bits(best["score"].to_numpy()[close]) - bits(runner_up[close])) < (
-        config.look_alike_margin_bits
-    )
-    for i in np.flatnonzero(close & ~below):
-        reasons[i].append("look-alike: runner-up within margin")
+    for i in np.flatnonzero(~np.isnan(runner_up) & (runner_up >= config.review_threshold)):
+        reasons[i].append("another candidate client is plausible too")
     for i, text in enumerate(best["explanation"]):
-        extra = {k: v for k, v in json.loads(text).items() if k not in ("fields", "prior", "total")}
-        for k, v in extra.items():  # a reason the explanation states itself (issue 13: it says why)
-            if isinstance(v, str | bool | int) and v not in (False, "", None):
-                reasons[i].append(f"explanation {k}: {v}")
+        doc = json.loads(text)
+        for rel in doc.get("relatives") or ():  # the relative classes about as likely (1 in 8 or more)
+            if rel["weight"] >= -3:
+                reasons[i].append(f"relative: {rel['class']}")
+        if (doc.get("presence") or {}).get("level") == "present":
+            reasons[i].append("the client has another confirmed row here")
     return pd.DataFrame(
         {
             "record_id": best["record_id"],

@@ -39,17 +39,38 @@ class ReviewCap:
 
 
 @dataclass(frozen=True)
+class RelativeClass:
+    """A class of household relative (matchers/relatives.py): how many turn up per row of the
+    client herself (``prior``, with its ``source``), and their level probabilities on the personal
+    fields (the fields not listed are shared with the household, as the same person would)."""
+
+    name: str
+    prior: float
+    prior_strength: float = 50.0
+    source: str = ""
+    fields: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class MatchingConfig:
     match_threshold: float = 0.99
     review_threshold: float = 0.60
     keep_threshold: float = 0.01
-    look_alike_margin_bits: float = 10.0
+    #: the run's match threshold is the lowest in [min_match_threshold, match_threshold] whose
+    #: expected precision (mean probability of the rows it matches) is at least target_precision
+    #: (decide.run_match_threshold); min == match turns that off
+    min_match_threshold: float = 0.99
+    target_precision: float = 0.995
+    #: safety net only (counted in LinkStats.caps_fired): pairs a cap holds are never auto-matched
     review_caps: tuple[ReviewCap, ...] = ()
-    #: lift the review caps when a run's own data rule relatives out (matchers/relatives.py)
-    relatives_check: bool = False
-    relatives_confidence: float = 0.95
-    relatives_max_rate: float = 0.01
-    relatives_min_separation: float = 0.2
+    #: household relatives as outcomes of a pair (matchers/relatives.py); empty: none
+    relatives: tuple[RelativeClass, ...] = ()
+    #: re-estimate the relatives' priors and level probabilities on each run (estimate.py)
+    estimate_relatives: bool = False
+    #: weigh whether the client already has a confirmed row here (matchers/presence.py)
+    presence: bool = False
+    #: P(row's given name unseen elsewhere | same person, | relative), when the given name differs
+    unseen_given_name: tuple[float, float] | None = None
     #: a run of at least this many rows (clients + rows) may call a given name found in one row only
     #: a misspelling (decide.PAIR_FACTS "row_given_name": "unseen"); 0 turns the fact off
     unseen_name_min_rows: int = 0
@@ -70,8 +91,6 @@ class MatchingConfig:
     blocking_rules: tuple[str, ...] = ()
     fields: dict[str, FieldModel] = field(default_factory=dict)
     name_swap_penalty_bits: float = -2.0
-    #: u of an identical street address among different people who share a surname (siblings)
-    household_address_u: float = 0.05
     estimate: bool = False
     estimate_min_rows: int = 2000
     u_random_pairs: int = 200_000
@@ -93,8 +112,16 @@ class MatchingConfig:
             raise ValueError("chunk_size, max_block_size and max_pairs_per_record must be positive")
         if not 0 < self.match_rate_bounds[0] <= self.match_rate_bounds[1] <= 1:
             raise ValueError("prior.min_rate and prior.max_rate must satisfy 0 < min_rate <= max_rate <= 1")
-        if not 0 < self.household_address_u < 1:
-            raise ValueError("household.address_u_given_surname must lie strictly between 0 and 1")
+        if not self.keep_threshold <= self.min_match_threshold <= self.match_threshold:
+            raise ValueError("thresholds.min_match must lie between keep and match")
+        if not 0 < self.target_precision <= 1:
+            raise ValueError("thresholds.target_precision must lie in (0, 1]")
+        for rc in self.relatives:
+            if not 0 < rc.prior or rc.prior_strength < 0:
+                raise ValueError(f"relative class {rc.name}: prior must be positive")
+            for fname in rc.fields:
+                if fname not in self.fields:
+                    raise ValueError(f"relative class {rc.name} weighs field {fname}, which has no m/u")
         for f in self.fields.values():
             if any(not 0 < p < 1 for p in (*f.m, *f.u)):
                 raise ValueError(f"m and u of field {f.name} must lie strictly between 0 and 1")
@@ -118,9 +145,13 @@ def _field(name: str, spec: dict[str, Any]) -> FieldModel:
 
 def from_dict(raw: dict[str, Any]) -> MatchingConfig:
     """Build a config from the parsed YAML mapping."""
+    from matchers.relatives import class_from_config
+
     th = raw.get("thresholds", {})
     dec = raw.get("decision", {})
-    rel = dec.get("relatives") or {}
+    rel = raw.get("relatives") or {}
+    rel_on = bool(rel.get("enabled", False))
+    unseen = rel.get("unseen_given_name")
     prior = raw.get("prior", {})
     blk = raw.get("blocking", {})
     proc = raw.get("processing", {})
@@ -130,15 +161,20 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         match_threshold=float(th.get("match", 0.99)),
         review_threshold=float(th.get("review", 0.60)),
         keep_threshold=float(th.get("keep", 0.01)),
-        look_alike_margin_bits=float(dec.get("look_alike_margin_bits", 10.0)),
+        min_match_threshold=float(th.get("min_match", th.get("match", 0.99))),
+        target_precision=float(th.get("target_precision", 0.995)),
         review_caps=tuple(
             ReviewCap(name=c["field"], levels=tuple(c["levels"]), unless=_unless(c.get("unless")))
             for c in dec.get("review_caps") or ()
         ),
-        relatives_check=bool(rel.get("enabled", False)),
-        relatives_confidence=float(rel.get("confidence", 0.95)),
-        relatives_max_rate=float(rel.get("max_rate", 0.01)),
-        relatives_min_separation=float(rel.get("min_separation", 0.2)),
+        relatives=tuple(class_from_config(n, spec) for n, spec in (rel.get("classes") or {}).items())
+        if rel_on
+        else (),
+        estimate_relatives=rel_on and bool(rel.get("estimate", False)),
+        presence=rel_on and bool(rel.get("presence", False)),
+        unseen_given_name=(float(unseen["same_person"]), float(unseen["relative"]))
+        if rel_on and unseen
+        else None,
         unseen_name_min_rows=int(dec.get("unseen_name_min_rows", 0)),
         learn_names=bool((dec.get("learned_names") or {}).get("enabled", False)),
         match_rate=float(prior.get("match_rate", 0.1)),
@@ -153,7 +189,6 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         blocking_rules=tuple(blk.get("rules", ())),
         fields={name: _field(name, spec) for name, spec in (raw.get("comparisons") or {}).items()},
         name_swap_penalty_bits=float(raw.get("name_swap_penalty_bits", -2.0)),
-        household_address_u=float((raw.get("household") or {}).get("address_u_given_surname", 0.05)),
         estimate=bool(est.get("enabled", False)),
         estimate_min_rows=int(est.get("min_rows", 2000)),
         u_random_pairs=int(est.get("u_random_pairs", 200_000)),

@@ -1,22 +1,21 @@
 """Three-way decisions per extract row: match / review / nonmatch.
 
-Precision first. A pair is auto-matched only when all of these hold:
+A row is at most one client. Its probability of being client c is weighed against every other way
+the row can be explained: another candidate client, a household relative of any candidate
+(matchers/relatives.py), or a stranger to the list (``row_probability``). So two plausible clients
+for one row share the probability between them and neither is auto-matched: no separate look-alike
+rule is needed.
 
-- it is the row's best candidate and its probability reaches the match threshold;
-- no review cap applies (config ``review_caps``): a disagreeing given name (twins share every
-  household field and differ only there, which the summed weights alone would outvote), a
-  disagreeing surname unless given name and exact DOB agree (surnames change), a disagreeing DOB
-  (same-named siblings), a missing DOB unless the street address is identical (the engine drops
-  the caps for a run whose data rule relatives out: matchers/relatives.py);
-- no look-alike: the runner-up client is not itself plausible (probability below the review
-  threshold) or the best beats it by at least ``look_alike_margin_bits``. Otherwise both go to review,
-  so the coordinator sees the two candidates side by side.
-
-A row therefore has at most one ``match``. Rows of a matched record other than the match are
-``nonmatch``; without a match, every pair at or above the review threshold is ``review``.
+- ``match``: the row's best candidate reaches the run's match threshold (``run_match_threshold``:
+  the lowest threshold in [min_match, match] whose matched rows' expected precision reaches the
+  target) and no review cap holds it (config ``review_caps``: a safety net only, counted);
+- ``review``: a row without a match, each candidate at or above the review threshold;
+- ``nonmatch``: everything else.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -26,9 +25,8 @@ from matchers.config import MatchingConfig
 
 MATCH, REVIEW, NONMATCH = "match", "review", "nonmatch"
 
-#: facts about a pair that are no comparison but may excuse a cap (column ``<name>_level`` of the
-#: scored pairs): ``row_given_name`` is "unseen" when the row's given name occurs nowhere else in a
-#: large run (clients and rows together), i.e. a misspelling rather than another child's name
+#: facts about a pair that are no comparison but a review cap may name (column ``<name>_level``):
+#: ``row_given_name`` is "unseen" when the row's given name occurs nowhere else in a large run
 PAIR_FACTS: dict[str, tuple[str, ...]] = {"row_given_name": ("unseen", "seen")}
 
 
@@ -43,9 +41,9 @@ def _at(order: pd.DataFrame, fname: str, levels: tuple[str, ...]) -> np.ndarray:
     return np.isin(order[column].to_numpy(), [known.index(lv) for lv in levels])
 
 
-def at_review_cap(scored: pd.DataFrame, config: MatchingConfig) -> np.ndarray:
-    """Pairs that one of the config's review caps holds at review (aligned with ``scored``)."""
-    capped = np.zeros(len(scored), dtype=bool)
+def cap_hits(scored: pd.DataFrame, config: MatchingConfig) -> dict[str, np.ndarray]:
+    """Per review cap (named ``<field>:<levels>``), the pairs it holds (aligned with ``scored``)."""
+    hits = {}
     for cap in config.review_caps:
         hit = _at(scored, cap.name, cap.levels)
         for alternative in cap.unless:
@@ -53,29 +51,79 @@ def at_review_cap(scored: pd.DataFrame, config: MatchingConfig) -> np.ndarray:
             for fname, levels in alternative.items():
                 excused &= _at(scored, fname, levels)
             hit &= ~excused
+        hits[f"{cap.name}:{'/'.join(cap.levels)}"] = hit
+    return hits
+
+
+def at_review_cap(scored: pd.DataFrame, config: MatchingConfig) -> np.ndarray:
+    """Pairs that one of the config's review caps holds at review (aligned with ``scored``)."""
+    capped = np.zeros(len(scored), dtype=bool)
+    for hit in cap_hits(scored, config).values():
         capped |= hit
     return capped
 
 
-def decide(scored: pd.DataFrame, config: MatchingConfig) -> pd.Series:
-    """Decision per pair. ``scored`` needs rec (row key), cli, score, total and the <field>_level
-    columns of scoring.score; the result is aligned with its index."""
+def row_log_mass(rec: np.ndarray, total: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """log2 of each pair's row's whole mass: 1 (a stranger) + sum over the row's candidates c of
+    2**total_c * (1 + 2**rel_c) (the candidate herself and her relatives)."""
+    a = total + np.logaddexp2(0.0, rel)
+    top = np.maximum(pd.Series(a).groupby(rec).transform("max").to_numpy(), 0.0)
+    mass = pd.Series(np.exp2(a - top)).groupby(rec).transform("sum").to_numpy()
+    return top + np.log2(np.exp2(-top) + mass)
+
+
+def row_probability(rec: np.ndarray, total: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """P(row is this client) per pair, normalised over a stranger, every candidate and every
+    candidate's relatives (row_log_mass). ``rec``: the row of each pair; ``total``:
+    same-vs-stranger bits; ``rel``: all relatives against the same person (bits, -inf for none)."""
+    if len(rec) == 0:
+        return np.zeros(0)
+    return np.exp2(total - row_log_mass(rec, total, rel))
+
+
+def run_match_threshold(best: np.ndarray, config: MatchingConfig) -> float:
+    """The lowest match threshold in [min_match, match] at which the rows it matches (``best``: each
+    row's best probability) have an expected precision (their mean probability) of at least the
+    target. Probabilities are calibrated on the run's own data, so a run that is sure of many rows
+    matches them and one with doubt keeps the configured threshold."""
+    lo, hi = config.min_match_threshold, config.match_threshold
+    if lo >= hi or len(best) == 0:
+        return hi
+    p = np.sort(best[best >= lo])[::-1]
+    if len(p) == 0:
+        return hi
+    precision = np.cumsum(p) / np.arange(1, len(p) + 1)
+    # A threshold matches every row at or above it: only the last of tied probabilities is a
+    # possible cut (ties within float noise count as ties: one explanation, one probability).
+    cut = np.append(p[1:] < p[:-1] - 1e-9, True)
+    ok = np.flatnonzero((precision >= config.target_precision) & cut)
+    if len(ok) == 0:
+        return hi
+    return float(min(max(p[ok[-1]], lo), hi))
+
+
+def decide(scored: pd.DataFrame, config: MatchingConfig, capped: np.ndarray | None = None) -> pd.Series:
+    """Decision per pair. ``scored`` needs rec (row key), cli and score (the row probability);
+    ``capped`` (aligned with ``scored``) marks pairs a review cap holds. Aligned with its index."""
     if scored.empty:
         return pd.Series([], index=scored.index, dtype=object)
-    order = scored.sort_values(["rec", "total", "cli"], ascending=[True, False, True], kind="stable")
-    rank = order.groupby("rec", sort=False).cumcount().to_numpy()
-    rec = order["rec"].to_numpy()
-    total = order["total"].to_numpy()
-    prob = order["score"].to_numpy()
-
-    # Runner-up per row, broadcast to all of that row's pairs (NaN when there is none).
-    second = pd.Series(np.where(rank == 1, total, np.nan)).groupby(rec).transform("max").to_numpy()
-    second_prob = 1.0 / (1.0 + np.exp2(-second))
-    look_alike = (second_prob >= config.review_threshold) & (total - second < config.look_alike_margin_bits)
-
-    capped = at_review_cap(order, config)
-    is_match = (rank == 0) & (prob >= config.match_threshold) & ~capped & ~look_alike
+    hold = np.zeros(len(scored), dtype=bool) if capped is None else np.asarray(capped, dtype=bool)
+    order = np.lexsort((scored["cli"].to_numpy(), -scored["score"].to_numpy(), scored["rec"].to_numpy()))
+    rec = scored["rec"].to_numpy()[order]
+    prob = scored["score"].to_numpy()[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = rec[1:] != rec[:-1]
+    is_match = first & (prob >= config.match_threshold) & ~hold[order]
     record_matched = pd.Series(is_match).groupby(rec).transform("any").to_numpy()
     is_review = ~record_matched & (prob >= config.review_threshold)
     decision = np.where(is_match, MATCH, np.where(is_review, REVIEW, NONMATCH))
-    return pd.Series(decision, index=order.index, dtype=object).reindex(scored.index)
+    out = np.empty(len(order), dtype=object)
+    out[order] = decision
+    return pd.Series(out, index=scored.index, dtype=object)
+
+
+def with_threshold(config: MatchingConfig, threshold: float) -> MatchingConfig:
+    """``config`` deciding at the run's match threshold."""
+    return replace(
+        config, match_threshold=threshold, min_match_threshold=min(config.min_match_threshold, threshold)
+    )

@@ -21,11 +21,27 @@ import numpy as np
 import pandas as pd
 
 from matchers import parallel
+from matchers import presence as presence_model
 from matchers.blocking import ClientIndex
 from matchers.compare import compare
 from matchers.config import MatchingConfig
-from matchers.decide import MATCH, at_review_cap, decide
-from matchers.estimate import candidate_levels, estimate_m, estimate_match_rate, estimate_u
+from matchers.decide import (
+    MATCH,
+    NONMATCH,
+    cap_hits,
+    decide,
+    row_log_mass,
+    row_probability,
+    run_match_threshold,
+    with_threshold,
+)
+from matchers.estimate import (
+    candidate_levels,
+    estimate_m,
+    estimate_match_rate,
+    estimate_relatives,
+    estimate_u,
+)
 from matchers.frequencies import NameFrequencies
 from matchers.learned_names import (
     learned_by_client,
@@ -34,7 +50,6 @@ from matchers.learned_names import (
     with_learned_names,
 )
 from matchers.params import apply as apply_parameters
-from matchers.relatives import relative_evidence
 from matchers.scoring import Weights, score
 from matchers.standardise import PersonTable, standardise
 
@@ -73,16 +88,22 @@ class LinkStats:
     parameters: str = "config"
     #: share of extract rows estimated to be clients (the prior the run scored with)
     match_rate: float = 0.0
-    #: whether this run's data ruled relatives out and the review caps were lifted (relatives.py)
-    relatives: dict[str, float | int | bool] = field(default_factory=dict)
+    #: the match threshold this run decided with (decide.run_match_threshold)
+    match_threshold: float = 0.0
+    #: relatives per row of the client herself, per relative class, as this run weighed them
+    relatives: dict[str, float] = field(default_factory=dict)
+    #: rows each review cap (a safety net) kept from an auto-match they would otherwise have had
+    caps_fired: dict[str, int] = field(default_factory=dict)
+    #: whether clients already had a confirmed row here, as estimated (matchers/presence.py)
+    presence: dict[str, float | int] = field(default_factory=dict)
+    #: pairs whose probability the presence of the client's other rows changed
+    presence_pairs: int = 0
     #: given names learned from auto-matched rows that stated them (AKA), and rows scored again with them
     learned_names: int = 0
     learned_name_rows: int = 0
     #: worker processes that scored the chunks (1: this process) and the largest one's peak memory
     workers: int = 1
     worker_peak_kib: int = 0
-    #: record codes per chunk that a second pass would score again (internal; see engine.link)
-    held_rows: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def add_chunk(self, part: LinkStats) -> None:
         """Add the counts of one chunk scored on its own (perhaps in a worker process)."""
@@ -90,7 +111,6 @@ class LinkStats:
         self.candidate_pairs += part.candidate_pairs
         for rule, n in part.pairs_by_rule.items():
             self.pairs_by_rule[rule] = self.pairs_by_rule.get(rule, 0) + n
-        self.held_rows.extend(part.held_rows)
         self.worker_peak_kib = max(self.worker_peak_kib, part.worker_peak_kib)
 
     @property
@@ -106,16 +126,23 @@ def _empty_result() -> pd.DataFrame:
             "score": pd.Series(dtype="float64"),
             "decision": pd.Series(dtype=object),
             "explanation": pd.Series(dtype=object),
-            "relative_shaped": pd.Series(dtype=bool),
             "rec": pd.Series(dtype="int64"),
+            "cli": pd.Series(dtype="int64"),
             "client_row": pd.Series(dtype="int64"),
             "stated_given": pd.Series(dtype=object),
+            "total": pd.Series(dtype="float64"),
+            "rel": pd.Series(dtype="float64"),
+            "row_mass": pd.Series(dtype="float64"),
+            "first_level": pd.Series(dtype="int64"),
+            "capped": pd.Series(dtype="int64"),
         }
     )
 
 
-#: columns link() uses internally and drops before returning
-_INTERNAL = ["relative_shaped", "rec", "client_row", "stated_given"]
+#: columns link() uses internally and drops before returning: the row key, the client key, the
+#: pair's same-vs-stranger and relatives bits, log2 of the row's whole mass (decide.row_probability),
+#: the given-name level and the review caps holding it (bit i: cap i)
+_INTERNAL = ["rec", "cli", "client_row", "stated_given", "total", "rel", "row_mass", "first_level", "capped"]
 
 
 class FellegiSunterMatcher:
@@ -130,6 +157,10 @@ class FellegiSunterMatcher:
         self.fitted_config = self.config
         self.stats = LinkStats()
         self._name_counts: NameFrequencies | None = None
+        #: the config decisions are made with (the run's match threshold once it is known)
+        self.decide_config = self.config
+        #: (rec, client_row) of the run's confirmed rows and the presence weights, once known
+        self._confirmed: tuple[np.ndarray, np.ndarray] | None = None
 
     def fit(self, clients: pd.DataFrame, records: pd.DataFrame) -> MatchingConfig:
         """The config with m/u estimated from these clients and records (what training saves)."""
@@ -147,6 +178,7 @@ class FellegiSunterMatcher:
         cl = standardise(clients, id_column="client_id")
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size, cfg.rule_max_block_size)
         self.fitted_config = self._fit(cl, index, records)
+        self.decide_config, self._confirmed = cfg, None
         weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
         counted = cfg.tf_fields or cfg.unseen_name_min_rows
         freq = NameFrequencies.from_frames(clients, records) if counted else None
@@ -171,6 +203,7 @@ class FellegiSunterMatcher:
             parameters=self.parameters_version
             or ("estimated" if self.fitted_config.fields is not cfg.fields else "config"),
             match_rate=self.fitted_config.match_rate,
+            relatives={rc.name: round(rc.prior, 4) for rc in self.fitted_config.relatives},
         )
         bounds = [
             np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
@@ -200,16 +233,14 @@ class FellegiSunterMatcher:
         result = pd.concat(parts, ignore_index=True) if parts else _empty_result()
         if result.empty:
             result = _empty_result()
-        relaxed = False
-        if cfg.relatives_check and cfg.review_caps:
-            result = self._lift_caps_without_relatives(
-                cl, client_codes, index, weights, freq, records, rec_codes, result, stats
-            )
-            relaxed = bool(stats.relatives.get("ruled_out", False))
+        if cfg.presence and weights.relatives is not None:
+            weights = self._weigh_presence(result, weights, len(cl), stats)
+        result = self._decide_at_run_threshold(result, stats)
         if cfg.learn_names:
             result = self._score_again_with_learned_names(
-                cl, client_codes, index, weights, freq, records, rec_codes, result, stats, relaxed
+                cl, client_codes, index, weights, freq, records, rec_codes, result, stats
             )
+        stats.caps_fired = self._caps_fired(result)
         result = result.drop(columns=_INTERNAL)
         stats.kept_pairs = len(result)
         stats.decisions = {k: int(v) for k, v in result["decision"].value_counts().items()}
@@ -235,17 +266,19 @@ class FellegiSunterMatcher:
         if len(cl) == 0 or len(records) == 0 or len(records) < cfg.estimate_min_rows and not force:
             return cfg
         estimate_mu = force or cfg.estimate
-        if not (estimate_mu or cfg.estimate_match_rate):
+        if not (estimate_mu or cfg.estimate_match_rate or cfg.estimate_relatives):
             return cfg
         sample = records.sample(n=min(cfg.sample_rows, len(records)), random_state=cfg.seed)
         rs = standardise(sample, id_column="record_id")
-        rows, levels = candidate_levels(rs, cl, index, cfg)
+        rows, cli, levels = candidate_levels(rs, cl, index, cfg)
         fitted = cfg
         if estimate_mu:
             fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
             fitted = estimate_m(levels, len(cl), fitted, cfg.m_iterations, cfg.pseudo_count)
         if cfg.estimate_match_rate:
             fitted = estimate_match_rate(rows, levels, len(rs), len(cl), fitted)
+        if cfg.estimate_relatives:
+            fitted = estimate_relatives(rows, cli, levels, len(rs), len(cl), fitted, cfg)
         return fitted
 
     def _tf_bits(
@@ -290,16 +323,12 @@ class FellegiSunterMatcher:
         chunk: pd.DataFrame,
         rec_codes: np.ndarray,
         stats: LinkStats,
-        relaxed: bool = False,
         own_given_width: int | None = None,
     ) -> pd.DataFrame:
-        """Scored and decided pairs of one chunk of rows. ``relaxed``: relatives were ruled out
-        (see _lift_caps_without_relatives), so no review cap and no household rule.
+        """Scored and decided pairs of one chunk of rows.
         ``own_given_width``: ``cl`` carries learned given names after this many columns of its own
         (see _score_again_with_learned_names); pairs agreeing on one say so in their explanation."""
-        cfg = replace(self.config, review_caps=()) if relaxed else self.config
-        if relaxed:
-            weights = replace(weights, household_address=None)
+        cfg = self.decide_config
         rs = standardise(chunk, id_column="record_id")
         pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record, stats.pairs_by_rule)
         stats.candidate_pairs += len(pairs)
@@ -308,30 +337,43 @@ class FellegiSunterMatcher:
         ri, ci = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
         levels = compare(rs, cl, ri, ci)
         tf_bits = self._tf_bits(freq, cl, ci)
+        unseen = None
+        if self._name_counts is not None:
+            # once per row, not per pair: a given name found in no other row or client of a large run
+            unseen = (self._name_counts.count("first_name", rs.first[:, 0]) <= 1)[ri]
+        present = None
+        if self._confirmed is not None and weights.relatives is not None and weights.relatives.presence_bits:
+            conf_rec, conf_cli = self._confirmed
+            present = presence_model.pair_levels(rec_codes[ri], ci, conf_rec, conf_cli)
         # Explanations are rendered for the kept pairs only (below): most candidates are dropped.
-        scored = score(levels, weights, tf_bits, explain=False)
+        scored = score(levels, weights, tf_bits, explain=False, given_unseen=unseen, presence=present)
         scored["row"], scored["client_row"] = ri, ci
         # decide() works on id codes: the best pair per (record_id, client_id) stands for the id.
         scored["rec"], scored["cli"] = rec_codes[ri], client_codes[ci]
         scored = scored.sort_values(["rec", "cli", "total"], ascending=[True, True, False], kind="stable")
         scored = scored.drop_duplicates(["rec", "cli"])
-        if self._name_counts is not None:
-            seen = self._name_counts.count("first_name", rs.first[:, 0]) > 1  # once per row, not pair
-            # decide.PAIR_FACTS["row_given_name"]: 0 "unseen", 1 "seen"
-            scored["row_given_name_level"] = seen[scored["row"].to_numpy()].astype(np.int8)
-        scored["decision"] = decide(scored, cfg)
-        scored["relative_shaped"] = scored["household"].to_numpy() | at_review_cap(scored, self.config)
-        if not relaxed:
-            # Rows without a match that a cap or the household rule may have held back, at any
-            # score: what a second pass scores again if the run's data rule relatives out.
-            matched = scored.loc[scored["decision"] == MATCH, "rec"].unique()
-            shaped = scored.loc[scored["relative_shaped"], "rec"].unique()
-            stats.held_rows.append(np.setdiff1d(shaped, matched))
-        kept = scored[(scored["score"] >= cfg.keep_threshold) | (scored["decision"] != "nonmatch")]
+        if unseen is not None:
+            # decide.PAIR_FACTS["row_given_name"]: 0 "unseen", 1 "seen" (review caps may name it)
+            scored["row_given_name_level"] = (~unseen[scored.index.to_numpy()]).astype(np.int8)
+        rec_k, total, rel = scored["rec"].to_numpy(), scored["total"].to_numpy(), scored["rel"].to_numpy()
+        scored["score"] = row_probability(rec_k, total, rel)
+        scored["row_mass"] = row_log_mass(rec_k, total, rel)
+        capped = np.zeros(len(scored), dtype=np.int64)
+        for i, hit in enumerate(cap_hits(scored, cfg).values()):
+            capped |= hit.astype(np.int64) << i
+        scored["capped"] = capped
+        scored["decision"] = decide(scored, cfg, capped > 0)
+        kept = scored[(scored["score"] >= cfg.keep_threshold) | (scored["decision"] != NONMATCH)]
         kept = kept.sort_values(["rec", "score", "cli"], ascending=[True, False, True], kind="stable")
         at = kept.index.to_numpy()  # positions in levels (score() keeps the index of its input)
         kept_tf = {f: bits[at] for f, bits in tf_bits.items()}
-        explained = score(levels.iloc[at].reset_index(drop=True), weights, kept_tf)["explanation"].to_numpy()
+        explained = score(
+            levels.iloc[at].reset_index(drop=True),
+            weights,
+            kept_tf,
+            given_unseen=None if unseen is None else unseen[at],
+            presence=None if present is None else present[at],
+        )["explanation"].to_numpy()
         kr, kc = kept["row"].to_numpy(), kept["client_row"].to_numpy()
         stated = stated_given_names(
             rs,
@@ -354,40 +396,16 @@ class FellegiSunterMatcher:
                 "score": kept["score"].to_numpy(dtype=np.float64),
                 "decision": kept["decision"].to_numpy(dtype=object),
                 "explanation": explained.astype(object),
-                "relative_shaped": kept["relative_shaped"].to_numpy(dtype=bool),
                 "rec": kept["rec"].to_numpy(dtype=np.int64),
+                "cli": kept["cli"].to_numpy(dtype=np.int64),
                 "client_row": kc.astype(np.int64),
                 "stated_given": stated,
+                "total": kept["total"].to_numpy(dtype=np.float64),
+                "rel": kept["rel"].to_numpy(dtype=np.float64),
+                "row_mass": kept["row_mass"].to_numpy(dtype=np.float64),
+                "first_level": kept["first_name_level"].to_numpy(dtype=np.int64),
+                "capped": kept["capped"].to_numpy(dtype=np.int64),
             }
-        )
-
-    def _lift_caps_without_relatives(
-        self,
-        cl: PersonTable,
-        client_codes: np.ndarray,
-        index: ClientIndex,
-        weights: Weights,
-        freq: NameFrequencies | None,
-        records: pd.DataFrame,
-        rec_codes: np.ndarray,
-        result: pd.DataFrame,
-        stats: LinkStats,
-    ) -> pd.DataFrame:
-        """Second pass: if this run's data rule relatives out (matchers/relatives.py), score the
-        rows held in review by a cap or the household rule again without either."""
-        cfg = self.config
-        evidence = relative_evidence(
-            result, len(cl), cfg.relatives_confidence, cfg.relatives_max_rate, cfg.relatives_min_separation
-        )
-        stats.relatives = evidence.as_dict()
-        log.info("matcher: relatives check %s", stats.relatives)
-        if not evidence.ruled_out:
-            stats.held_rows = []
-            return result
-        held_codes = np.unique(np.concatenate(stats.held_rows)) if stats.held_rows else np.zeros(0, np.int64)
-        stats.held_rows = []
-        return self._score_again(
-            held_codes, cl, client_codes, index, weights, freq, records, rec_codes, result, relaxed=True
         )
 
     def _score_again(
@@ -401,7 +419,6 @@ class FellegiSunterMatcher:
         records: pd.DataFrame,
         rec_codes: np.ndarray,
         result: pd.DataFrame,
-        relaxed: bool,
         own_given_width: int | None = None,
     ) -> pd.DataFrame:
         """``result`` with the pairs of the record ids ``codes`` scored and decided again (chunk by
@@ -421,7 +438,6 @@ class FellegiSunterMatcher:
                     records.iloc[part],
                     rec_codes[part],
                     LinkStats(),
-                    relaxed=relaxed,
                     own_given_width=own_given_width,
                 )
             )
@@ -442,9 +458,8 @@ class FellegiSunterMatcher:
         rec_codes: np.ndarray,
         result: pd.DataFrame,
         stats: LinkStats,
-        relaxed: bool,
     ) -> pd.DataFrame:
-        """Third pass: rows without a match that have a candidate client whose auto-matched rows
+        """Second pass: rows without a match that have a candidate client whose auto-matched rows
         stated another given name of hers (matchers/learned_names.py) are scored again with it."""
         learned = learned_by_client(result["client_row"].to_numpy(), result["stated_given"].to_numpy())
         stats.learned_names = sum(len(v) for v in learned.values())
@@ -471,6 +486,86 @@ class FellegiSunterMatcher:
             records,
             rec_codes,
             result,
-            relaxed,
             own_given_width=cl.first.shape[1],
         )
+
+    def _weigh_presence(
+        self, result: pd.DataFrame, weights: Weights, n_clients: int, stats: LinkStats
+    ) -> Weights:
+        """Weigh whether each pair's client already has a confirmed row here (matchers/presence.py),
+        estimated from this run's confirmed rows; kept pairs' probabilities and explanations are
+        updated in place, and later passes score with it. Returns the weights with presence."""
+        is_match = result["decision"].to_numpy() == MATCH
+        conf = presence_model.confirmed(is_match, result["first_level"].to_numpy())
+        model = presence_model.Presence.from_confirmed(result["client_row"].to_numpy()[conf], n_clients)
+        stats.presence = model.as_dict()
+        assert weights.relatives is not None
+        weights = replace(weights, relatives=replace(weights.relatives, presence_bits=model.weights))
+        rec, cli_rows = result["rec"].to_numpy(), result["client_row"].to_numpy()
+        self._confirmed = (rec[conf], cli_rows[conf])
+        level = presence_model.pair_levels(rec, cli_rows, *self._confirmed)
+        bits = np.asarray([model.weights[lv] for lv in presence_model.LEVELS])[level]
+        has_rel = np.isfinite(result["rel"].to_numpy())
+        bits = np.where(has_rel, bits, 0.0)
+        total, old_rel = result["total"].to_numpy(), result["rel"].to_numpy()
+        new_rel = old_rel + bits
+        # The row's mass without its kept pairs (the stranger and the dropped pairs) stays; the kept
+        # pairs' share changes with their relatives.
+        old_a, new_a = total + np.logaddexp2(0.0, old_rel), total + np.logaddexp2(0.0, new_rel)
+        mass = result["row_mass"].to_numpy()
+        kept_old = pd.Series(np.exp2(old_a - mass)).groupby(rec).transform("sum").to_numpy()
+        kept_new = pd.Series(np.exp2(new_a - mass)).groupby(rec).transform("sum").to_numpy()
+        new_mass = mass + np.log2(np.maximum(1.0 - kept_old, np.exp2(-mass)) + kept_new)
+        result["rel"], result["row_mass"] = new_rel, new_mass
+        result["score"] = np.exp2(total - new_mass)
+        stats.presence_pairs = int((bits != 0).sum())
+        result["explanation"] = _with_presence(result["explanation"].to_numpy(), level, model.weights)
+        return weights
+
+    def _decide_at_run_threshold(self, result: pd.DataFrame, stats: LinkStats) -> pd.DataFrame:
+        """Decide every kept pair again at the run's match threshold (decide.run_match_threshold)."""
+        cfg = self.config
+        best = result.groupby("rec")["score"].max().to_numpy() if len(result) else np.zeros(0)
+        threshold = run_match_threshold(best, cfg)
+        self.decide_config = with_threshold(cfg, threshold)
+        stats.match_threshold = round(threshold, 4)
+        if result.empty:
+            return result
+        result = result.copy()
+        result["decision"] = decide(result, self.decide_config, result["capped"].to_numpy() > 0).to_numpy()
+        # only an auto-matched row states names learned_names may use
+        result.loc[result["decision"] != MATCH, "stated_given"] = ""
+        return result.sort_values(
+            ["rec", "score", "client_id"], ascending=[True, False, True], kind="stable"
+        ).reset_index(drop=True)
+
+    def _caps_fired(self, result: pd.DataFrame) -> dict[str, int]:
+        """Rows each review cap kept from an auto-match: the row's best pair reached the threshold
+        and the cap held it."""
+        names = [f"{c.name}:{'/'.join(c.levels)}" for c in self.config.review_caps]
+        if not names or result.empty:
+            return {}
+        best = result.sort_values(["rec", "score"], ascending=[True, False], kind="stable").drop_duplicates(
+            "rec"
+        )
+        held = best[best["score"] >= self.decide_config.match_threshold]["capped"].to_numpy()
+        return {name: int(((held >> i) & 1).sum()) for i, name in enumerate(names)}
+
+
+def _with_presence(explanations: np.ndarray, level: np.ndarray, bits: dict[str, float]) -> np.ndarray:
+    """Explanations with the presence fact added to every relative's weight (one JSON edit per
+    distinct explanation and level)."""
+    cache: dict[tuple[str, int], str] = {}
+    out = explanations.copy()
+    for i, (text, lv) in enumerate(zip(explanations, level, strict=True)):
+        key = (text, int(lv))
+        if key not in cache:
+            doc = json.loads(text)
+            if doc.get("relatives"):
+                name = presence_model.LEVELS[int(lv)]
+                w = bits[name]
+                doc["relatives"] = [{**r, "weight": round(r["weight"] + w, 3)} for r in doc["relatives"]]
+                doc["presence"] = {"level": name, "weight": round(w, 3)}
+            cache[key] = json.dumps(doc)
+        out[i] = cache[key]
+    return out

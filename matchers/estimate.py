@@ -18,10 +18,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from matchers import presence
 from matchers.blocking import ClientIndex
 from matchers.compare import LEVELS, compare
-from matchers.config import FieldModel, MatchingConfig
-from matchers.scoring import AFTER_MOVE, EXPLAINED, HOUSEHOLD_SURNAME, LOCATION_IMPLIED, Weights, score
+from matchers.config import FieldModel, MatchingConfig, RelativeClass
+from matchers.decide import row_probability
+from matchers.scoring import AFTER_MOVE, EXPLAINED, LOCATION_IMPLIED, Weights, score
 from matchers.standardise import PersonTable
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ def _shrink(counts: dict[str, float], prior: FieldModel, which: str, strength: f
 
 def _chosen_levels(levels: pd.DataFrame, config: MatchingConfig) -> dict[str, np.ndarray]:
     """Level codes per explained field in the name reading scoring picks (straight or swapped)."""
-    scored = score(levels, Weights.from_config(config, n_clients=1), explain=False, household=False)
+    scored = score(levels, Weights.from_config(config, n_clients=1), explain=False)
     return {f: scored[f"{f}_level"].to_numpy() for f in FIELDS}
 
 
@@ -82,12 +84,12 @@ def estimate_u(
 
 def candidate_levels(
     records: PersonTable, clients: PersonTable, index: ClientIndex, config: MatchingConfig
-) -> tuple[np.ndarray, pd.DataFrame]:
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """The sample's candidate pairs (as blocking finds them) compared once: (row of each pair,
-    comparison levels). Both m and the match rate are estimated on them."""
+    client of each pair, comparison levels). m, the match rate and the relatives are estimated on them."""
     pairs = index.candidates(records, config.blocking_rules, config.max_pairs_per_record)
     rows, cli = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
-    return rows, compare(records, clients, rows, cli)
+    return rows, cli, compare(records, clients, rows, cli)
 
 
 def estimate_m(
@@ -112,7 +114,9 @@ def estimate_m(
     base = config
     for _ in range(iterations):
         weights = Weights.from_config(config, n_clients=n_clients)
-        scored = score(levels, weights, explain=False, household=False, field_weights=True)
+        # Relatives are left out here: the fields that identify a pair pick it, whoever it is;
+        # estimate_relatives then splits the twins off the same person.
+        scored = score(levels, replace(weights, relatives=None), explain=False, field_weights=True)
         total = scored["total"].to_numpy()
         fields = dict(config.fields)
         for f in FIELDS:
@@ -131,27 +135,8 @@ def estimate_m(
                 m = _shrink(_counts(codes[moved], f), base.fields[moved_name], "m", strength)
                 fields[moved_name] = replace(fields[moved_name], m=m)
         config = replace(config, fields=fields)
-    config = estimate_household(scored, config, strength)
     log.info("matcher: m estimated on %d candidate pairs, %d iterations", len(levels), iterations)
     return config
-
-
-def estimate_household(scored: pd.DataFrame, config: MatchingConfig, strength: float) -> MatchingConfig:
-    """u of an identical street address among different people sharing a surname (siblings).
-
-    Taken from candidate pairs that agree on the surname but plainly are two people (the given name
-    and the DOB both disagree outright): the share of them at one address. Blocking favours pairs
-    in one zip or birth year, so this errs high, i.e. towards a smaller household weight.
-    """
-
-    def at(f: str, levels: tuple[str, ...]) -> np.ndarray:
-        return np.isin(scored[f"{f}_level"].to_numpy(), [LEVELS[f].index(lv) for lv in levels])
-
-    siblings = at("last_name", HOUSEHOLD_SURNAME) & at("first_name", ("else",)) & at("dob", ("else",))
-    siblings &= ~at("address", ("missing",))
-    same = float((siblings & at("address", ("exact",))).sum())
-    u = (same + strength * config.household_address_u) / (float(siblings.sum()) + strength)
-    return replace(config, household_address_u=min(max(u, 1e-6), 1 - 1e-6))
 
 
 def estimate_match_rate(
@@ -164,21 +149,22 @@ def estimate_match_rate(
 ) -> MatchingConfig:
     """The share of extract rows that are clients (the prior), from the data: EM on one parameter.
 
-    Each sampled row's probability of being some client is its best candidate pair's match
-    probability (a row is at most one client); their mean is the new rate, which moves the prior and
-    so every probability; a few rounds reach the fixed point. This is what Splink estimates as
-    ``probability_two_random_records_match``. An extract of nothing but clients (a referral list,
-    FEBRL's duplicates) then starts from odds of 1 in N clients, not 1 in 10 N; a school roster
-    where one row in 200 is a client starts lower than the configured guess.
+    Each sampled row's probability of being some client is the sum of its candidates' row
+    probabilities (decide.row_probability: a row is at most one client); their mean is the new
+    rate, which moves the prior and so every probability; a few rounds reach the fixed point.
+    This is what Splink estimates as ``probability_two_random_records_match``. An extract of
+    nothing but clients (a referral list, FEBRL's duplicates) then starts from odds of 1 in N
+    clients, not 1 in 10 N; a school roster where one row in 200 is a client starts lower than the
+    configured guess.
     """
     if levels.empty or n_records == 0:
         return config
     rate = config.match_rate
     for _ in range(iterations):
         weights = Weights.from_config(replace(config, match_rate=rate), n_clients=n_clients)
-        prob = score(levels, weights, explain=False)["score"].to_numpy()
-        best = pd.Series(prob).groupby(rows).max()
-        new = float(best.sum()) / n_records
+        scored = score(levels, weights, explain=False)
+        prob = row_probability(rows, scored["total"].to_numpy(), scored["rel"].to_numpy())
+        new = float(prob.sum()) / n_records
         new = min(max(new, config.match_rate_bounds[0]), config.match_rate_bounds[1])
         if abs(new - rate) < 1e-4:
             rate = new
@@ -186,3 +172,90 @@ def estimate_match_rate(
         rate = new
     log.info("matcher: match rate estimated at %.4f (configured %.4f)", rate, config.match_rate)
     return replace(config, match_rate=rate)
+
+
+def _sample_presence(
+    rows: np.ndarray, cli: np.ndarray, levels: pd.DataFrame, n_clients: int, config: MatchingConfig
+) -> tuple[np.ndarray | None, dict[str, float]]:
+    """Presence levels of the sample's pairs and their weights (matchers/presence.py), from the
+    sample's own confirmed rows: without them a twin and a renamed record look the same to EM,
+    and the given name's m would absorb the twins."""
+    if not config.presence:
+        return None, {}
+    scored = score(levels, Weights.from_config(config, n_clients=n_clients), explain=False)
+    prob = row_probability(rows, scored["total"].to_numpy(), scored["rel"].to_numpy())
+    best = pd.Series(prob).groupby(rows).transform("max").to_numpy() == prob
+    is_match = best & (prob >= config.match_threshold)
+    conf = presence.confirmed(is_match, scored["first_name_level"].to_numpy())
+    model = presence.Presence.from_confirmed(cli[conf], n_clients)
+    return presence.pair_levels(rows, cli, rows[conf], cli[conf]), model.weights
+
+
+def estimate_relatives(
+    rows: np.ndarray,
+    cli: np.ndarray,
+    levels: pd.DataFrame,
+    n_records: int,
+    n_clients: int,
+    config: MatchingConfig,
+    prior_config: MatchingConfig,
+    iterations: int = 10,
+) -> MatchingConfig:
+    """The relatives' priors and level probabilities, the given name's m and the match rate, by EM
+    over the sample's candidate pairs with four outcomes per row: a stranger, or for some candidate
+    client the same person or one of her relatives (matchers/relatives.py).
+
+    E-step: each outcome's share of the row (normalised as decide.row_probability does). M-step:
+    a class's prior is its relatives' weight over the same person's, shrunk towards the configured
+    prior with ``prior_strength`` pseudo-rows (vital statistics keep their pull on a small extract);
+    its level probabilities are the levels' weighted frequencies among its relatives, shrunk towards
+    ``prior_config``'s with ``pseudo_count``. The given name's m is re-estimated jointly: the
+    leave-one-out estimate (estimate_m) counts a twin as the same person with another given name.
+    """
+    if levels.empty or not config.relatives or n_records == 0:
+        return config
+    base = {rc.name: rc for rc in prior_config.relatives}
+    m_prior = config.fields["first_name"]
+    strength = config.pseudo_count
+    present, presence_bits = _sample_presence(rows, cli, levels, n_clients, config)
+    for _ in range(iterations):
+        weights = Weights.from_config(config, n_clients=n_clients)
+        if presence_bits and weights.relatives is not None:
+            weights = replace(weights, relatives=replace(weights.relatives, presence_bits=presence_bits))
+        scored = score(levels, weights, explain=False, presence=present)
+        total = scored["total"].to_numpy()
+        rel = scored["rel"].to_numpy()
+        same = row_probability(rows, total, rel)
+        classes = []
+        for rc in config.relatives:
+            resp = same * np.exp2(scored[f"rel_{rc.name}"].to_numpy())
+            start = base.get(rc.name, rc)
+            prior = (float(resp.sum()) + start.prior_strength * start.prior) / (
+                float(same.sum()) + start.prior_strength
+            )
+            fields = {}
+            for fname, probs in start.fields.items():
+                counts = _counts(scored[f"{fname}_level"].to_numpy(), fname, resp)
+                total_n = sum(counts.get(lv, 0.0) for lv in probs)
+                est = {
+                    lv: (counts.get(lv, 0.0) + strength * p) / (total_n + strength) for lv, p in probs.items()
+                }
+                norm = sum(est.values())
+                fields[fname] = {lv: min(max(p / norm, 1e-6), 1 - 1e-6) for lv, p in est.items()}
+            classes.append(RelativeClass(rc.name, prior, rc.prior_strength, rc.source, fields))
+        first = scored["first_name_level"].to_numpy()
+        m = _shrink(_counts(first, "first_name", same), m_prior, "m", strength)
+        rate = min(
+            max(float(same.sum()) / n_records, config.match_rate_bounds[0]), config.match_rate_bounds[1]
+        )
+        config = replace(
+            config,
+            relatives=tuple(classes),
+            fields={**config.fields, "first_name": replace(config.fields["first_name"], m=m)},
+            match_rate=rate if config.estimate_match_rate else config.match_rate,
+        )
+    log.info(
+        "matcher: relatives estimated, priors %s",
+        {rc.name: round(rc.prior, 4) for rc in config.relatives},
+    )
+    return config

@@ -44,7 +44,8 @@ def save(config: MatchingConfig, trained_on: dict[str, Any], directory: Path | N
     directory = Path(directory or params_dir())
     directory.mkdir(parents=True, exist_ok=True)
     fields = to_dict(config)
-    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
+    relatives = [{"name": rc.name, "prior": rc.prior, "fields": rc.fields} for rc in config.relatives]
+    digest = hashlib.sha256(json.dumps([fields, relatives], sort_keys=True).encode()).hexdigest()[:8]
     now = datetime.now(UTC)
     version = f"{now:%Y%m%dT%H%M%SZ}-{digest}"
     doc = {
@@ -53,6 +54,7 @@ def save(config: MatchingConfig, trained_on: dict[str, Any], directory: Path | N
         "created_at": now.isoformat(timespec="seconds"),
         "trained_on": trained_on,
         "fields": fields,
+        "relatives": relatives,
     }
     path = directory / f"params-{version}.json"
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -95,7 +97,9 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def apply(config: MatchingConfig, doc: dict[str, Any]) -> MatchingConfig:
-    """``config`` scoring with the file's m/u (levels must be the ones config/matching.yaml names)."""
+    """``config`` scoring with the file's m/u (levels must be the ones config/matching.yaml names) and
+    its relatives' priors and level probabilities (a file from before relatives were weighed has
+    none: then they are still estimated on each run)."""
     fields = dict(config.fields)
     for name, spec in doc["fields"].items():
         current = fields.get(name)
@@ -105,4 +109,19 @@ def apply(config: MatchingConfig, doc: dict[str, Any]) -> MatchingConfig:
                 "config's comparison levels; retrain with `safetynet train-matcher`"
             )
         fields[name] = FieldModel(name, current.levels, tuple(spec["m"]), tuple(spec["u"]))
-    return replace(config, fields=fields, estimate=False)
+    relatives = config.relatives
+    saved = {r["name"]: r for r in doc.get("relatives") or ()}
+    if config.relatives and saved:
+        relatives = tuple(
+            replace(rc, prior=float(saved[rc.name]["prior"]), fields=saved[rc.name]["fields"])
+            if rc.name in saved
+            else rc
+            for rc in config.relatives
+        )
+    return replace(
+        config,
+        fields=fields,
+        estimate=False,
+        relatives=relatives,
+        estimate_relatives=config.estimate_relatives and not saved,
+    )

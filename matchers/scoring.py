@@ -2,7 +2,11 @@
 
 Every pair gets an explanation, the waterfall a coordinator sees in the review app:
 ``{"fields": [{"field", "level", "weight"}, ...], "prior", "total"}`` with weights in bits
-(log2 likelihood ratios) and ``score = 1 / (1 + 2**-total)``.
+(log2 likelihood ratios of the same person against a stranger) and, when household relatives are
+weighed (matchers/relatives.py), ``"relatives": [{"class", "weight"}, ...]`` (bits of each relative
+class against the same person), ``"presence": {"level", "weight"}`` and
+``"row_given_name": "unseen"`` where those facts weighed. The pair's probability is
+``1 / (1 + 2**-total + sum(2**relative weight))``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pandas as pd
 
 from matchers.compare import LEVELS
 from matchers.config import MatchingConfig
+from matchers.relatives import RelativeWeights, log2_sum_exp2, relative_bits, relative_weights
 
 #: fields in explanation order; name_order says whether the names were read swapped
 EXPLAINED = (
@@ -37,10 +42,6 @@ LOCATION_IMPLIED = ("city", "zip")
 AFTER_MOVE = "{}_after_move"
 #: given-name levels that already imply the sex (see score())
 SEX_IMPLIED_BY_GIVEN = ("exact", "nickname")
-#: surname levels that, with an identical address, mean "same household" (see score())
-HOUSEHOLD_SURNAME = ("exact", "alias_or_part", "jw_92")
-#: given-name levels siblings do not reach: with these the household rule does not apply
-HOUSEHOLD_GIVEN_AGREES = ("exact", "nickname")
 #: levels compare.py can never produce for a field, so the config need not weigh them
 _UNREACHABLE = {("last_name", "nickname")}
 
@@ -52,8 +53,8 @@ class Weights:
     by_field: dict[str, np.ndarray]
     swap_penalty: float
     prior: float
-    #: weight of an identical street address when the surname agrees too (one household, see score())
-    household_address: float | None = None
+    #: household relatives weighed against the same person (None: none, a two-outcome model)
+    relatives: RelativeWeights | None = None
     #: city / zip weights by level after a disagreeing street address (see score()); absent: none
     after_move: dict[str, np.ndarray] | None = None
 
@@ -74,8 +75,6 @@ class Weights:
                 else:
                     row.append(table[level])
             by_field[fname] = np.asarray(row, dtype=np.float64)
-        address = config.fields["address"]
-        m_exact = address.m[address.levels.index("exact")]
         after_move = {}
         for fname in LOCATION_IMPLIED:
             model = config.fields.get(AFTER_MOVE.format(fname))
@@ -91,7 +90,7 @@ class Weights:
             by_field=by_field,
             swap_penalty=config.name_swap_penalty_bits,
             prior=prior_weight(config.match_rate, max(n_clients, config.min_clients)),
-            household_address=math.log2(m_exact / config.household_address_u),
+            relatives=relative_weights(config),
             after_move=after_move or None,
         )
 
@@ -108,12 +107,17 @@ def score(
     weights: Weights,
     tf_bits: dict[str, np.ndarray] | None = None,
     explain: bool = True,
-    household: bool = True,
     field_weights: bool = False,
+    given_unseen: np.ndarray | None = None,
+    presence: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Columns: score, total (bits), swapped (bool), household (bool: the household rule weighed
-    the address), <field>_level (level code of each explained
-    field in the chosen name reading, for decide.py), explanation (JSON); aligned with ``levels``.
+    """Columns: score, total (bits, same person against a stranger), rel (bits, all relative
+    classes together against the same person; -inf without relatives), rel_<class> per class,
+    swapped (bool), <field>_level (level code of each explained field in the chosen name reading,
+    for decide.py), explanation (JSON); aligned with ``levels``.
+
+    ``given_unseen`` (bool per pair) and ``presence`` (presence level code per pair) weigh between
+    the same person and relatives only (matchers/relatives.py).
 
     ``tf_bits``: optional per-pair term-frequency adjustment of a field's "exact" level (bits,
     see frequencies.py); it is folded into that field's weight in the explanation.
@@ -173,44 +177,49 @@ def score(
     adjust["sex"] = np.where(
         (given_says_sex & (sex_w > 0)) | (via_other_name & (sex_w < 0)), -sex_w, adjust["sex"]
     )
-    # Household: a surname and an identical street address are shared by a whole family, so given
-    # an agreeing surname the address is weighed against siblings (u among same-surname different
-    # people, config "household"), not against random pairs: it says "same household", not "same
-    # child". Without this a sibling reaches review on surname + address alone. Siblings differ in
-    # the given name, so with an agreeing given name the address keeps its full weight (the one
-    # same-named relative at an address, Jr / Sr, differs in the DOB: a review cap). Estimation
-    # scores without it (household=False): it looks for pairs the fields identify.
-    same_home = np.zeros(len(levels), dtype=bool)
-    if household and weights.household_address is not None:
-        surname_levels = [LEVELS["last_name"].index(lv) for lv in HOUSEHOLD_SURNAME]
-        given_levels = [LEVELS["first_name"].index(lv) for lv in HOUSEHOLD_GIVEN_AGREES]
-        surname_agrees = np.isin(codes["last_name"], surname_levels)
-        same_home = address_agrees & surname_agrees & ~np.isin(codes["first_name"], given_levels)
-        adjust["address"] = np.where(
-            same_home, weights.household_address - w["address"][codes["address"]], adjust["address"]
-        )
     field_w = {
         f: (w[f][codes[f]] if f != "name_order" else codes[f] * weights.swap_penalty) + adjust[f]
         for f in EXPLAINED
     }
     total = weights.prior + np.sum([field_w[f] for f in EXPLAINED], axis=0)
-    prob = 1.0 / (1.0 + np.exp2(-total))
+    rel_k = (
+        relative_bits(codes, weights.relatives, given_unseen, presence)
+        if weights.relatives is not None
+        else {}
+    )
+    rel = log2_sum_exp2(list(rel_k.values()), len(total))
+    prob = pair_probability(total, rel)
     return pd.DataFrame(
         {
             "score": prob,
             "total": total,
+            "rel": rel,
+            **{f"rel_{k}": v for k, v in rel_k.items()},
             "swapped": swapped,
-            "household": same_home,
             **{f"{f}_level": codes[f] for f in EXPLAINED if f != "name_order"},
-            "explanation": _explanations(codes, adjust, weights) if explain else None,
+            "explanation": _explanations(codes, adjust, weights, rel_k, given_unseen, presence)
+            if explain
+            else None,
             **({f"{f}_weight": field_w[f] for f in EXPLAINED if f != "name_order"} if field_weights else {}),
         },
         index=levels.index,
     )
 
 
+def pair_probability(total: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """P(same person) of pairs: 1 / (1 + 2**-total + 2**rel), computed without overflow."""
+    top = np.maximum(np.maximum(-total, rel), 0.0)
+    denom = np.exp2(-top) + np.exp2(-total - top) + np.exp2(rel - top)
+    return np.exp2(-top) / denom
+
+
 def _explanations(
-    codes: dict[str, np.ndarray], adjust: dict[str, np.ndarray], weights: Weights
+    codes: dict[str, np.ndarray],
+    adjust: dict[str, np.ndarray],
+    weights: Weights,
+    rel_k: dict[str, np.ndarray],
+    given_unseen: np.ndarray | None,
+    presence: np.ndarray | None,
 ) -> np.ndarray:
     """JSON explanation per pair, rendered once per distinct combination of levels and term-frequency
     adjustments (there are few: adjustments are rounded to 0.01 bit)."""
@@ -221,6 +230,11 @@ def _explanations(
         {
             **{f: codes[f] for f in EXPLAINED},
             **{f"{f}_adj": np.round(adjust[f] * 100).astype(np.int64) for f in EXPLAINED},
+            **{f"rel_{k}": np.round(np.asarray(v) * 100).astype(np.int64) for k, v in rel_k.items()},
+            "unseen": np.zeros(n, dtype=bool)
+            if given_unseen is None
+            else np.asarray(given_unseen, dtype=bool),
+            "presence": np.full(n, -1) if presence is None else np.asarray(presence),
         }
     )
     # Hash-based grouping: far faster than np.unique(axis=0) on a million pairs.
@@ -238,7 +252,16 @@ def _explanations(
                 level, wt = LEVELS[f][c], float(weights.by_field[f][c]) + float(adjust[f][i])
             total += wt
             fields.append({"field": f, "level": level, "weight": round(wt, 3)})
-        rendered[k] = json.dumps(
-            {"fields": fields, "prior": round(weights.prior, 3), "total": round(total, 3)}
-        )
+        doc: dict = {"fields": fields, "prior": round(weights.prior, 3), "total": round(total, 3)}
+        if rel_k:
+            doc["relatives"] = [{"class": c, "weight": round(float(v[i]), 3)} for c, v in rel_k.items()]
+            rel = weights.relatives
+            if presence is not None and rel is not None and rel.presence_bits:
+                from matchers.presence import LEVELS as PRESENCE_LEVELS
+
+                level = PRESENCE_LEVELS[int(presence[i])]
+                doc["presence"] = {"level": level, "weight": round(rel.presence_bits.get(level, 0.0), 3)}
+            if given_unseen is not None and bool(given_unseen[i]):
+                doc["row_given_name"] = "unseen"
+        rendered[k] = json.dumps(doc)
     return rendered[inverse]

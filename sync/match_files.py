@@ -99,18 +99,21 @@ def match_files(clients_csv: Path, records_csv: Path, out_csv: Path) -> tuple[in
     )
     stats = getattr(matcher, "stats", None)
     if stats is not None and stats.records:
-        rel = stats.relatives
-        verdict = (
-            "ruled out: look-alike caps lifted"
-            if rel.get("ruled_out")
-            else "not ruled out: look-alikes go to review"
-        )
+        relatives = ", ".join(f"{k} {v:.4f}" for k, v in stats.relatives.items()) or "not weighed"
+        presence = stats.presence
         print(
             f"{stats.pairs_per_record:.1f} candidate pairs per record; match rate {stats.match_rate:.3f}; "
-            f"relatives {verdict} ({rel.get('conflicts', 0)} of {rel.get('shaped', 0)} held records "
-            f"meet a matched client)",
+            f"match threshold {stats.match_threshold:.3f}; relatives per client row: {relatives}",
             file=sys.stderr,
         )
+        if presence:
+            print(
+                f"clients with a confirmed row met another of theirs in {presence['same']:.1%} of rows "
+                f"(coverage {presence['other']:.1%}): {stats.presence_pairs} pairs weighed",
+                file=sys.stderr,
+            )
+        if stats.caps_fired:
+            print(f"review caps fired (rows): {stats.caps_fired}", file=sys.stderr)
         print(
             f"{stats.learned_names} given names learned from rows that state them (AKA, street name); "
             f"{stats.learned_name_rows} rows scored again with them",

@@ -156,14 +156,25 @@ def test_a_given_name_found_in_no_other_row_of_a_large_run_is_a_misspelling() ->
     assert _decision(out, "typo", "G1") == "match"
 
 
-def test_a_similar_real_name_in_a_large_run_stays_a_twin_for_a_person() -> None:
-    # "Adan" is a name other children in the run have: a twin of Adrian is as likely as a slip.
+def test_a_similar_real_name_weighs_a_twin_more_than_a_misspelling_does() -> None:
+    # "Adan" is a name other children in the run have, "Gudalupee" is in no other row: the same
+    # slip-sized difference, but only the real name leaves a twin as likely as the data make twins.
     twin = dict(record_id="twin", first_name="Adan", **{**HOUSEHOLD, "last_name": "Delgado"})
+    typo = dict(record_id="typo", first_name="Gudalupee", **HOUSEHOLD)
     other_adan = dict(
         record_id="other", first_name="Adan", last_name="Quintero", dob="2010-01-05", sex="M", zip="94577"
     )
-    out = _large_run(twin, other_adan)
-    assert _decision(out, "twin", "A1") == "review"
+    out = _large_run(twin, typo, other_adan)
+
+    def twin_bits(record_id: str, client_id: str) -> tuple[float, dict]:
+        pair = out[(out["record_id"] == record_id) & (out["client_id"] == client_id)].iloc[0]
+        doc = json.loads(pair["explanation"])
+        return {r["class"]: r["weight"] for r in doc["relatives"]}["twin"], doc
+
+    adan, adan_doc = twin_bits("twin", "A1")
+    gudalupee, typo_doc = twin_bits("typo", "G1")
+    assert typo_doc.get("row_given_name") == "unseen" and "row_given_name" not in adan_doc
+    assert gudalupee < adan - 2  # the unseen name weighs against a relative
 
 
 def test_a_misspelling_in_a_small_run_stays_for_a_person() -> None:

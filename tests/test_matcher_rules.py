@@ -106,7 +106,7 @@ def test_spanish_nicknames_match_end_to_end(first: str, client: str, formal: str
     assert _decision(out, "r1", client) == "match"
 
 
-def test_household_address_weighs_less_for_a_sibling_than_for_the_same_child() -> None:
+def test_a_sibling_at_her_address_is_explained_as_a_relative() -> None:
     home = dict(
         last_name="Delgado", sex="F", race="Hispanic", address="45 Oak Ave", city="Hayward", zip="94541"
     )
@@ -116,12 +116,14 @@ def test_household_address_weighs_less_for_a_sibling_than_for_the_same_child() -
         _record("same", first_name="Ana", dob="2009-01-20", **home),
         matcher=keep_all,
     )
-    weights = {
-        r: {f["field"]: f["weight"] for f in json.loads(e)["fields"]}
+    relatives = {
+        r: {x["class"]: x["weight"] for x in json.loads(e)["relatives"]}
         for r, c, e in zip(out["record_id"], out["client_id"], out["explanation"], strict=True)
         if c == "C6"
     }
-    assert weights["sister"]["address"] < weights["same"]["address"] - 5
+    # the household outcome explains the sister far better than the same child (bits against her)
+    assert relatives["sister"]["household"] > 5
+    assert relatives["same"]["household"] < -5
     assert _decision(out, "sister", "C6") == "nonmatch"
     assert _decision(out, "same", "C6") == "match"
 
