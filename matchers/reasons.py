@@ -12,10 +12,12 @@ it scores without this module knowing:
   ``same_name``; an unknown class is said as ``possible_<class>``. When the key is there, the
   matcher has weighed the look-alikes itself: the field-shaped guess (another given name, same
   surname and birthday = twin) is left out and only relatives within :data:`RELATIVE_BITS` are said;
-- ``presence`` (optional): ``{"level", "weight"}``: how this row's turning up fits the client's other
-  rows (several rows per client in a log); a weight of :data:`PRESENCE_BITS` or less is a doubt;
-- ``row_given_name`` (optional): ``"unseen"`` / ``"seen"``: whether the row's given name is one the
-  client's other rows use; said only when the given name disagrees with the client's.
+- ``presence`` (optional): ``{"level": "present" | "absent", "weight"}``: whether the client already
+  has a confirmed row of another record in this file, weighed towards a relative (bits: in a file of
+  one row per person a second near-copy of her is likelier her relative); a weight of
+  :data:`PRESENCE_BITS` or more while present is said;
+- ``row_given_name`` (optional): ``"unseen"``: the row's given name occurs in no other row or client
+  of a large run (a slip rather than another child's name); said only when the given name disagrees.
 
 Any other key (the look-alike cap keys of older explanations included) is ignored, and a key of an
 unexpected shape is read as absent: explanations of older and newer matchers both give reasons.
@@ -45,9 +47,9 @@ REASONS: dict[str, str] = {
     "namesake": "namesake: same name, another birthday and home",
     "moved_dob_differs": "moved, and the date of birth differs",
     "given_name_unrelated": "given name not related to hers",
-    "given_name_unseen": "a given name none of her other rows uses",
+    "given_name_unseen": "a given name found nowhere else in the file: a slip, not another child's",
     "given_name_similar": "given name only similar to hers",
-    "presence_doubt": "turns up unlike her other rows (where and how often)",
+    "presence_doubt": "her own row is already matched in this file of one row each: a relative?",
     "missing_dob": "no date of birth on one side",
     "surname_differs": "surname differs (a new surname?)",
     "dob_typo": "date of birth differs by one digit or a day/month swap",
@@ -55,7 +57,7 @@ REASONS: dict[str, str] = {
     "names_swapped": "first and last name written the other way round",
     "sex_differs": "sex marker differs",
     "learned_name": "agrees through a name learned from an earlier decision",
-    "given_name_seen": "another given name, but one her other rows use",
+    "given_name_seen": "another given name, one other children in the file have",
     "thin_evidence": "little to go on: few fields agree",
 }
 
@@ -69,8 +71,8 @@ RELATIVE_CLASSES = {
 }
 #: a relative weighed within this many bits of the same person is worth saying (2**-3 = 1 in 8)
 RELATIVE_BITS = -3.0
-#: a presence weight at or below this many bits counts against her (2**-1: half as likely)
-PRESENCE_BITS = -1.0
+#: a presence weight (towards a relative) at or above this many bits is worth saying (2x likelier)
+PRESENCE_BITS = 1.0
 
 _GIVEN_AGREES = ("exact", "nickname", "alias_or_part", "jw_92")
 _GIVEN_DIFFERS = ("else", "jw_85")
@@ -139,7 +141,7 @@ def pair_reasons(explanation: str | Mapping[str, Any] | None) -> list[Reason]:
         codes.append("possible_sibling")
     presence = data.get("presence")
     if isinstance(presence, Mapping) and _bits(presence.get("weight")) is not None:
-        if _bits(presence.get("weight")) <= PRESENCE_BITS:
+        if presence.get("level") == "present" and _bits(presence.get("weight")) >= PRESENCE_BITS:
             codes.append("presence_doubt")
     seen = data.get("row_given_name")
     if given in (*_GIVEN_DIFFERS, "jw_85") and seen in ("unseen", "seen"):

@@ -75,7 +75,8 @@ def test_the_look_alike_models_keys_old_and_new() -> None:
     # no relatives key (an older matcher), cap keys ignored: the shape speaks
     capped = explained({"lookalike_cap": "given_name", "capped": True}, **twin_shaped)
     assert codes(capped) == ["possible_twin", "given_name_unrelated"]
-    assert codes(explained({"presence": {"level": "alone", "weight": -2.5}}))[0] == "presence_doubt"
+    assert codes(explained({"presence": {"level": "present", "weight": 4.5}}))[0] == "presence_doubt"
+    assert "presence_doubt" not in codes(explained({"presence": {"level": "absent", "weight": -1.8}}))
     assert codes(explained({"presence": {"level": "with_her_rows", "weight": 2.0}})) == ["thin_evidence"]
     unseen = explained({"row_given_name": "unseen", "relatives": []}, **twin_shaped)
     assert codes(unseen) == ["given_name_unrelated", "given_name_unseen"]
