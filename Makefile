@@ -34,8 +34,8 @@ lint: $(TEST_STAMP)
 
 dev: $(STAMP)
 	$(BIN)/safetynet db upgrade
-	mkdir -p var/dagster_home
-	DAGSTER_HOME=$(CURDIR)/var/dagster_home $(BIN)/dagster dev -w workspace.yaml
+	mkdir -p -m 0700 var var/dagster_home
+	umask 077 && DAGSTER_HOME=$(CURDIR)/var/dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf var landing

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 import settings
+from settings.files import private_dir, write_private
 
 TLS_MODES = ("starttls", "ssl", "none")
 log = logging.getLogger(__name__)
@@ -124,12 +125,10 @@ class OutboxTransport:
         return f"outbox {self.folder}"
 
     def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
         name = str(message["X-SafetyNet-Message"] or "message")
-        target = self.folder / f"{name}.eml"
-        tmp = target.with_suffix(".eml.tmp")
-        tmp.write_bytes(bytes(message))
-        tmp.replace(target)  # a reader of the outbox never sees half a message
+        # 0600, and a reader of the outbox never sees half a message
+        write_private(self.folder / f"{name}.eml", bytes(message))
 
     def close(self) -> None:
         pass

@@ -12,9 +12,13 @@ from assets.refit import matcher_refit, weekly_refit, weekly_refit_schedule
 from assets.resources import build_resources
 from assets.sources import source_assets
 from integrations.config import load_sources
+from settings.files import restrict_umask
 
 
 def build_definitions() -> dg.Definitions:
+    # every Dagster process that loads this code location (code server, run workers) writes
+    # private files: the warehouse, its WAL, the outbox, Dagster's own storage under var/
+    restrict_umask()
     sources = list(load_sources().values())
     client_source = next(s.name for s in sources if s.kind == "safetynet_clients")
     assets = [a for s in sources for a in source_assets(s, client_source)]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 import settings
+from settings.files import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,10 @@ def step_failures(events: Iterable[dg.DagsterEvent]) -> list[tuple[str, str]]:
 def dagster_instance() -> dg.DagsterInstance:
     """The persistent instance under var/ (so `dagster dev` shows the demo's runs), telemetry off."""
     home = settings.dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        write_private(config, b"telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 

@@ -28,6 +28,7 @@ from packets.front import front_summary, risk_chips
 from packets.pdf import CHROMIUM, PrintError, find_chromium, print_to_pdf
 from packets.sections import SUMMARY, Section, agency, build_sections, measure_changes
 from packets.workbook import write_workbook
+from settings.files import private_dir
 from warehouse.measures import client_measures
 from warehouse.models import FactVersion, ReviewDecision
 from warehouse.profiles import Facts, facts_as_of
@@ -198,7 +199,7 @@ def build_packet(
                 stale=[stale[s].sentence() for s in sorted(_sources_of(mine) & set(stale))],
             )
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)  # a packet names children: 0700 (its files 0600 under the process umask)
     stem = out_dir / f"packet_{meeting.isoformat()}"
     html_path = stem.with_suffix(".html")
     env = html_environment("packets")

@@ -25,6 +25,7 @@ from reports.charts import grouped_bars, ranked_bars
 from reports.disclosure import Proof, Publication, protect
 from reports.suppression import System, suppress
 from reports.tables import SECTIONS, TOTAL, Table, as_of_label, build_tables, system_of
+from settings.files import private_dir
 from warehouse.measures import client_measures
 from warehouse.profiles import facts_as_of
 
@@ -249,7 +250,7 @@ def build_report(
     # never publish a report from which a small count can be worked out (DisclosureError otherwise)
     proof = protected_cells(tables, cohort, system, previous)
     hidden = proof.hidden
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     report = QuarterlyReport(
         label,
         end,

@@ -17,6 +17,7 @@ from integrations.config import ConfigError
 from safetynet.args import EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
 from safetynet.commands import db, demo, match, packet, report, review, seal, sync, validate
 from settings import SettingsError
+from settings.files import restrict_umask
 
 #: in `safetynet --help` order
 FEATURES = (demo, db, sync, validate, match, review, packet, report, seal)
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # everything the command writes (warehouse, WAL, packets, outbox, var/) is private: 0600 / 0700
+    restrict_umask()
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

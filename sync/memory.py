@@ -33,6 +33,7 @@ import sqlalchemy as sa
 import settings
 from matchers.identity import Identity, identities, same_youth
 from settings import var_dir
+from settings.files import private_dir
 from warehouse.youth import IS_CLIENT, Memory, MemoryQuery, Remembered, standing_memory
 
 KEY_ENV = "SAFETYNET_IDENTITY_KEY"
@@ -46,7 +47,7 @@ def identity_key() -> bytes:
         return value.encode()
     path = Path(var_dir()) / KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process created it first: use theirs

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from settings.files import private_dir
 from warehouse.errors import WarehouseError
 
 #: first half of every advisory lock key of this warehouse ("SNSL": SafetyNet source lock)
@@ -73,7 +74,7 @@ def source_lock(engine: sa.Engine, source: str, timeout: float = 0.0) -> Iterato
             lock.release()
         return
     folder = Path(database).parent / f"{Path(database).name}.locks"
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     with open(folder / f"{zlib.crc32(source.encode()):08x}.lock", "a+b") as handle:
         while True:
             try:

@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from settings.files import create_private_file, private_dir
 from warehouse.db import SQLITE_BEGIN, is_sqlite, make_engine
 from warehouse.errors import WarehouseError
 
@@ -95,7 +96,11 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     """
     cfg = alembic_config()
     if engine.url.get_backend_name() == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+        # the warehouse file 0600 in a 0700 folder before SQLite opens it: its WAL and shared-memory
+        # files take the database file's mode
+        database = Path(engine.url.database)
+        private_dir(database.parent)
+        create_private_file(database)
     with engine.connect() as conn:
         sqlite = is_sqlite(engine)
         if sqlite:

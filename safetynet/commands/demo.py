@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safetynet.args import date_arg, positive_int
+from settings.files import private_dir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -135,7 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from warehouse import Warehouse
 
     var = settings.var_dir()
-    var.mkdir(parents=True, exist_ok=True)
+    private_dir(var)
     today = date.today()
     print(
         f"1/3 generating synthetic extracts "
