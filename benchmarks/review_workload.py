@@ -19,7 +19,10 @@ truth, through the same decision code as the review app, until the queue is empt
 week: items asked, decisions made, repeat questions (an item about a youth already decided for the
 same client), auto-match precision and recall on that week's deliveries, and client-profile
 precision and recall (every match link in the warehouse against the truth, over the records
-delivered so far of the clients on the list). No client data is printed: counts and rates only.
+delivered so far of the clients on the list). The summary adds the generator's hard-case tags of
+the rows of each repeat question (why the memory could not know her: e.g. ``other_given``, the same
+girl under a given name never seen for her, is shaped exactly like her twin). No client data is
+printed: counts, rates and tag names only.
 
 The same script runs on an older checkout (the review app's decision code of that checkout is
 used: one decision per row there), which is how the baseline of issue 17 was measured.
@@ -60,6 +63,8 @@ class World:
     #: client id -> referral date (the day the client joins the list)
     referred: dict[str, date]
     end: date
+    #: (source, record_id) -> the generator's hard-case tags of the record ("" when none)
+    hard: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def build_world(world: Path, seed: int, clients: int, scale: int, end: date) -> World:
@@ -90,7 +95,14 @@ def build_world(world: Path, seed: int, clients: int, scale: int, end: date) -> 
         str(c): (d.date() if pd.notna(d) else end - timedelta(days=4 * 365))
         for c, d in zip(listed["record_id"], listed["referral_date"], strict=True)
     }
-    return World(sources, tables, person, client, referred, end)
+    hard = dict(
+        zip(
+            zip(persons["source"], persons["record_id"], strict=True),
+            persons["hard_case"].fillna(""),
+            strict=True,
+        )
+    )
+    return World(sources, tables, person, client, referred, end, hard)
 
 
 def _thursday_after(day: date) -> date:
@@ -177,6 +189,8 @@ class Tally:
     items: int = 0
     decisions: int = 0
     repeats: int = 0
+    #: hard-case tags of the rows of each repeat question -> repeats (why memory did not know her)
+    repeat_cases: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -227,6 +241,9 @@ class Coordinator:
                 people = {self.world.person.get(r) for r in question.rows.values()}
                 if any((p, c) in self.decided for p in people for c in question.candidates):
                     tally.repeats += 1
+                    tags = {t for r in question.rows.values() for t in self.world.hard.get(r, "").split("|")}
+                    case = "|".join(sorted(tags - {""})) or "none"
+                    tally.repeat_cases[case] = tally.repeat_cases.get(case, 0) + 1
             tally.decisions += self.answer(question, listed)
 
     def question(self, item_id: int) -> Question:
@@ -416,6 +433,8 @@ def run(args: argparse.Namespace) -> list[Week]:
         found = set(zip(links["source"], links["record_id"], links["client_id"], strict=True))
         prof_p, prof_r = precision_recall(found, expected)
         extra = refit(warehouse, world, landing) if refit else {}
+        if tally.repeat_cases:
+            extra["repeat_cases"] = tally.repeat_cases
         weeks.append(
             Week(
                 w,
@@ -481,11 +500,21 @@ def summary(weeks: list[Week]) -> dict:
         "items_asked": sum(w.items for w in weeks),
         "decisions": sum(w.decisions for w in weeks),
         "repeat_questions": sum(w.repeats for w in weeks),
+        "repeat_cases": _summed(w.extra.get("repeat_cases", {}) for w in weeks),
+        "decisions_with_onboarding": sum(w.decisions for w in weeks + onboarding),
         "profile_precision": round(last.profile_precision, 5),
         "profile_recall": round(last.profile_recall, 5),
         "auto_precision_mean": round(float(np.mean([w.auto_precision for w in weeks])), 5),
         "auto_recall_mean": round(float(np.mean([w.auto_recall for w in weeks])), 5),
     }
+
+
+def _summed(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in counts:
+        for k, v in c.items():
+            out[k] = out.get(k, 0) + v
+    return out
 
 
 def main() -> None:
