@@ -204,3 +204,52 @@ def test_short_forms_fit_their_arrays() -> None:
     longest = "maximilianoalexander"
     assert len(nicknames.short_forms(longest)) <= nicknames.SHORT_WIDTH
     assert nicknames.short_forms("") == ()
+
+
+# --- the `nicknames` package supplies the English nicknames (issue 13 part 5) ----------------------
+
+
+def _share_in_own_groups(a: str, b: str) -> bool:
+    def own_roots(name: str) -> set[str]:
+        return {root for root, names in nicknames.GROUPS.items() if name == root or name in names}
+
+    return bool(own_roots(a) & own_roots(b))
+
+
+@pytest.mark.parametrize(
+    ("formal", "nickname"),
+    [
+        ("dorothy", "dottie"),
+        ("virginia", "ginny"),
+        ("gwendolyn", "wendy"),
+        ("harriet", "hattie"),
+        ("florence", "flo"),
+        ("leonard", "lenny"),
+    ],
+)
+def test_package_nicknames_that_our_own_groups_lack_are_equivalent(formal: str, nickname: str) -> None:
+    assert nickname in nicknames.package_groups()[formal]
+    assert not _share_in_own_groups(formal, nickname)  # only the package knows this pair
+    assert _share(formal, nickname)
+
+
+def test_package_pairs_left_out_stay_apart() -> None:
+    for formal, nickname in nicknames.PACKAGE_DROPPED:
+        assert nickname not in nicknames.package_groups().get(formal, frozenset())
+        assert not _share(formal, nickname), (formal, nickname)
+
+
+def test_ambiguous_package_nicknames_are_dropped() -> None:
+    # the package gives "lena" to sixteen formal names and "bert" to fifteen
+    assert not _share("helen", "lena")
+    assert not _share("herbert", "bert")
+    widest = max(len(names) for names in _formals_by_nickname().values())
+    assert widest <= nicknames.PACKAGE_MAX_FORMALS
+
+
+def _formals_by_nickname() -> dict[str, set[str]]:
+    formals: dict[str, set[str]] = {}
+    for formal, names in nicknames.package_groups().items():
+        for name in names:
+            formals.setdefault(name, set()).add(formal)
+    return formals
