@@ -51,7 +51,7 @@ _FOLDED = re.compile(r"^[a-z]+$")
 @lru_cache(maxsize=1)
 def package_groups() -> dict[str, frozenset[str]]:
     """formal name -> its nicknames, from the `nicknames` package, filtered as documented above."""
-    import nicknames as nicknames_package  # imported on first use: the matcher's import stays light
+    import nicknames as nicknames_package  # the package's CSV is read once, when the index is built
 
     formals: dict[str, set[str]] = defaultdict(set)
     for formal, relation, nickname in nicknames_package.name_triplets():
