@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 
 #: deliveries received this long ago or later are considered (older ones predate the alerts)
 LOOKBACK_DAYS = 30
-GOOD_STATUSES = ("validated", "loaded")
+GOOD_STATUSES = ("pending", "loaded")
+#: the warehouse lock (a name beside the sources') that sending the ledger's messages holds
+SENDING_LOCK = "alerts:sending"
+SENDING_LOCK_WAIT_SECONDS = 300.0
 
 
 @dataclass
@@ -218,16 +221,18 @@ def send_pending(warehouse: Warehouse, transport: Transport, sender: str | None 
     summary = AlertSummary()
     errors: Counter[str] = Counter()
     try:
-        for message in ledger.pending(warehouse.engine):
-            try:
-                transport.send(_email(message, sender))
-            except Exception as exc:
-                errors[type(exc).__name__] += 1
-                ledger.mark_failed(warehouse.engine, message.id, type(exc).__name__)
-                summary.pending += 1
-            else:
-                ledger.mark_sent(warehouse.engine, message.id)
-                summary.sent += 1
+        # one sender at a time: two runs at once would both read a message as pending and send it twice
+        with warehouse.source_lock(SENDING_LOCK, timeout=SENDING_LOCK_WAIT_SECONDS):
+            for message in ledger.pending(warehouse.engine):
+                try:
+                    transport.send(_email(message, sender))
+                except Exception as exc:
+                    errors[type(exc).__name__] += 1
+                    ledger.mark_failed(warehouse.engine, message.id, type(exc).__name__)
+                    summary.pending += 1
+                else:
+                    ledger.mark_sent(warehouse.engine, message.id)
+                    summary.sent += 1
     finally:
         transport.close()
     summary.errors = dict(errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from collections.abc import Iterable
@@ -45,14 +46,24 @@ def step_failures(events: Iterable[dg.DagsterEvent]) -> list[tuple[str, str]]:
 
 
 def dagster_instance() -> dg.DagsterInstance:
-    """The persistent instance under var/ (so `dagster dev` shows the demo's runs), telemetry off."""
+    """The persistent instance under var/ (so `dagster dev` shows the demo's runs), telemetry off.
+
+    Its SQLite storages are created under a file lock: two syncs started at once on a new home
+    otherwise both create Dagster's tables, and one fails (``table ... already exists``).
+    """
     home = settings.dagster_home()
     private_dir(home)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        write_private(config, b"telemetry:\n  enabled: false\n")
-    os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    lock_fd = os.open(home / ".instance.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with open(lock_fd, "r+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed (or when the process dies)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            write_private(config, b"telemetry:\n  enabled: false\n")
+        os.environ["DAGSTER_HOME"] = str(home)
+        instance = dg.DagsterInstance.get()
+        # each storage makes its tables when first touched: touch them all while holding the lock
+        _ = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)
+    return instance
 
 
 def run_nightly_sync(

@@ -6,8 +6,14 @@ Per source two assets:
   failing row count and row numbers: never a value). A delivery that fails a blocking rule is
   quarantined: the check fails with ERROR severity and the warehouse asset loads nothing of it,
   so that source keeps its last good state.
-- ``<source>/warehouse``: the delivery matched to the client list and loaded in one transaction.
-  Agency sources wait for the client list's warehouse asset, so they match against today's list.
+- ``<source>/warehouse``: every pending delivery of the source (the one just checked, and any a
+  killed run left behind) matched to the client list and loaded, each in one transaction. Agency
+  sources wait for the client list's warehouse asset, so they match against today's list.
+
+Nothing passes from one asset to the other through Dagster's IO manager: the delivery asset
+records its verdict in the warehouse and the warehouse asset reads the pending deliveries from
+there. A value handed over in Dagster's storage lives at one path per asset, shared by every run,
+so two runs at once overwrote each other's hand-off and a delivery could stay unloaded.
 
 The check is deliberately not a Dagster *blocking* check: a failed blocking check fails its step,
 which fails the whole nightly run and skips the alerts asset. A quarantine is an expected outcome
@@ -22,7 +28,7 @@ import dagster as dg
 
 from assets.resources import LandingZoneResource, MatcherResource, SourcesResource, WarehouseResource
 from integrations.config import SourceConfig
-from sync.pipeline import DeliveryOutcome, ingest_next, link_and_load
+from sync.pipeline import DeliveryOutcome, ingest_next, load_pending
 
 DELIVERY = "delivery"
 WAREHOUSE = "warehouse"
@@ -105,8 +111,7 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
             sources.get(name), landing.path, warehouse.get(), trigger=f"dagster:{context.run_id}"
         )
         context.log.info(f"{name}: {outcome.status} {outcome.file_name or ''} ({outcome.rows_read} rows)")
-        yield dg.Output(
-            outcome,
+        return dg.MaterializeResult(
             metadata={
                 "status": outcome.status,
                 "file_name": outcome.file_name or "",
@@ -114,16 +119,15 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
                 "delivery_id": outcome.delivery_id or 0,
                 "rows_read": outcome.rows_read,
             },
+            check_results=[check_result(outcome)],
         )
-        yield check_result(outcome)
 
     @dg.asset(
         key=warehouse_key(name),
         group_name="warehouse",
         kinds={"sqlalchemy"},
         tags={"safetynet/kind": source.kind},
-        ins={"outcome": dg.AssetIn(key=delivery_key(name))},
-        deps=[] if is_client_list else [warehouse_key(client_source)],
+        deps=[delivery_key(name)] + ([] if is_client_list else [warehouse_key(client_source)]),
         description=(
             "The SafetyNet client list in the warehouse (the master list agency rows are matched to)."
             if is_client_list
@@ -132,18 +136,22 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
     )
     def loaded(
         context: dg.AssetExecutionContext,
-        outcome: DeliveryOutcome,
         sources: SourcesResource,
+        landing: LandingZoneResource,
         warehouse: WarehouseResource,
         matcher: MatcherResource,
     ) -> dg.MaterializeResult:
         engine = matcher.get()
-        result = link_and_load(outcome, sources.get(name), warehouse.get(), engine)
-        if result is None:
-            reason = "quarantined: last good delivery kept" if outcome.quarantined else "no new delivery"
+        results = load_pending(sources.get(name), landing.path, warehouse.get(), engine)
+        done = [r for r in results if not r.skipped]
+        if not done:
+            # a quarantined delivery is never pending: the source keeps its last good delivery
+            reason = "loaded by another run" if results else "no pending delivery"
             return dg.MaterializeResult(metadata={"loaded": False, "reason": reason})
+        result = done[-1]
         metadata: dict[str, dg.RawMetadataValue] = {
-            "loaded": not result.skipped,
+            "loaded": True,
+            "deliveries_loaded": len(done),
             "delivery_id": result.delivery_id,
             "rows_read": result.rows_read,
             "records_matched": result.records_matched,

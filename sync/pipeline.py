@@ -20,10 +20,12 @@ from integrations.readers import delivery_date, file_sha256, read_extract
 from matchers import Matcher
 from sync import memory
 from warehouse import Warehouse
+from warehouse.deliveries import DeliveryInfo
+from warehouse.loads import LoadResult
 
 log = logging.getLogger(__name__)
 
-Status = Literal["no_delivery", "validated", "quarantined"]
+Status = Literal["no_delivery", "pending", "quarantined"]
 SOURCE_LOCK_WAIT_SECONDS = 300.0
 
 
@@ -68,12 +70,14 @@ def delivery_sha256(path: Path) -> str:
 
 
 def pending_files(source: SourceConfig, landing_root: Path, warehouse: Warehouse) -> list[Path]:
-    """Delivery files whose bytes the warehouse has not seen yet (loaded or quarantined)."""
-    return [
-        p
-        for p in delivery_files(source, landing_root)
-        if warehouse.find_delivery(source.name, delivery_sha256(p)) is None
-    ]
+    """Delivery files still to be loaded: bytes the warehouse has not seen, or recorded ``pending``
+    (checked, not loaded: a run died before its load)."""
+    out = []
+    for p in delivery_files(source, landing_root):
+        seen = warehouse.find_delivery(source.name, delivery_sha256(p))
+        if seen is None or seen.status == "pending":
+            out.append(p)
+    return out
 
 
 def ingest_next(
@@ -86,7 +90,9 @@ def ingest_next(
     """Read and check the oldest pending delivery of ``source`` and record the result.
 
     One delivery per run keeps the blocking check exact: the check speaks of this file only.
-    Later files wait for the next run (the landing sensor asks for one at once). The warehouse's
+    Later files wait for the next run (the landing sensor asks for one at once). A delivery already
+    recorded ``pending`` (a run died before loading it) comes first, with the verdict it was given:
+    it is not checked again, and this run loads it. The warehouse's
     ``runs`` table records every attempt, ``trigger`` saying what started it (e.g. a Dagster run id).
     """
     run_id = warehouse.start_run(f"{trigger}:{source.name}")
@@ -108,6 +114,9 @@ def ingest_next(
 def _ingest(
     source: SourceConfig, landing_root: Path, warehouse: Warehouse, run_id: int, today: date | None
 ) -> DeliveryOutcome:
+    left = warehouse.pending_deliveries(source.name)
+    if left:
+        return _pending_outcome(source, landing_root, warehouse, left[0])
     pending = pending_files(source, landing_root, warehouse)
     if not pending:
         return DeliveryOutcome(source=source.name, status="no_delivery")
@@ -134,7 +143,7 @@ def _ingest(
         run_id=run_id,
         kind=source.kind,
     )
-    status: Status = "quarantined" if report.quarantined else "validated"
+    status: Status = "quarantined" if report.quarantined else "pending"
     log.info("source %s: delivery %s %s (%d rows)", source.name, delivery_id, status, rows_read)
     return DeliveryOutcome(
         source=source.name,
@@ -149,14 +158,71 @@ def _ingest(
     )
 
 
-def link_and_load(outcome: DeliveryOutcome, source: SourceConfig, warehouse: Warehouse, matcher: Matcher):
-    """Match a validated delivery to the client list and load it in one warehouse transaction.
+def _pending_outcome(
+    source: SourceConfig, landing_root: Path, warehouse: Warehouse, delivery: DeliveryInfo
+) -> DeliveryOutcome:
+    path = delivery_file(source, landing_root, delivery)
+    report = warehouse.stored_report(delivery)
+    log.info("source %s: delivery %s still pending: loading it first", source.name, delivery.id)
+    return DeliveryOutcome(
+        source=source.name,
+        status="pending",
+        file_name=delivery.file_name,
+        path=str(path),
+        sha256=delivery.sha256,
+        delivered_on=delivery.delivered_on,
+        delivery_id=delivery.id,
+        rows_read=delivery.rows_read,
+        report=report.to_dict(),
+    )
+
+
+def delivery_file(source: SourceConfig, landing_root: Path, delivery: DeliveryInfo) -> Path:
+    """The landing file holding a recorded delivery's bytes (its name first, else any with its hash)."""
+    named = Path(landing_root) / source.landing / delivery.file_name
+    candidates = [named] if named.is_file() else []
+    candidates += [p for p in delivery_files(source, landing_root) if p != named]
+    for path in candidates:
+        if delivery_sha256(path) == delivery.sha256:
+            return path
+    raise DeliveryFileMissing(
+        f"source {source.name}: delivery {delivery.id} ({delivery.file_name}) is pending but its file "
+        "is no longer in the landing folder; put it back, the next run loads it"
+    )
+
+
+class DeliveryFileMissing(RuntimeError):
+    """A pending delivery's file left the landing folder before it was loaded."""
+
+
+def load_pending(
+    source: SourceConfig, landing_root: Path, warehouse: Warehouse, matcher: Matcher
+) -> list[LoadResult]:
+    """Load every pending delivery of ``source``, oldest first, each in one transaction.
+
+    Whichever run gets here first loads them; a second run at the same time waits on the
+    delivery's row lock inside the load and then finds it loaded (skipped): nothing twice, nothing
+    lost. Nothing passes from the checks to here but the warehouse's own record.
+    """
+    results = []
+    for delivery in warehouse.pending_deliveries(source.name):
+        outcome = _pending_outcome(source, landing_root, warehouse, delivery)
+        result = link_and_load(outcome, source, warehouse, matcher)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def link_and_load(
+    outcome: DeliveryOutcome, source: SourceConfig, warehouse: Warehouse, matcher: Matcher
+) -> LoadResult | None:
+    """Match a pending delivery to the client list and load it in one warehouse transaction.
 
     A quarantined delivery does get here (its Dagster check is ERROR but not blocking, so the run
     goes on and alerts go out); this guard is what keeps its rows out: nothing is loaded and the
     source keeps its last good delivery.
     """
-    if outcome.status != "validated" or outcome.path is None or outcome.delivery_id is None:
+    if outcome.status != "pending" or outcome.path is None or outcome.delivery_id is None:
         return None
     extract = read_extract(outcome.path, source)
     if extract.sha256 != outcome.sha256:

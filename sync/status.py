@@ -3,7 +3,8 @@
 JSON keys (documented in the README): ``sources`` is a list, one entry per source in
 config/sources.yaml, each with ``source``, ``kind``, ``agency``, ``cadence_days``, ``overdue``,
 ``last_delivery`` (``file_name``, ``delivered_on``, ``received_at``, ``status``) or null,
-``rows_read``, ``rows_quarantined``, ``matches``, ``review_items_open``, ``deliveries_stuck`` and
+``rows_read``, ``rows_quarantined``, ``matches``, ``review_items_open``, ``deliveries_pending``
+(checked, not loaded yet: the next run loads them), ``deliveries_stuck`` (pending for over an hour) and
 ``attention`` (why the source needs a person: ``overdue``, ``quarantined``, ``stuck``; empty if none).
 ``safetynet status`` exits 1 when any source needs attention.
 """
@@ -16,9 +17,16 @@ from integrations.config import SourceConfig
 from warehouse import Warehouse
 from warehouse.db import utcnow
 
-COUNT_KEYS = ("rows_read", "rows_quarantined", "matches", "review_items_open", "deliveries_stuck")
-#: a delivery checked but not loaded this long after it was received is stuck (a run that died
-#: between its checks and its load): a nightly run takes minutes, and waits at most 5 for a lock
+COUNT_KEYS = (
+    "rows_read",
+    "rows_quarantined",
+    "matches",
+    "review_items_open",
+    "deliveries_pending",
+    "deliveries_stuck",
+)
+#: a delivery still pending this long after it was received is stuck: the runs since have not loaded
+#: it (each run loads its source's pending deliveries first); a run takes minutes, a lock waits 5
 STUCK_AFTER = timedelta(hours=1)
 
 
@@ -80,6 +88,7 @@ def render_table(status: dict) -> str:
         "quarant.",
         "matches",
         "review",
+        "pending",
         "attention",
     )
     rows = [header]
@@ -95,6 +104,7 @@ def render_table(status: dict) -> str:
                 str(s["rows_quarantined"]),
                 str(s["matches"]),
                 str(s["review_items_open"]),
+                str(s["deliveries_pending"]),
                 ", ".join(s["attention"]) or "-",
             )
         )

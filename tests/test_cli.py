@@ -39,6 +39,7 @@ def test_demo_loads_every_agency_kind_and_status_reports_it(tmp_path):
             "rows_quarantined",
             "matches",
             "review_items_open",
+            "deliveries_pending",
             "deliveries_stuck",
             "attention",
         }
@@ -46,7 +47,7 @@ def test_demo_loads_every_agency_kind_and_status_reports_it(tmp_path):
         assert s["rows_read"] > 0
         assert s["overdue"] is (s["source"] == "alameda_so")  # the demo makes one source late
         assert s["attention"] == (["overdue"] if s["source"] == "alameda_so" else [])
-        assert s["deliveries_stuck"] == 0
+        assert s["deliveries_stuck"] == 0 and s["deliveries_pending"] == 0
     assert sum(s["matches"] for s in data["sources"]) > 0
 
     # the demo a second time on the same day: nothing new, nothing changes, still succeeds

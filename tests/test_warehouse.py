@@ -321,7 +321,7 @@ def test_failure_mid_load_leaves_previous_state(
         wh.load_delivery(delivery_id, ex2, new_links)
     assert "Aaliyah" not in str(err.value) and err.value.__cause__ is None and err.value.__suppress_context__
     assert dump(wh) == before
-    assert wh.delivery(delivery_id).status == "validated"
+    assert wh.delivery(delivery_id).status == "pending"
 
     # links to a client not on the list: refused before anything is written, message without the id
     monkeypatch.undo()

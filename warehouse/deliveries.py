@@ -1,8 +1,10 @@
 """Delivery bookkeeping (``deliveries``): which files the warehouse received, and what became of them.
 
 A delivery is identified by (source, SHA-256 of its bytes): the same file twice is one delivery.
-Its status goes ``validated`` (checks passed) -> ``loaded``, or ``quarantined`` (a blocking rule
-failed: it never loads).
+Its status goes ``pending`` (checked, recorded, not loaded yet) -> ``loaded``, or ``quarantined`` (a
+blocking rule failed: it never loads). A ``pending`` delivery is never forgotten: every run loads the
+pending deliveries of its source first, so a run killed between the checks and the load is picked
+up by the next one (the load itself is one transaction: never half a load).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from expectations.report import ValidationReport
+from expectations.report import RuleResult, ValidationReport
 from warehouse.db import utcnow, write_transaction
 from warehouse.dq_results import write_dq_results
 from warehouse.errors import WarehouseError, rolled_back
-from warehouse.models import Delivery
+from warehouse.models import Delivery, DqResult
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,7 @@ def _insert_delivery(
                 delivered_on=delivered_on,
                 received_at=utcnow(),
                 run_id=run_id,
-                status="quarantined" if quarantined else "validated",
+                status="quarantined" if quarantined else "pending",
                 rows_read=int(rows_read),
                 rows_quarantined=int(rows_read) if quarantined else 0,
                 records_matched=0,
@@ -127,7 +129,7 @@ def _insert_delivery(
     log.info(
         "delivery %s recorded: %s, %d rule results",
         delivery_id,
-        "quarantined" if quarantined else "validated",
+        "quarantined" if quarantined else "pending",
         len(report.results),
     )
     return delivery_id
@@ -157,8 +159,40 @@ def delivery_row(conn: sa.Connection, delivery_id: int, for_update: bool = False
     return row
 
 
+def pending_deliveries(engine: sa.Engine, source: str) -> list[DeliveryInfo]:
+    """The source's deliveries checked but not loaded yet, oldest delivery first."""
+    d = Delivery.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(d).where(d.c.source == source, d.c.status == "pending").order_by(d.c.id)
+        ).mappings()
+        return sorted((_delivery_info(r) for r in rows), key=lambda i: (i.delivered_on or date.min, i.id))
+
+
+def stored_report(engine: sa.Engine, delivery: DeliveryInfo) -> ValidationReport:
+    """The rule results recorded for ``delivery`` when it was checked (its verdict stands)."""
+    q = DqResult.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(q).where(q.c.delivery_id == delivery.id).order_by(q.c.id)).mappings()
+        results = [
+            RuleResult(
+                rule_id=r["rule_id"],
+                description=r["description"],
+                severity=r["severity"],
+                success=bool(r["success"]),
+                table=r["table_name"],
+                column=r["column_name"],
+                unexpected_count=int(r["unexpected_count"]),
+                row_numbers=tuple(int(n) for n in r["row_numbers"] or ()),
+                how_to_fix=r["how_to_fix"],
+            )
+            for r in rows
+        ]
+    return ValidationReport(delivery.source, delivery.file_name, delivery.rows_read, results)
+
+
 def recent_row_counts(engine: sa.Engine, source: str, limit: int = 10) -> list[int]:
-    """Rows read of the source's latest good (validated or loaded) deliveries, newest first.
+    """Rows read of the source's latest good (pending or loaded) deliveries, newest first.
 
     The expectation suite compares a new delivery's size with these (sudden drops mean a
     truncated export).

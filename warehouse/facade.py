@@ -92,6 +92,13 @@ class Warehouse:
     def recent_row_counts(self, source: str, limit: int = 10) -> list[int]:
         return deliveries.recent_row_counts(self.engine, source, limit)
 
+    def pending_deliveries(self, source: str) -> list[DeliveryInfo]:
+        """Checked but not loaded yet, oldest first: what the next run loads (``deliveries``)."""
+        return deliveries.pending_deliveries(self.engine, source)
+
+    def stored_report(self, delivery: DeliveryInfo) -> ValidationReport:
+        return deliveries.stored_report(self.engine, delivery)
+
     # --- loads -----------------------------------------------------------------------------------
 
     def load_clients(self, delivery_id: int, extract: Extract) -> LoadResult:

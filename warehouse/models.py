@@ -33,7 +33,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-DELIVERY_STATUSES = ("validated", "quarantined", "loaded")
+DELIVERY_STATUSES = ("pending", "quarantined", "loaded")
 LINK_DECISIONS = ("match", "review")
 DECIDERS = ("model", "human")
 REVIEW_STATUSES = ("open", "decided")

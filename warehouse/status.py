@@ -16,8 +16,8 @@ def _iso(value: object) -> str | None:
 def source_status(conn: sa.Connection, stuck_before: datetime | None = None) -> list[dict]:
     """One JSON-serialisable dict per source that ever delivered, sorted by source.
 
-    ``deliveries_stuck``: deliveries still ``validated`` (checked, never loaded) that were received
-    before ``stuck_before`` (none counted without it).
+    ``deliveries_pending``: deliveries checked but not loaded yet (the next run loads them);
+    ``deliveries_stuck``: those of them received before ``stuck_before`` (none counted without it).
     """
     d = Delivery.__table__
     last_id = sa.select(d.c.source, sa.func.max(d.c.id).label("id")).group_by(d.c.source).subquery()
@@ -43,12 +43,17 @@ def source_status(conn: sa.Connection, stuck_before: datetime | None = None) -> 
             .group_by(items.c.source)
         ).all()
     )
+    pending = dict(
+        conn.execute(
+            sa.select(d.c.source, sa.func.count()).where(d.c.status == "pending").group_by(d.c.source)
+        ).all()
+    )
     stuck: dict[str, int] = {}
     if stuck_before is not None:
         stuck = dict(
             conn.execute(
                 sa.select(d.c.source, sa.func.count())
-                .where(d.c.status == "validated", d.c.received_at < stuck_before)
+                .where(d.c.status == "pending", d.c.received_at < stuck_before)
                 .group_by(d.c.source)
             ).all()
         )
@@ -68,6 +73,7 @@ def source_status(conn: sa.Connection, stuck_before: datetime | None = None) -> 
                 "rows_quarantined": int(row["rows_quarantined"]),
                 "matches": int(matches.get(row["source"], 0)),
                 "review_items_open": int(open_items.get(row["source"], 0)),
+                "deliveries_pending": int(pending.get(row["source"], 0)),
                 "deliveries_stuck": int(stuck.get(row["source"], 0)),
             }
         )
