@@ -10,6 +10,8 @@ from integrations.config import SourceConfig
 from sync.pipeline import delivery_sha256
 
 NIGHTLY_CRON = "0 2 * * *"
+#: the run tag deploy/dagster.yaml limits to one queued-and-running run per value
+SOURCE_TAG = "safetynet/source"
 TIMEZONE = "America/Los_Angeles"
 
 nightly_sync = dg.define_asset_job(
@@ -28,6 +30,10 @@ nightly_schedule = dg.ScheduleDefinition(
     cron_schedule=NIGHTLY_CRON,
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    # the run queue allows one run per safetynet/source value (deploy/dagster.yaml): never two
+    # nightly runs at once; a landing-sensor run of one source may overlap it (the warehouse's
+    # locks keep that safe: a source's checks and loads take turns)
+    tags={SOURCE_TAG: "all"},
 )
 
 
@@ -67,7 +73,7 @@ def build_landing_sensor(configs: list[SourceConfig]) -> dg.SensorDefinition:
                     dg.RunRequest(
                         run_key=f"{source.name}:{delivery_sha256(pending[0])}",
                         asset_selection=_source_selection(source, client_source),
-                        tags={"safetynet/source": source.name},
+                        tags={SOURCE_TAG: source.name},
                     )
                 )
         if not requests:
