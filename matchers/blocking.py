@@ -11,6 +11,7 @@ through one integer join of the chunk's keys against the client index.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,13 +65,20 @@ def _house_number_street_words(addresses: np.ndarray) -> tuple[np.ndarray, np.nd
         if not head.isdigit():
             continue
         number[k] = head
-        kept = [w for w in rest.split() if len(w) >= 4 and w.isalpha() and w not in _NOT_STREET_NAMES]
+        # a numbered street ("158th", "9th") names the street as well as a word does
+        kept = [
+            w
+            for w in rest.split()
+            if (len(w) >= 4 and w.isalpha() or _NUMBERED_STREET.fullmatch(w)) and w not in _NOT_STREET_NAMES
+        ]
         for j, w in enumerate(dict.fromkeys(kept).keys()):
             if j == STREET_WORDS_PER_ADDRESS:
                 break
             words[k, j] = w
     return number[inverse], words[inverse]
 
+
+_NUMBERED_STREET = re.compile(r"\d+(st|nd|rd|th)")
 
 _MIX = np.uint64(0x100000001B3)  # FNV prime: mixes the part hashes of one key
 
@@ -151,6 +159,11 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
             for i in range(t.first_roots.shape[1]):
                 for j in range(t.last.shape[1]):
                     frames.append(keys(t.first_roots[:, i], last_initials[:, j], monthday))
+        elif rule == "nickname_monthday":  # surname missing or changed and birth year mistyped
+            monthday = np.where(has_dob, t.dob_m * 100 + t.dob_d, -1)
+            monthday = np.where(monthday >= 0, monthday.astype(str), "").astype(object)
+            for i in range(t.first_roots.shape[1]):
+                frames.append(keys(t.first_roots[:, i], monthday))
         elif rule == "dob_swap_last_initial":
             lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
             for j in range(t.last.shape[1]):
