@@ -28,6 +28,27 @@ LAST_WIDTH = 4
 ROOT_WIDTH = nicknames.max_roots()
 
 SUFFIXES = frozenset({"jr", "sr", "jnr", "snr", "ii", "iii", "iv"})
+#: Words a record system or a respondent writes where a name is unknown or withheld ("Baby Girl",
+#: "Unknown", "FNU", "Mother", "Ms", "Resident"). Birth, hospital, census and booking records all
+#: carry them; two rows agreeing on "baby" are not two rows agreeing on a given name, and a real
+#: name against one is missing evidence, not a disagreement. A name is a placeholder only when
+#: every word of it is one (filler words aside): "Son" alone is, "Son Nguyen" is not.
+PLACEHOLDER_GIVEN = frozenset(
+    {
+        "baby", "babygirl", "babyboy", "infant", "newborn", "child", "kid", "boy", "girl",
+        "male", "female", "son", "daughter", "mother", "father", "mom", "dad", "wife", "husband",
+        "mr", "mrs", "ms", "miss", "mister", "madam", "senor", "senora", "senorita", "sra",
+        "unknown", "unk", "unkn", "none", "nfn", "fnu", "nmn", "nmi", "noname", "test",
+        "resident", "occupant", "respondent", "householder", "anonymous", "anon", "refused",
+        "declined", "lady", "head", "house", "person",
+    }
+)  # fmt: skip
+#: Surnames are stricter: Child, House, Head, Lady and Son are family names.
+PLACEHOLDER_SURNAME = frozenset(
+    {"unknown", "unk", "unkn", "none", "lnu", "nln", "fnu", "noname", "test", "resident",
+     "occupant", "respondent", "householder", "anonymous", "anon", "refused", "declined"}
+)  # fmt: skip
+_FILLER = frozenset({"in", "the", "of", "a", "an", "de", "la", "el", "name", "not", "given", "no"})
 #: surname particles: "de la Cruz" is also filed as "Cruz"
 PARTICLES = frozenset(
     {
@@ -157,6 +178,21 @@ def strip_suffixes(values: pd.Series) -> pd.Series:
     return values.str.replace(pattern, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
 
 
+@per_distinct
+def drop_placeholders(values: pd.Series, placeholders: frozenset[str]) -> pd.Series:
+    """Folded names with a placeholder ("baby girl", "unknown", "ms") made blank (missing)."""
+
+    def placeholder(name: str) -> bool:
+        words = name.split()
+        return (
+            bool(words)
+            and all(w in placeholders or w in _FILLER for w in words)
+            and any(w in placeholders for w in words)
+        )
+
+    return values.where(~values.map(placeholder).astype(bool), "")
+
+
 def surname_parts(name: str) -> list[str]:
     """Parts of a folded surname a child may be filed under: "de la cruz lopez" -> [cruz, lopez]."""
     return [t for t in name.split() if t not in PARTICLES and len(t) > 1]
@@ -228,13 +264,17 @@ _DOB_FORMATS = (
 )
 
 
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
+
+
 def _dob_parts(text: pd.Series) -> pd.DataFrame:
     """Columns y, m, d (floats, NaN where no layout fits) of DOB strings in any _DOB_FORMATS layout.
 
     A two-digit year is this century unless that would lie in the future (youth DOBs).
     """
     out = pd.DataFrame({"y": np.nan, "m": np.nan, "d": np.nan}, index=text.index)
-    text = text.astype(object).str.strip()
+    # letters a scan or a hurried typist puts for digits: "20O2-04-04", "1999-09-1o", "1998-|O-31"
+    text = text.astype(object).str.strip().str.translate(_DIGIT_LOOKALIKES)
     this_year = pd.Timestamp.today().year
     for pattern in _DOB_FORMATS:
         got = text.str.extract(pattern).apply(pd.to_numeric, errors="coerce").astype("float64")
@@ -385,9 +425,9 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTable:
     """Standardise a person-schema frame (``id_column`` holds the ids; any field may be missing)."""
-    first = strip_suffixes(fold(_column(frame, "first_name")))
+    first = drop_placeholders(strip_suffixes(fold(_column(frame, "first_name"))), PLACEHOLDER_GIVEN)
     middle = strip_suffixes(fold(_column(frame, "middle_name")))
-    last = strip_suffixes(fold(_column(frame, "last_name")))
+    last = drop_placeholders(strip_suffixes(fold(_column(frame, "last_name"))), PLACEHOLDER_SURNAME)
     # Folding would turn "|" into a space: fold each alias on its own, keep the separator.
     aliases = fold(_text(_column(frame, "aliases")).str.replace("|", " qqaliasqq ", regex=False))
     aliases = aliases.str.replace(" ?qqaliasqq ?", "|", regex=True)

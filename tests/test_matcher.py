@@ -17,7 +17,15 @@ from matchers import Matcher, default_matcher, nicknames, parallel
 from matchers.compare import LEVELS, compare_names
 from matchers.config import DEFAULT_FILE, from_dict
 from matchers.engine import FellegiSunterMatcher
-from matchers.standardise import fold, parse_dob, standardise, strip_suffixes
+from matchers.standardise import (
+    PLACEHOLDER_GIVEN,
+    PLACEHOLDER_SURNAME,
+    drop_placeholders,
+    fold,
+    parse_dob,
+    standardise,
+    strip_suffixes,
+)
 from tests.matcher_data import CLIENTS, _decision, _link, _people, _record, _synthetic
 
 
@@ -109,6 +117,43 @@ def test_dob_parsing_accepts_datetime64_iso_strings_and_missing() -> None:
         ["2008-03-14", "2008-03-14T00:00:00", "", None, float("nan"), "not a date", "2008-13-40"]
     )
     assert parse_dob(as_text)["y"].tolist() == [2008, 2008, -1, -1, -1, -1, -1]
+
+
+def test_dob_letters_that_look_like_digits_are_read_as_digits() -> None:
+    got = parse_dob(pd.Series(["20O2-04-04", "1999-09-1o", "1998-|O-31", "2O1l-I2-05", "Oct 3 2001"]))
+    assert got.values.tolist() == [[2002, 4, 4], [1999, 9, 10], [1998, 10, 31], [2011, 12, 5], [-1, -1, -1]]
+
+
+def test_placeholder_names_are_missing_but_real_names_made_of_such_words_stay() -> None:
+    given = ["baby girl", "unknown", "ms", "lady in the", "son", "son nguyen", "maria", "", "fnu"]
+    got = drop_placeholders(pd.Series(given), PLACEHOLDER_GIVEN).tolist()
+    assert got == ["", "", "", "", "", "son nguyen", "maria", "", ""]
+    # Child, House and Son are family names
+    surnames = ["child", "house", "son", "unknown", "lnu", "garcia"]
+    assert drop_placeholders(pd.Series(surnames), PLACEHOLDER_SURNAME).tolist() == [
+        "child",
+        "house",
+        "son",
+        "",
+        "",
+        "garcia",
+    ]
+
+
+def test_a_placeholder_given_name_is_missing_evidence_not_a_disagreement() -> None:
+    # Both ways: the client under "Baby Girl" with her surname and DOB is found and weighed without
+    # a given name; two different children who are both "Baby" in their records do not agree on it.
+    c = CLIENTS.set_index("client_id").loc["C2"]
+    out = _link(_record("r1", first_name="BABY GIRL", last_name=c["last_name"], dob=c["dob"], sex="F"))
+    row = out[(out["record_id"] == "r1") & (out["client_id"] == "C2")]
+    assert len(row) == 1
+    fields = {f["field"]: f["level"] for f in json.loads(row["explanation"].iloc[0])["fields"]}
+    assert fields["first_name"] == "missing"
+    clients = _people(
+        [dict(client_id="C1", first_name="Baby", last_name="Soto", dob="2010-05-05")], "client_id"
+    )
+    out = _link(_record("r2", first_name="Baby", last_name="Soto", dob="2011-07-09"), clients=clients)
+    assert not out["decision"].isin(["match"]).any()
 
 
 # --- hard cases ------------------------------------------------------------------------------
