@@ -103,6 +103,12 @@ def _name_parts(name: str, given: bool) -> set[str]:
     return parts
 
 
+def same_name(a: str, b: str, given: bool = True) -> bool:
+    """Whether two standardised names are one name as :func:`same_youth` reads them, compared in the
+    clear: the same, a nickname of each other (given names), one typo or the same sound apart."""
+    return bool(a and b and _name_parts(a, given) & _name_parts(b, given))
+
+
 def _dob_parts(dob8: str, typo8: str) -> set[str]:
     digits = dob8 or typo8
     if not digits:

@@ -7,6 +7,10 @@ warehouse keeps them (``client_learned_names``) and hands them to the matcher am
 aliases, where a one-word alias is a given-name alternative and a longer one adds its surname
 (matchers/standardise.py), so her later rows under them agree on the name without a cap in the way.
 Only a person's decision teaches here: a twin's name is never learned (a twin is "not this person").
+
+A name that is one of hers through a typo, a nickname or the same sound (``matchers.identity.
+same_name``, the test the youth grouping uses) is not a new name: the matcher already credits it,
+and taught it would be an alias one typo from a relative's name (Maria's "Mario" is her brother).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from matchers.compare import LEVELS, compare
+from matchers.identity import same_name
 from matchers.standardise import fold, standardise
 
 #: given-name levels at which the row's given name is not the client's (nor a nickname or typo of it)
@@ -44,12 +49,16 @@ def names_taught(client: Mapping[str, object], rows: Iterable[Mapping[str, objec
     rs, cl = standardise(people, "record_id"), standardise(clients, "client_id")
     levels = compare(rs, cl, np.arange(len(rows)), np.zeros(len(rows), dtype=np.int64))
     known = {_key(client.get("first_name"))} | {_key(a) for a in _aliases(client.get("aliases"))}
+    # every name she is known by (given, middle, surname, her aliases' words), standardised
+    names = {n for n in (*cl.first[0], *cl.last[0], cl.middle[0]) if n}
     out: list[TaughtName] = []
 
     def learn(name: str | None, kind: str, i: int) -> None:
         key = _key(name)
-        if key and key not in known:
+        words = _key(name, joined=False).split()
+        if key and key not in known and not all(_hers(w, names) for w in words):
             known.add(key)
+            names.update(words)
             out.append(TaughtName(" ".join(str(name).split()), kind, i))
 
     given_levels = LEVELS["first_name"]
@@ -60,7 +69,8 @@ def names_taught(client: Mapping[str, object], rows: Iterable[Mapping[str, objec
             learn(row.get("first_name"), "given_name", i)
         for alias in _aliases(row.get("aliases")):
             learn(alias, "alias", i)
-        if LEVELS["last_name"][int(levels["last_name"].iloc[i])] == "else" and row.get("first_name"):
+        other_surname = LEVELS["last_name"][int(levels["last_name"].iloc[i])] == "else"
+        if other_surname and row.get("first_name") and not _hers(rs.last[i, 0], names):
             learn(f"{row.get('first_name')} {row.get('last_name')}", "alias", i)
     return out
 
@@ -71,7 +81,13 @@ def _aliases(text: object) -> list[str]:
     return [a.strip() for a in text.split("|") if a.strip()]
 
 
-def _key(name: object) -> str:
+def _hers(name: str, names: set[str]) -> bool:
+    """Whether a standardised name is one of ``names`` through a typo, a nickname or its sound."""
+    return bool(name) and any(same_name(name, n) for n in names)
+
+
+def _key(name: object, joined: bool = True) -> str:
     if not isinstance(name, str) or not name.strip():
         return ""
-    return "".join(fold(pd.Series([name])).iloc[0].split())
+    folded = fold(pd.Series([name])).iloc[0]
+    return "".join(folded.split()) if joined else folded

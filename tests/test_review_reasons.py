@@ -157,3 +157,23 @@ def test_names_a_same_person_decision_teaches() -> None:
     ]
     taught = [(t.name, t.kind, t.row) for t in names_taught(client, rows)]
     assert taught == [("Marcus", "given_name", 0), ("Lil M", "alias", 0), ("Josie Reyes", "alias", 1)]
+
+
+def test_a_typo_of_one_of_her_names_is_not_taught() -> None:
+    client = {"first_name": "Zaria", "last_name": "Freeman", "dob": "2010-01-02", "sex": "F", "aliases": "Z"}
+    rows = [
+        # two typos away (the matcher's "else"), but the same sound: her name mistyped
+        {"first_name": "Zrua", "last_name": "Freeman", "dob": "2010-01-02", "sex": "F", "aliases": None},
+        # an AKA that is her own name mistyped
+        {
+            "first_name": "Zaria",
+            "last_name": "Freeman",
+            "dob": "2010-01-02",
+            "sex": "F",
+            "aliases": "Zaria Freman",
+        },
+        # a name of her own after all, and a typo of it in the next row: taught once
+        {"first_name": "Dulce", "last_name": "Freeman", "dob": "2010-01-02", "sex": "F", "aliases": None},
+        {"first_name": "Dulse", "last_name": "Freeman", "dob": "2010-01-02", "sex": "F", "aliases": None},
+    ]
+    assert [(t.name, t.kind, t.row) for t in names_taught(client, rows)] == [("Dulce", "given_name", 2)]
