@@ -21,8 +21,11 @@ same client), auto-match precision and recall on that week's deliveries, and cli
 precision and recall (every match link in the warehouse against the truth, over the records
 delivered so far of the clients on the list). The summary adds the generator's hard-case tags of
 the rows of each repeat question (why the memory could not know her: e.g. ``other_given``, the same
-girl under a given name never seen for her, is shaped exactly like her twin). No client data is
-printed: counts, rates and tag names only.
+girl under a given name never seen for her, is shaped exactly like her twin), and splits the repeat
+questions by what the warehouse could know (column ``known``): an item with a row that agrees with a
+row decided for one of its candidates (``matchers.identity.same_youth``, the memory's own test) is
+one the memory should have answered; the others are a youth under an identity never decided (only
+the generator's truth says she was). No client data is printed: counts, rates and tag names only.
 
 The same script runs on an older checkout (the review app's decision code of that checkout is
 used: one decision per row there), which is how the baseline of issue 17 was measured.
@@ -189,6 +192,9 @@ class Tally:
     items: int = 0
     decisions: int = 0
     repeats: int = 0
+    #: repeats with a row that agrees with a row decided for one of the item's candidates (None: this
+    #: checkout keeps no identities)
+    known: int | None = None
     #: hard-case tags of the rows of each repeat question -> repeats (why memory did not know her)
     repeat_cases: dict[str, int] = field(default_factory=dict)
 
@@ -241,10 +247,41 @@ class Coordinator:
                 people = {self.world.person.get(r) for r in question.rows.values()}
                 if any((p, c) in self.decided for p in people for c in question.candidates):
                     tally.repeats += 1
+                    if self.deciding is not None:
+                        tally.known = (tally.known or 0) + self.seen_before(question)
                     tags = {t for r in question.rows.values() for t in self.world.hard.get(r, "").split("|")}
                     case = "|".join(sorted(tags - {""})) or "none"
                     tally.repeat_cases[case] = tally.repeat_cases.get(case, 0) + 1
             tally.decisions += self.answer(question, listed)
+
+    def seen_before(self, q: Question) -> bool:
+        """Whether a row of ``q`` agrees with a standing decided row about one of its candidates
+        (the youth memory of issue 17 compares the same identity tokens)."""
+        from matchers.identity import Identity, same_youth
+
+        with self.engine.connect() as conn:
+            own = [
+                Identity.from_json(t)
+                for s, r in q.rows.values()
+                for t in conn.execute(
+                    sa.text("SELECT identity FROM source_persons WHERE source = :s AND record_id = :r"),
+                    {"s": s, "r": r},
+                ).scalars()
+            ]
+            decided = [
+                Identity.from_json(t)
+                for c in q.candidates
+                for t in conn.execute(
+                    sa.text(
+                        "SELECT y.identity FROM review_youth_rows y "
+                        "JOIN review_decisions d ON d.id = y.decision_id "
+                        "LEFT JOIN review_undos u ON u.decision_id = d.id "
+                        "WHERE d.client_id = :c AND u.decision_id IS NULL AND y.identity IS NOT NULL"
+                    ),
+                    {"c": c},
+                ).scalars()
+            ]
+        return any(same_youth(a, b) for a in own if a for b in decided if b)
 
     def question(self, item_id: int) -> Question:
         with self.engine.connect() as conn:
@@ -357,6 +394,7 @@ class Week:
     items: int
     decisions: int
     repeats: int
+    known: int | None
     auto_precision: float
     auto_recall: float
     profile_precision: float
@@ -403,7 +441,7 @@ def run(args: argparse.Namespace) -> list[Week]:
                 continue
             src = world.sources[name]
             outcome = ingest_next(src, landing, warehouse, trigger="workload", today=day)
-            if outcome.status != "pending":
+            if outcome.status not in ("pending", "validated"):  # "validated": checkouts before 0009
                 if outcome.status != "no_delivery":  # the same bytes as last week: nothing new
                     print(f"week {w}: {name} {outcome.status}", file=sys.stderr)
                 continue
@@ -443,6 +481,7 @@ def run(args: argparse.Namespace) -> list[Week]:
                 tally.items,
                 tally.decisions,
                 tally.repeats,
+                tally.known,
                 auto_p,
                 auto_r,
                 prof_p,
@@ -473,14 +512,15 @@ def _refit_step():
 
 HEADER = (
     f"{'week':>4} {'day':>10} {'deliv':>5} {'open':>5} {'asked':>5} {'decided':>7} {'repeat':>6} "
-    f"{'auto P':>7} {'auto R':>7} {'prof P':>7} {'prof R':>7} {'s':>6}"
+    f"{'known':>5} {'auto P':>7} {'auto R':>7} {'prof P':>7} {'prof R':>7} {'s':>6}"
 )
 
 
 def _line(w: Week) -> str:
     return (
         f"{w.week:>4} {w.day.isoformat():>10} {w.deliveries:>5} {w.open_after_sync:>5} {w.items:>5} "
-        f"{w.decisions:>7} {w.repeats:>6} {w.auto_precision:>7.4f} {w.auto_recall:>7.4f} "
+        f"{w.decisions:>7} {w.repeats:>6} {'-' if w.known is None else w.known:>5} "
+        f"{w.auto_precision:>7.4f} {w.auto_recall:>7.4f} "
         f"{w.profile_precision:>7.4f} {w.profile_recall:>7.4f} {w.seconds:>6.1f}"
     )
 
@@ -500,6 +540,9 @@ def summary(weeks: list[Week]) -> dict:
         "items_asked": sum(w.items for w in weeks),
         "decisions": sum(w.decisions for w in weeks),
         "repeat_questions": sum(w.repeats for w in weeks),
+        "repeat_questions_known_identity": None
+        if any(w.known is None for w in weeks)
+        else sum(w.known for w in weeks),
         "repeat_cases": _summed(w.extra.get("repeat_cases", {}) for w in weeks),
         "decisions_with_onboarding": sum(w.decisions for w in weeks + onboarding),
         "profile_precision": round(last.profile_precision, 5),
