@@ -233,7 +233,7 @@ class Coordinator:
     def clear(self, listed: set[str]) -> Tally:
         from review.queue import next_item
 
-        tally = Tally()
+        tally = Tally(known=None if self.deciding is None else 0)
         asked: set[int] = set()
         while True:
             with self.engine.connect() as conn:
