@@ -179,8 +179,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         landing_dir=path("landing_dir", home / "landing"),
         dagster_home=path("dagster_home", var_dir / "dagster_home"),
-        sources_file=path("sources_file", home / "config" / "sources.yaml"),
-        matching_file=path("matching_file", home / "config" / "matching.yaml"),
+        sources_file=path("sources_file", _config_file(home, "sources.yaml")),
+        matching_file=path("matching_file", _config_file(home, "matching.yaml")),
         matcher_params_dir=path("matcher_params_dir", var_dir / "matcher"),
         outbox_dir=path("outbox_dir", var_dir / "outbox"),
         totp_key_file=path("totp_key_file", var_dir / "totp.keys"),
@@ -189,6 +189,15 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         ),
     )
     return Settings(home=home, settings_file=file, **values)
+
+
+def _config_file(home: Path, name: str) -> Path:
+    """``home``/config/``name``, else the checkout's own: a new project home (var/ and landing/ of
+    its own) starts from the shipped configuration until it has a config/ folder of its own."""
+    own = home / "config" / name
+    return (
+        own if own.is_file() or not (_CHECKOUT / "config" / name).is_file() else _CHECKOUT / "config" / name
+    )
 
 
 _cache: tuple[tuple, Settings] | None = None

@@ -20,6 +20,8 @@ def _home(tmp_path: Path, toml: str | None = None) -> Path:
 
 def test_defaults_are_under_the_project_home(tmp_path: Path) -> None:
     home = _home(tmp_path)
+    for name in ("sources.yaml", "matching.yaml"):
+        (home / "config" / name).write_text("")
     s = settings.load({"SAFETYNET_HOME": str(home)})
     assert s.home == home and s.settings_file is None
     assert s.warehouse_url == f"sqlite:///{home / 'var' / 'warehouse.db'}"
@@ -35,6 +37,16 @@ def test_defaults_are_under_the_project_home(tmp_path: Path) -> None:
     )
     assert (s.matcher_params_dir, s.outbox_dir) == (home / "var" / "matcher", home / "var" / "outbox")
     assert (s.smtp_host, s.smtp_port, s.smtp_tls, s.review_idle_minutes) == ("", 587, "starttls", 30)
+
+
+def test_a_home_without_config_uses_the_shipped_configuration(tmp_path: Path) -> None:
+    # a new home holds only var/ and landing/ until the operator copies config/ into it
+    home = tmp_path / "fresh"
+    home.mkdir()
+    s = settings.load({"SAFETYNET_HOME": str(home)})
+    shipped = Path(settings.__file__).resolve().parent.parent / "config"
+    assert (s.sources_file, s.matching_file) == (shipped / "sources.yaml", shipped / "matching.yaml")
+    assert s.var_dir == home / "var"
 
 
 def test_the_checkout_is_the_home_when_none_is_set() -> None:
