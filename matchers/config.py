@@ -103,6 +103,11 @@ class MatchingConfig:
     tf_max_bonus_bits: float = 3.0
     tf_max_penalty_bits: float = 5.0
     tf_pseudo_count: float = 1000.0
+    #: correct the product of given- and surname agreement for names that go together (estimate.py
+    #: name_pair_bits): pseudo pairs of shrinkage towards independence, and the largest correction
+    tf_name_pair: bool = False
+    tf_name_pair_pseudo_pairs: float = 20.0
+    tf_name_pair_max_bits: float = 4.0
 
     def __post_init__(self) -> None:
         # Fail at start-up, not in the middle of a nightly run.
@@ -201,6 +206,9 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         tf_max_bonus_bits=float(tf.get("max_bonus_bits", 3.0)),
         tf_max_penalty_bits=float(tf.get("max_penalty_bits", 5.0)),
         tf_pseudo_count=float(tf.get("pseudo_count", 1000.0)),
+        tf_name_pair=bool((tf.get("name_pair") or {}).get("enabled", False)),
+        tf_name_pair_pseudo_pairs=float((tf.get("name_pair") or {}).get("pseudo_pairs", 20.0)),
+        tf_name_pair_max_bits=float((tf.get("name_pair") or {}).get("max_penalty_bits", 4.0)),
     )
 
 

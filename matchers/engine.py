@@ -41,6 +41,7 @@ from matchers.estimate import (
     estimate_match_rate,
     estimate_relatives,
     estimate_u,
+    name_pair_bits,
 )
 from matchers.frequencies import NameFrequencies
 from matchers.learned_names import (
@@ -101,6 +102,8 @@ class LinkStats:
     #: given names learned from auto-matched rows that stated them (AKA), and rows scored again with them
     learned_names: int = 0
     learned_name_rows: int = 0
+    #: bits a pair agreeing on both given and surname lost because names go together (estimate.py)
+    name_pair_bits: float = 0.0
     #: worker processes that scored the chunks (1: this process) and the largest one's peak memory
     workers: int = 1
     worker_peak_kib: int = 0
@@ -180,6 +183,11 @@ class FellegiSunterMatcher:
         self.fitted_config = self._fit(cl, index, records)
         self.decide_config, self._confirmed = cfg, None
         weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
+        if cfg.tf_name_pair:
+            weights = replace(
+                weights,
+                name_pair_bits=name_pair_bits(cl, cfg.tf_name_pair_pseudo_pairs, cfg.tf_name_pair_max_bits),
+            )
         counted = cfg.tf_fields or cfg.unseen_name_min_rows
         freq = NameFrequencies.from_frames(clients, records) if counted else None
         # Only in a large run does "found in no other row" single out a misspelling (decide.PAIR_FACTS).
@@ -204,6 +212,7 @@ class FellegiSunterMatcher:
             or ("estimated" if self.fitted_config.fields is not cfg.fields else "config"),
             match_rate=self.fitted_config.match_rate,
             relatives={rc.name: round(rc.prior, 4) for rc in self.fitted_config.relatives},
+            name_pair_bits=round(weights.name_pair_bits, 2),
         )
         bounds = [
             np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])

@@ -13,6 +13,7 @@ returned config is otherwise unchanged; thresholds, review caps and the scoring 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -259,3 +260,29 @@ def estimate_relatives(
         {rc.name: round(rc.prior, 4) for rc in config.relatives},
     )
     return config
+
+
+def name_pair_bits(clients: PersonTable, pseudo_pairs: float, max_bits: float) -> float:
+    """Bits to add when a pair agrees exactly on given and surname, estimated on the client list.
+
+    Scoring multiplies the two agreements' u as if given names and surnames were independent; in a
+    real population they are not (families and communities share naming customs: Tongan given names
+    go with Tongan surnames), so two different people share both names more often than the product
+    says. The client list holds distinct people: the pairs of them sharing both names (DOB given and
+    different) against the pairs independence predicts, C(n, 2) * sum(p_given^2) * sum(p_surname^2),
+    is that excess R. Shrunk towards independence with ``pseudo_pairs`` pseudo-pairs; never a bonus
+    (R below 1 is left at 1), never more than ``max_bits`` of penalty. Returns -log2(R).
+    """
+    first, last, dob = clients.first[:, 0], clients.last[:, 0], clients.dob8
+    known = (first != "") & (last != "") & (dob != "")
+    people = pd.DataFrame({"f": first[known], "l": last[known], "d": dob[known]}).drop_duplicates()
+    n = len(people)
+    if n < 2:
+        return 0.0
+    pf = people["f"].value_counts(normalize=True).to_numpy()
+    pl = people["l"].value_counts(normalize=True).to_numpy()
+    expected = n * (n - 1) / 2 * float((pf**2).sum()) * float((pl**2).sum())
+    sizes = people.groupby(["f", "l"]).size().to_numpy()
+    observed = float((sizes * (sizes - 1) / 2).sum())
+    ratio = (observed + pseudo_pairs) / (expected + pseudo_pairs)
+    return -min(max(math.log2(ratio), 0.0), max_bits) if ratio > 1 else 0.0

@@ -57,6 +57,9 @@ class Weights:
     relatives: RelativeWeights | None = None
     #: city / zip weights by level after a disagreeing street address (see score()); absent: none
     after_move: dict[str, np.ndarray] | None = None
+    #: bits added to a pair agreeing exactly on both given and surname (<= 0): names that go
+    #: together are shared more often than two independent agreements (estimate.name_pair_bits)
+    name_pair_bits: float = 0.0
 
     @classmethod
     def from_config(cls, config: MatchingConfig, n_clients: int) -> Weights:
@@ -144,6 +147,12 @@ def score(
     adjust = {f: np.zeros(len(levels)) for f in EXPLAINED}
     for f, bits in (tf_bits or {}).items():
         adjust[f] = np.where(codes[f] == LEVELS[f].index("exact"), bits, 0.0)
+    if weights.name_pair_bits:
+        # shown within the surname's weight, as the term-frequency adjustment is
+        both = (codes["first_name"] == LEVELS["first_name"].index("exact")) & (
+            codes["last_name"] == LEVELS["last_name"].index("exact")
+        )
+        adjust["last_name"] = adjust["last_name"] + np.where(both, weights.name_pair_bits, 0.0)
     # One household, counted once: an identical street address already implies the city and zip, so
     # their agreement adds nothing on top (independence would triple-count it and let a sibling at
     # the same address reach review on the address alone). Their disagreement still counts, and

@@ -223,3 +223,34 @@ def test_only_a_matched_row_that_states_the_link_teaches_a_name() -> None:
     assert more.first.shape[1] == clients.first.shape[1] + 2
     assert list(more.first[0, -2:]) == ["roberto", "rosa"]
     assert (more.first[:, : clients.first.shape[1]] == clients.first).all()
+
+
+def test_names_that_go_together_weigh_less_on_a_list_where_they_do() -> None:
+    # Both ways, on made-up client lists: where given and surname are drawn independently a pair
+    # agreeing on both keeps its full weight; where families share naming customs (each surname
+    # comes with a few given names) agreeing on both is weaker evidence, estimated from the list.
+    from matchers.estimate import name_pair_bits
+
+    rng = np.random.default_rng(3)
+    givens = [f"given{i}" for i in range(60)]
+    surnames = [f"surname{i}" for i in range(60)]
+    dob = [
+        f"20{rng.integers(0, 15):02d}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}"
+        for _ in range(3000)
+    ]
+    independent = pd.DataFrame(
+        {
+            "client_id": [f"C{i}" for i in range(3000)],
+            "first_name": rng.choice(givens, 3000),
+            "last_name": rng.choice(surnames, 3000),
+            "dob": dob,
+        }
+    )
+    surname_idx = rng.integers(0, 60, 3000)
+    together = independent.assign(
+        last_name=[surnames[k] for k in surname_idx],
+        first_name=[givens[(k + rng.integers(0, 4)) % 60] for k in surname_idx],
+    )
+    assert name_pair_bits(standardise(independent, "client_id"), 20, 4.0) == 0.0
+    bits = name_pair_bits(standardise(together, "client_id"), 20, 4.0)
+    assert -4.0 <= bits < -2.0
