@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,36 +119,41 @@ _STREET_WORDS = {
 }
 
 
-def per_distinct(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a column function once per distinct value and spread the result back to the rows.
+def _distinct(values: Any) -> tuple[np.ndarray, list[str]]:
+    """(codes, texts): each row's index into ``texts``, the column's distinct values as plain str
+    ("" for missing; numbers as pandas writes them as text), so every standardising step below runs
+    once per distinct value in plain Python and is spread back to the rows by ``codes``.
 
     Names, cities, streets and DOBs repeat a lot (a million rows hold a few ten thousand distinct
-    given names), so standardising distinct values is most of the speed of standardisation.
-    ``fn`` takes a Series and returns a Series, ndarray or DataFrame aligned with it.
+    given names): standardising distinct values is most of the speed of standardisation.
     """
+    s = pd.Series(values, copy=False)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) and all(type(u) is str for u in uniques):
+        texts = list(uniques)
+    else:
+        texts = _text(pd.Series(uniques, dtype=object)).tolist()
+    texts.append("")  # missing values take the last slot
+    codes = np.where(codes < 0, len(uniques), codes)
+    return codes, texts
 
-    @functools.wraps(fn)
-    def wrapper(values: pd.Series, *args: Any, **kwargs: Any) -> Any:
-        s = pd.Series(values, copy=False)
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        if len(uniques) * 2 > len(s):  # mostly distinct: not worth the detour
-            return fn(s, *args, **kwargs)
-        has_na = bool((codes < 0).any())
-        distinct = pd.Series(uniques, copy=False)
-        if has_na:  # missing values get the last slot
-            distinct = pd.concat([distinct, pd.Series([None], dtype=object)], ignore_index=True)
-            codes = np.where(codes < 0, len(uniques), codes)
-        out = fn(distinct, *args, **kwargs)
-        if isinstance(out, pd.DataFrame):
-            return out.iloc[codes].set_axis(s.index)
-        if isinstance(out, pd.Series):
-            return pd.Series(out.to_numpy()[codes], index=s.index, dtype=out.dtype)
-        return np.asarray(out)[codes]
 
-    return wrapper
+def _per_distinct(fn: Callable[[str], Any], values: Any) -> np.ndarray:
+    """``fn`` (str -> str) of every row, computed once per distinct value (object array)."""
+    codes, texts = _distinct(values)
+    out = np.empty(len(texts), dtype=object)
+    out[:] = [fn(t) for t in texts]
+    return out[codes]
 
 
 _STREET_WORD_RE = re.compile(r"\b(?:" + "|".join(sorted(_STREET_WORDS, key=len, reverse=True)) + r")\b")
+_COMBINING_RE = re.compile("[\u0300-\u036f]")
+_APOSTROPHE_RE = re.compile("['’`´]")
+_NOT_ALNUM_RE = re.compile("[^a-z0-9]+")
+_ALIAS_SEPARATOR = " qqaliasqq "
+_ALIAS_SEPARATOR_RE = re.compile(" ?qqaliasqq ?")
+_ZIP_FLOAT_RE = re.compile(r"^(\d+)\.0+$")
+_MISSING_RACE = frozenset({"unknown", "other", "declined", ""})
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -156,41 +162,58 @@ def _text(values: pd.Series) -> pd.Series:
     return s.astype("string").fillna("").astype(object).astype("string")
 
 
-@per_distinct
+@functools.lru_cache(maxsize=1 << 18)
+def _fold1(value: str) -> str:
+    """fold() of one string (cached: the same names come back in every chunk)."""
+    v = unicodedata.normalize("NFKD", value.translate(_SPECIAL))
+    v = _APOSTROPHE_RE.sub("", _COMBINING_RE.sub("", v).lower())
+    return _NOT_ALNUM_RE.sub(" ", v).strip()
+
+
+def _strip_suffixes1(folded: str) -> str:
+    """strip_suffixes() of one folded string: its words but the generational suffixes."""
+    words = folded.split()
+    if not any(w in SUFFIXES for w in words):
+        return " ".join(words)
+    return " ".join(w for w in words if w not in SUFFIXES)
+
+
+def _is_placeholder(name: str, placeholders: frozenset[str]) -> bool:
+    words = name.split()
+    return (
+        bool(words)
+        and all(w in placeholders or w in _FILLER for w in words)
+        and any(w in placeholders for w in words)
+    )
+
+
+def _name1(value: str, placeholders: frozenset[str] = frozenset()) -> str:
+    """A name folded, its suffixes dropped, and blank when it is a placeholder."""
+    name = _strip_suffixes1(_fold1(value))
+    return "" if placeholders and _is_placeholder(name, placeholders) else name
+
+
 def fold(values: pd.Series) -> pd.Series:
     """Unicode-fold, lower-case and de-punctuate: "Peña-O'Brien" -> "pena obrien".
 
     Apostrophes vanish (O'Brien = OBrien) while other punctuation separates words (Garcia-Lopez =
     Garcia Lopez), so hyphenated names split into parts.
     """
-    s = _text(values)
-    s = s.map(lambda v: v.translate(_SPECIAL), na_action="ignore").astype("string")
-    s = s.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
-    s = s.str.lower().str.replace(r"['’`´]", "", regex=True)
-    s = s.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
-    return s.fillna("")
+    s = pd.Series(values, copy=False)
+    return pd.Series(_per_distinct(_fold1, s), index=s.index, dtype=object)
 
 
-@per_distinct
 def strip_suffixes(values: pd.Series) -> pd.Series:
     """Drop generational suffixes (Jr, Sr, II, III, IV) from folded names."""
-    pattern = r"(?:^|\s)(?:" + "|".join(sorted(SUFFIXES)) + r")(?=\s|$)"
-    return values.str.replace(pattern, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
+    s = pd.Series(values, copy=False)
+    return pd.Series(_per_distinct(_strip_suffixes1, s), index=s.index, dtype=object)
 
 
-@per_distinct
 def drop_placeholders(values: pd.Series, placeholders: frozenset[str]) -> pd.Series:
     """Folded names with a placeholder ("baby girl", "unknown", "ms") made blank (missing)."""
-
-    def placeholder(name: str) -> bool:
-        words = name.split()
-        return (
-            bool(words)
-            and all(w in placeholders or w in _FILLER for w in words)
-            and any(w in placeholders for w in words)
-        )
-
-    return values.where(~values.map(placeholder).astype(bool), "")
+    s = pd.Series(values, copy=False)
+    blank = _per_distinct(lambda name: "" if _is_placeholder(name, placeholders) else name, s)
+    return pd.Series(blank, index=s.index, dtype=object)
 
 
 def surname_parts(name: str) -> list[str]:
@@ -220,38 +243,69 @@ def _alias_names(aliases: str) -> tuple[list[str], list[str]]:
     return firsts, lasts
 
 
-def _fill(rows: list[list[str]], width: int) -> np.ndarray:
-    """Ragged name lists -> (n, width) object array, "" padded.
+def _fill_row(row: list[str], width: int) -> list[str]:
+    """One ragged name list as ``width`` slots: slot 0 is always the primary name ("" when missing,
+    so a missing primary reads as missing); the alternatives follow, de-duplicated and truncated."""
+    primary = row[0] if row else ""
+    seen: list[str] = []
+    for name in row[1:]:
+        if name and name != primary and name not in seen:
+            seen.append(name)
+    seen = seen[: width - 1]
+    return [primary, *seen, *[""] * (width - 1 - len(seen))]
 
-    Slot 0 is always the primary name ("" when missing, so a missing primary reads as missing);
-    the alternatives follow, de-duplicated and truncated to the width.
-    """
-    out = np.full((len(rows), width), "", dtype=object)
-    for i, row in enumerate(rows):
-        primary = row[0] if row else ""
-        out[i, 0] = primary
-        seen: list[str] = []
-        for name in row[1:]:
-            if name and name != primary and name not in seen:
-                seen.append(name)
-        for j, name in enumerate(seen[: width - 1], start=1):
-            out[i, j] = name
+
+def _fill(rows: list[list[str]], width: int) -> np.ndarray:
+    """Ragged name lists -> (n, width) object array, "" padded (see _fill_row)."""
+    out = np.empty((len(rows), width), dtype=object)
+    if rows:
+        out[:] = [_fill_row(row, width) for row in rows]
     return out
+
+
+def _names_with_aliases(
+    name_codes: np.ndarray,
+    names: list[str],
+    alias_codes: np.ndarray,
+    aliases: list[str],
+    row: Callable[[str, str], list[str]],
+    width: int,
+) -> np.ndarray:
+    """(n, width) alternatives ``row(name, aliases)`` of each row, built once per distinct
+    (name, aliases) combination (most rows have no alias, so about once per distinct name)."""
+    combined = name_codes.astype(np.int64) * len(aliases) + alias_codes
+    codes, distinct = pd.factorize(combined)
+    rows = [row(names[k // len(aliases)], aliases[k % len(aliases)]) for k in distinct.tolist()]
+    return _fill(rows, width)[codes]
+
+
+def _first_row(first: str, aliases: str) -> list[str]:
+    # Primary first: run together ("mary ann" = "maryann"); its words are alternatives, so are
+    # alias given names / street names. The middle name is kept apart (see compare_names):
+    # siblings often share one, so it may only meet the other side's primary given name.
+    tokens = first.split()
+    al_first = _alias_names(aliases)[0] if aliases else []
+    return ["".join(tokens), *(tokens if len(tokens) > 1 else []), *al_first]
+
+
+def _last_row(last: str, aliases: str) -> list[str]:
+    al_last = _alias_names(aliases)[1] if aliases else []
+    return ["".join(last.split()), *surname_parts(last), *al_last]
+
+
+def _alias_row(aliases: str) -> list[str]:
+    return ["", *("".join(a.split()) for a in aliases.split("|"))] if aliases else []
 
 
 def _roots(primary: np.ndarray) -> np.ndarray:
     """(n, ROOT_WIDTH) nickname roots of each primary name (computed once per distinct name)."""
-    out = np.full((len(primary), ROOT_WIDTH), "", dtype=object)
-    cache: dict[str, tuple[str, ...]] = {}
-    for i, name in enumerate(primary):
-        if not name:
-            continue
-        r = cache.get(name)
-        if r is None:
-            r = cache[name] = nicknames.roots(name)
-        for j, root in enumerate(r[:ROOT_WIDTH]):
-            out[i, j] = root
-    return out
+    codes, distinct = pd.factorize(pd.Series(primary, dtype=object))
+    out = np.full((len(distinct) + 1, ROOT_WIDTH), "", dtype=object)
+    for i, name in enumerate(distinct.tolist()):
+        if name:
+            r = nicknames.roots(name)[:ROOT_WIDTH]
+            out[i, : len(r)] = r
+    return out[codes]  # a missing name (code -1) takes the trailing empty row
 
 
 #: DOB layouts agencies write (year, month, day groups named): ISO with "-", "/" or "." and an
@@ -262,30 +316,67 @@ _DOB_FORMATS = (
     r"^(?P<m>\d{1,2})[/-](?P<d>\d{1,2})[/-](?P<y>\d{4})(?: .*)?$",
     r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<yy>\d{2})$",
 )
-
-
+_DOB_RES = tuple(re.compile(p) for p in _DOB_FORMATS)
+#: letters a scan or a hurried typist puts for digits: "20O2-04-04", "1999-09-1o", "1998-|O-31"
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
+#: DOB fields of a value that is no date in any layout
+_NO_DOB = (-1, -1, -1, "")
 
 
-def _dob_parts(text: pd.Series) -> pd.DataFrame:
-    """Columns y, m, d (floats, NaN where no layout fits) of DOB strings in any _DOB_FORMATS layout.
+def _dob1(value: str, this_year: int) -> tuple[int, int, int, str]:
+    """(year, month, day, "") of one DOB string, (-1, -1, -1, digits) when it is written in an
+    accepted layout but is no valid date (see invalid_dob_digits), _NO_DOB otherwise.
 
-    A two-digit year is this century unless that would lie in the future (youth DOBs).
+    The first layout that fits wins; a two-digit year is this century unless that would lie in the
+    future (youth DOBs).
     """
-    out = pd.DataFrame({"y": np.nan, "m": np.nan, "d": np.nan}, index=text.index)
-    # letters a scan or a hurried typist puts for digits: "20O2-04-04", "1999-09-1o", "1998-|O-31"
-    text = text.astype(object).str.strip().str.translate(_DIGIT_LOOKALIKES)
+    text = value.strip().translate(_DIGIT_LOOKALIKES)
+    for rx in _DOB_RES:
+        found = rx.search(text)
+        if found is None:
+            continue
+        parts = found.groupdict()
+        m, d = int(parts["m"]), int(parts["d"])
+        if "yy" in parts:
+            yy = int(parts["yy"])
+            y = 2000 + yy if 2000 + yy <= this_year else 1900 + yy
+        else:
+            y = int(parts["y"])
+        if not PLACEHOLDER_YEAR_MIN <= y <= PLACEHOLDER_YEAR_FUTURE - 1:
+            return _NO_DOB
+        if (y, m, d) in PLACEHOLDER_DATES:
+            return _NO_DOB
+        if 1 <= m <= 12 and 1 <= d <= 31:
+            return y, m, d, ""
+        return -1, -1, -1, f"{y:04d}{m:02d}{d:02d}"
+    return _NO_DOB
+
+
+def _dob_table(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 3) int64 year / month / day (-1 = missing) and the invalid-date digits of each row (see
+    parse_dob and invalid_dob_digits), computed once per distinct value."""
+    s = pd.Series(values, copy=False)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return _dob_datetimes(s), np.full(len(s), "", dtype=object)
+    codes, texts = _distinct(s)
     this_year = pd.Timestamp.today().year
-    for pattern in _DOB_FORMATS:
-        got = text.str.extract(pattern).apply(pd.to_numeric, errors="coerce").astype("float64")
-        if "yy" in got:
-            yy = got.pop("yy")
-            got["y"] = np.where(2000 + yy <= this_year, 2000 + yy, 1900 + yy)
-        out = out.fillna(got[["y", "m", "d"]])
-    return out
+    parsed = [_dob1(t, this_year) for t in texts]
+    ymd = np.array([p[:3] for p in parsed], dtype=np.int64).reshape(len(parsed), 3)
+    typo = np.empty(len(parsed), dtype=object)
+    typo[:] = [p[3] for p in parsed]
+    return ymd[codes], typo[codes]
 
 
-@per_distinct
+def _dob_datetimes(s: pd.Series) -> np.ndarray:
+    """(n, 3) year / month / day of a datetime column, -1 where missing or a placeholder."""
+    frame = pd.DataFrame({"y": s.dt.year, "m": s.dt.month, "d": s.dt.day}).astype("float64")
+    placeholder = pd.Series(False, index=frame.index)
+    for y, m, d in PLACEHOLDER_DATES:
+        placeholder |= (frame["y"] == y) & (frame["m"] == m) & (frame["d"] == d)
+    valid = frame["y"].between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1) & ~placeholder
+    return frame.where(valid).fillna(-1).astype("int64").to_numpy()
+
+
 def parse_dob(values: pd.Series) -> pd.DataFrame:
     """Year, month, day (Int arrays, -1 = missing) from datetime64 or strings in the layouts agencies
     use: ISO "YYYY-MM-DD" (also with "/" or "." and a time), "YYYYMMDD", US "MM/DD/YYYY", "M/D/YY".
@@ -295,66 +386,40 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
     have 1900-01-01 must not agree on DOB.
     """
     s = pd.Series(values, copy=False)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        year, month, day = s.dt.year, s.dt.month, s.dt.day
-        frame = pd.DataFrame({"y": year, "m": month, "d": day}).astype("float64")
-    else:
-        frame = _dob_parts(_text(s))
-    placeholder = pd.Series(False, index=frame.index)
-    for y, m, d in PLACEHOLDER_DATES:
-        placeholder |= (frame["y"] == y) & (frame["m"] == m) & (frame["d"] == d)
-    valid = (
-        frame["y"].between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1)
-        & frame["m"].between(1, 12)
-        & frame["d"].between(1, 31)
-        & ~placeholder
-    )
-    out = frame.where(valid).fillna(-1).astype("int64")
-    out.index = s.index
-    return out
+    ymd, _ = _dob_table(s)
+    return pd.DataFrame(ymd, columns=["y", "m", "d"], index=s.index)
 
 
-@per_distinct
 def invalid_dob_digits(values: pd.Series) -> np.ndarray:
-    """ "YYYYMMDD" digits of DOB strings in any accepted layout, "" for others and for placeholders.
-
-    Used only where parse_dob found no valid date: a mistyped month or day ("2008-21-03") is not a
-    date, but it is one digit from the right one.
-    """
-    s = pd.Series(values, copy=False)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return np.full(len(s), "", dtype=object)
-    parts = _dob_parts(_text(s))
-    year = parts["y"]
-
-    def padded(col: pd.Series, width: int) -> pd.Series:
-        return col.map(f"{{:0{width}.0f}}".format, na_action="ignore")
-
-    digits = (padded(year, 4) + padded(parts["m"], 2) + padded(parts["d"], 2)).fillna("")
-    placeholder = ~year.between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1) | digits.isin(
-        [f"{y:04d}{m:02d}{d:02d}" for y, m, d in PLACEHOLDER_DATES]
-    )
-    return digits.where(~placeholder, "").to_numpy(dtype=object)
+    """ "YYYYMMDD" digits of DOB strings written in an accepted layout that are no valid date
+    ("2008-21-03": a mistyped month or day is not a date, but it is one digit from the right one);
+    "" for valid dates, placeholders and anything else."""
+    return _dob_table(values)[1]
 
 
-def _code(values: pd.Series, missing: frozenset[str]) -> np.ndarray:
-    folded = fold(values)
-    return folded.where(~folded.isin(missing), "").to_numpy(dtype=object)
+def _address1(value: str) -> str:
+    return _STREET_WORD_RE.sub(lambda m: _STREET_WORDS[m.group(0)], _fold1(value))
 
 
-@per_distinct
-def _address(values: pd.Series) -> np.ndarray:
-    folded = fold(values)
-    normalised = folded.str.replace(_STREET_WORD_RE, lambda m: _STREET_WORDS[m.group(0)], regex=True)
-    return normalised.fillna("").to_numpy(dtype=object)
-
-
-@per_distinct
-def _zip(values: pd.Series) -> np.ndarray:
+def _zip1(value: str) -> str:
     """Zip codes as digits: a column read as numbers ("94601.0") or as ZIP+4 ("94601-1234") keeps
     its 5-digit code."""
-    text = _text(values).str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return fold(text).str.replace(" ", "", regex=False).str[:5].to_numpy(dtype=object)
+    return _fold1(_ZIP_FLOAT_RE.sub(r"\1", value.strip())).replace(" ", "")[:5]
+
+
+def _aliases1(value: str) -> str:
+    # Folding would turn "|" into a space: fold each alias on its own, keep the separator.
+    return _ALIAS_SEPARATOR_RE.sub("|", _fold1(value.replace("|", _ALIAS_SEPARATOR)))
+
+
+def _sex1(value: str) -> str:
+    s = _fold1(value)[:1]
+    return "" if s == "u" else s
+
+
+def _race1(value: str) -> str:
+    s = _fold1(value)
+    return "" if s in _MISSING_RACE else s
 
 
 @dataclass
@@ -424,52 +489,41 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTable:
-    """Standardise a person-schema frame (``id_column`` holds the ids; any field may be missing)."""
-    first = drop_placeholders(strip_suffixes(fold(_column(frame, "first_name"))), PLACEHOLDER_GIVEN)
-    middle = strip_suffixes(fold(_column(frame, "middle_name")))
-    last = drop_placeholders(strip_suffixes(fold(_column(frame, "last_name"))), PLACEHOLDER_SURNAME)
-    # Folding would turn "|" into a space: fold each alias on its own, keep the separator.
-    aliases = fold(_text(_column(frame, "aliases")).str.replace("|", " qqaliasqq ", regex=False))
-    aliases = aliases.str.replace(" ?qqaliasqq ?", "|", regex=True)
+    """Standardise a person-schema frame (``id_column`` holds the ids; any field may be missing).
 
-    first_rows: list[list[str]] = []
-    last_rows: list[list[str]] = []
-    alias_rows: list[list[str]] = []
-    for f, la, al in zip(first.tolist(), last.tolist(), aliases.tolist(), strict=True):
-        f_tokens = f.split()
-        la_parts = surname_parts(la)
-        al_first, al_last = _alias_names(al) if al else ([], [])
-        # Primary first: run together ("mary ann" = "maryann"); its words are alternatives, so are
-        # alias given names / street names. The middle name is kept apart (see compare_names):
-        # siblings often share one, so it may only meet the other side's primary given name.
-        first_rows.append(["".join(f_tokens), *(f_tokens if len(f_tokens) > 1 else []), *al_first])
-        last_rows.append(["".join(la.split()), *la_parts, *al_last])
-        alias_rows.append(["", *("".join(a.split()) for a in al.split("|"))] if al else [])
-    first_arr = _fill(first_rows, FIRST_WIDTH)
-    last_arr = _fill(last_rows, LAST_WIDTH)
+    Every field is standardised once per distinct value and spread back to the rows.
+    """
+    first_codes, first_texts = _distinct(_column(frame, "first_name"))
+    last_codes, last_texts = _distinct(_column(frame, "last_name"))
+    alias_codes, alias_texts = _distinct(_column(frame, "aliases"))
+    first_names = [_name1(t, PLACEHOLDER_GIVEN) for t in first_texts]
+    last_names = [_name1(t, PLACEHOLDER_SURNAME) for t in last_texts]
+    aliases = [_aliases1(t) for t in alias_texts]
+    first_arr = _names_with_aliases(first_codes, first_names, alias_codes, aliases, _first_row, FIRST_WIDTH)
+    last_arr = _names_with_aliases(last_codes, last_names, alias_codes, aliases, _last_row, LAST_WIDTH)
+    alias_arr = _fill([_alias_row(a) for a in aliases], ALIAS_WIDTH + 1)[alias_codes, 1:]
 
-    dob = parse_dob(_column(frame, "dob"))
-    y, m, d = dob["y"].to_numpy(), dob["m"].to_numpy(), dob["d"].to_numpy()
-    dob8 = np.where(y >= 0, pd.Series(y * 10000 + m * 100 + d).astype(str).to_numpy(dtype=object), "")
-    dob_typo8 = np.where(y < 0, invalid_dob_digits(_column(frame, "dob")), "")
-    sex = fold(_column(frame, "sex")).str[:1]
-    sex = sex.where(~sex.isin(["u", ""]), "")
+    ymd, typo = _dob_table(_column(frame, "dob"))
+    y, m, d = ymd[:, 0], ymd[:, 1], ymd[:, 2]
+    has_dob = y >= 0
+    dob8 = np.full(len(y), "", dtype=object)
+    dob8[has_dob] = _per_distinct(str, y[has_dob] * 10000 + m[has_dob] * 100 + d[has_dob])
     return PersonTable(
         ids=_column(frame, id_column).to_numpy(dtype=object),
         first=first_arr,
         first_roots=_roots(first_arr[:, 0]),
-        middle=middle.str.split(" ").str[0].fillna("").to_numpy(dtype=object),
+        middle=_per_distinct(lambda t: _name1(t).split(" ")[0], _column(frame, "middle_name")),
         last=last_arr,
         last_roots=_roots(last_arr[:, 0]),
         dob_y=y,
         dob_m=m,
         dob_d=d,
-        dob8=dob8.astype(object),
-        dob_typo8=dob_typo8.astype(object),
-        sex=sex.to_numpy(dtype=object),
-        race=_code(_column(frame, "race"), frozenset({"unknown", "other", "declined", ""})),
-        address=_address(_column(frame, "address")),
-        city=fold(_column(frame, "city")).to_numpy(dtype=object),
-        zip=_zip(_column(frame, "zip")),
-        aliases=_fill(alias_rows, ALIAS_WIDTH + 1)[:, 1:],
+        dob8=dob8,
+        dob_typo8=np.where(has_dob, "", typo).astype(object),
+        sex=_per_distinct(_sex1, _column(frame, "sex")),
+        race=_per_distinct(_race1, _column(frame, "race")),
+        address=_per_distinct(_address1, _column(frame, "address")),
+        city=_per_distinct(_fold1, _column(frame, "city")),
+        zip=_per_distinct(_zip1, _column(frame, "zip")),
+        aliases=alias_arr,
     )
