@@ -6,7 +6,8 @@ many clients (``max_block_size``) is skipped as too unspecific, and each row kee
 ``max_pairs_per_record`` candidates, so the number of pairs grows linearly with the extract.
 
 Keys are 64-bit hashes of the rule name and its parts (rule "dob", "20080314"), so all rules go
-through one integer join of the chunk's keys against the client index.
+through one integer join of the chunk's keys against the client index (a binary search in its
+sorted keys). Each part is hashed once per table, whole (n, width) arrays at a time.
 """
 
 from __future__ import annotations
@@ -22,12 +23,19 @@ import pandas as pd
 from matchers.standardise import PersonTable
 
 
+def _map_distinct(fn: Callable[[str], str], values: np.ndarray) -> np.ndarray:
+    """``fn`` of every value (any shape, object), computed once per distinct value."""
+    flat = np.asarray(values, dtype=object).ravel()
+    codes, uniq = pd.factorize(flat)
+    out = np.empty(len(uniq) + 1, dtype=object)
+    out[:-1] = [fn(v) for v in uniq.tolist()]
+    out[-1] = fn("")
+    return out[codes].reshape(np.shape(values))
+
+
 def _phonetic(fn: Callable[[str], str], names: np.ndarray) -> np.ndarray:
     """Apply a jellyfish coder to every distinct value once (names repeat a lot)."""
-    flat = names.ravel()
-    uniq, inverse = np.unique(flat.astype(str), return_inverse=True)
-    coded = np.array([fn(v) if v else "" for v in uniq], dtype=object)
-    return coded[inverse].reshape(names.shape)
+    return _map_distinct(lambda v: fn(v) if v else "", names)
 
 
 #: words of a street address that name no particular street (types are abbreviated by standardise)
@@ -57,10 +65,10 @@ def _house_number_street_words(addresses: np.ndarray) -> tuple[np.ndarray, np.nd
     """(house number, up to STREET_WORDS_PER_ADDRESS street-name words of 4+ letters) per address,
     computed once per distinct address: "12 southern close little dale" -> "12", [southern, close,
     little]. A typo or a reordered estate name leaves most words intact."""
-    uniq, inverse = np.unique(addresses.astype(str), return_inverse=True)
-    number = np.full(len(uniq), "", dtype=object)
-    words = np.full((len(uniq), STREET_WORDS_PER_ADDRESS), "", dtype=object)
-    for k, a in enumerate(uniq):
+    codes, uniq = pd.factorize(np.asarray(addresses, dtype=object))
+    number = np.full(len(uniq) + 1, "", dtype=object)
+    words = np.full((len(uniq) + 1, STREET_WORDS_PER_ADDRESS), "", dtype=object)
+    for k, a in enumerate(uniq.tolist()):
         head, _, rest = a.partition(" ")
         if not head.isdigit():
             continue
@@ -75,7 +83,7 @@ def _house_number_street_words(addresses: np.ndarray) -> tuple[np.ndarray, np.nd
             if j == STREET_WORDS_PER_ADDRESS:
                 break
             words[k, j] = w
-    return number[inverse], words[inverse]
+    return number[codes], words[codes]
 
 
 _NUMBERED_STREET = re.compile(r"\d+(st|nd|rd|th)")
@@ -84,147 +92,191 @@ _MIX = np.uint64(0x100000001B3)  # FNV prime: mixes the part hashes of one key
 
 
 def _hash(values: np.ndarray) -> np.ndarray:
-    """uint64 hash per value ("" and None -> 0, meaning "no key")."""
-    flat = np.asarray(values, dtype=object)
+    """uint64 hash per value, any shape ("" and None -> 0, meaning "no key"); each distinct value is
+    hashed once (hash_array factorizes first)."""
+    flat = np.asarray(values, dtype=object).ravel()
     h = pd.util.hash_array(flat, categorize=True)
     h[(flat == "") | pd.isna(flat)] = 0
-    return h
+    return h.reshape(np.shape(values))
 
 
-class _HashMemo:
-    """Part hashes of one person_keys call: the same DOB, zip or initial array feeds several rules.
-    Keyed by the array object, which the memo holds, so an id is never reused while it lives."""
+def _rule_hash(rule: str) -> np.uint64:
+    return _hash(np.array([rule], dtype=object))[0]
 
-    def __init__(self) -> None:
-        self._seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def __call__(self, part: np.ndarray) -> np.ndarray:
-        hit = self._seen.get(id(part))
-        if hit is not None and hit[0] is part:
-            return hit[1]
-        h = _hash(part)
-        self._seen[id(part)] = (part, h)
+class _Parts:
+    """The hashed key parts of one table, each computed once: the same DOB, zip, initial or
+    nickname-root array feeds several rules, and a (n, width) array is hashed in one call."""
+
+    def __init__(self, t: PersonTable) -> None:
+        self.t = t
+        self._seen: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        h = self._seen.get(name)
+        if h is None:
+            h = self._seen[name] = _hash(self._values(name))
         return h
 
-
-def _keys(rule: str, rows: np.ndarray, *parts: np.ndarray, memo: _HashMemo | None = None) -> pd.DataFrame:
-    """Key frame (key, row, rule) of the rows where every part is non-empty.
-
-    A key is a 64-bit hash of the rule name and its parts, so the join of a chunk's keys against the
-    client index runs on integers (fast, and 8 bytes a key however long the names are).
-    """
-    key = _hash(np.array([rule], dtype=object))[0] * np.ones(len(rows), dtype=np.uint64)
-    ok = np.ones(len(rows), dtype=bool)
-    with np.errstate(over="ignore"):
-        for p in parts:
-            h = memo(p) if memo is not None else _hash(p)
-            ok &= h != 0
-            key = (key * _MIX) ^ h
-    return pd.DataFrame({"key": key[ok], "row": rows[ok], "rule": rule})
-
-
-def person_keys(t: PersonTable, rules: tuple[str, ...]) -> pd.DataFrame:
-    """All blocking keys of a standardised table: columns key (uint64), row (position in ``t``), rule."""
-    n = len(t)
-    rows = np.arange(n)
-    has_dob = t.dob_y >= 0
-    year = np.where(has_dob, t.dob_y.astype(str), "").astype(object)
-    first_initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
-    first_prefix = np.array([s[:3] for s in t.first[:, 0]], dtype=object)
-    last_initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
-    frames: list[pd.DataFrame] = []
-    memo = _HashMemo()
-
-    def keys(*parts: np.ndarray) -> pd.DataFrame:
-        return _keys(rule, rows, *parts, memo=memo)
-
-    for rule in rules:
-        if rule == "dob":
-            frames.append(keys(t.dob8))
-        # Scale-aware variants: with tens of thousands of clients one birth date or one surname
-        # sound in a birth year is shared by dozens, so each key adds an initial of the other name.
-        elif rule == "dob_first_initial":  # surname changed or mistyped, DOB exact
-            frames.append(keys(t.dob8, first_initial))
-        elif rule == "dob_last_initial":  # given name changed (twins' rule decides), DOB exact
-            for j in range(t.last.shape[1]):
-                frames.append(keys(t.dob8, last_initials[:, j]))
-        elif rule == "last_phonetic_zip_first_initial":  # DOB missing or badly mistyped
-            codes = _phonetic(jellyfish.metaphone, t.last[:, :1])[:, 0]
-            frames.append(keys(codes, t.zip, first_initial))
-        elif rule == "dob_zip":  # both names changed or mistyped, DOB exact, same zip
-            frames.append(keys(t.dob8, t.zip))
-        elif rule == "nickname_last_initial_monthday":  # names right, birth year mistyped
+    def _values(self, name: str) -> np.ndarray:
+        t = self.t
+        has_dob = t.dob_y >= 0
+        if name == "dob8":
+            return t.dob8
+        if name == "year":
+            return np.where(has_dob, t.dob_y.astype(str), "").astype(object)
+        if name == "monthday":
             monthday = np.where(has_dob, t.dob_m * 100 + t.dob_d, -1)
-            monthday = np.where(monthday >= 0, monthday.astype(str), "").astype(object)
-            for i in range(t.first_roots.shape[1]):
-                for j in range(t.last.shape[1]):
-                    frames.append(keys(t.first_roots[:, i], last_initials[:, j], monthday))
-        elif rule == "nickname_monthday":  # surname missing or changed and birth year mistyped
-            monthday = np.where(has_dob, t.dob_m * 100 + t.dob_d, -1)
-            monthday = np.where(monthday >= 0, monthday.astype(str), "").astype(object)
-            for i in range(t.first_roots.shape[1]):
-                frames.append(keys(t.first_roots[:, i], monthday))
-        elif rule == "dob_swap_last_initial":
+            return np.where(monthday >= 0, monthday.astype(str), "").astype(object)
+        if name == "dob_unordered":  # {day, month} as one value, whichever was written first
             lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
-            for j in range(t.last.shape[1]):
-                frames.append(keys(year, lo * 100 + hi, last_initials[:, j]))
-        elif rule == "last_phonetic_year_first_initial":
-            codes = _phonetic(jellyfish.metaphone, t.last)
-            for j in range(t.last.shape[1]):
-                frames.append(keys(codes[:, j], year, first_initial))
-        elif rule == "nickname_last_initial_year":
-            for i in range(t.first_roots.shape[1]):
-                for j in range(t.last.shape[1]):
-                    frames.append(keys(t.first_roots[:, i], last_initials[:, j], year))
-        elif rule == "dob_swap":
-            lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
-            frames.append(keys(year, lo * 100 + hi))
-        elif rule == "last_phonetic_year":
-            codes = _phonetic(jellyfish.metaphone, t.last)
-            for j in range(t.last.shape[1]):
-                frames.append(keys(codes[:, j], year))
-        elif rule == "nickname_last_initial":
-            initials = np.array([s[:1] for s in t.last.ravel()], dtype=object).reshape(t.last.shape)
-            for i in range(t.first_roots.shape[1]):
-                for j in range(t.last.shape[1]):
-                    frames.append(keys(t.first_roots[:, i], initials[:, j]))
-        elif rule == "alias_year":
-            for j in range(1, t.first.shape[1]):
-                frames.append(keys(t.first[:, j], year))
-        elif rule == "name_pair_phonetic":
+            return lo * 100 + hi
+        if name == "first_initial":
+            return _map_distinct(lambda s: s[:1], t.first[:, 0])
+        if name == "first_prefix":
+            return _map_distinct(lambda s: s[:3], t.first[:, 0])
+        if name == "last_initials":
+            return _map_distinct(lambda s: s[:1], t.last)
+        if name == "last_metaphone":
+            return _phonetic(jellyfish.metaphone, t.last)
+        if name == "first_roots":
+            return t.first_roots
+        if name == "first":
+            return t.first
+        if name == "zip":
+            return t.zip
+        if name == "name_pair_soundex":
             a = _phonetic(jellyfish.soundex, t.first[:, :1])[:, 0].astype(str)
             b = _phonetic(jellyfish.soundex, t.last[:, :1])[:, 0].astype(str)
             first_is_lo = a <= b
             lo, hi = np.where(first_is_lo, a, b), np.where(first_is_lo, b, a)
-            frames.append(keys(lo.astype(object), hi.astype(object)))
-        elif rule == "last_phonetic_zip":
-            codes = _phonetic(jellyfish.metaphone, t.last[:, :1])[:, 0]
-            frames.append(keys(codes, t.zip))
-        elif rule == "zip_first_initial":
-            initial = np.array([s[:1] for s in t.first[:, 0]], dtype=object)
-            frames.append(keys(t.zip, initial))
-        elif rule == "house_number_street_word":  # DOB and given name both wrong, same home
+            return np.stack([lo.astype(object), hi.astype(object)], axis=1)
+        if name == "house":
             number, words = _house_number_street_words(t.address)
-            for j in range(words.shape[1]):
-                frames.append(keys(number, words[:, j]))
-        elif rule == "zip_first_prefix_year":  # surname missing or changed, day or month mistyped
-            frames.append(keys(t.zip, first_prefix, year))
-        elif rule == "zip_first_prefix":
-            frames.append(keys(t.zip, first_prefix))
-        else:
-            raise ValueError(f"unknown blocking rule {rule!r}")
-    if not frames:
-        return pd.DataFrame({"key": pd.Series(dtype="uint64"), "row": pd.Series(dtype="int64"), "rule": []})
-    keys = pd.concat(frames, ignore_index=True).drop_duplicates(["key", "row"])
-    keys["rule"] = keys["rule"].astype("category")
-    return keys
+            return np.concatenate([number[:, None], words], axis=1)
+        raise ValueError(f"unknown key part {name!r}")
+
+
+def _key(rule_hash: np.uint64, *parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, rows) of the rows where every hashed part is non-zero: a 64-bit hash of the rule and
+    its parts, so the join of a chunk's keys against the client index runs on integers (fast, and
+    8 bytes a key however long the names are)."""
+    key = np.full(len(parts[0]), rule_hash, dtype=np.uint64)
+    ok = np.ones(len(parts[0]), dtype=bool)
+    with np.errstate(over="ignore"):
+        for h in parts:
+            ok &= h != 0
+            key = (key * _MIX) ^ h
+    rows = np.flatnonzero(ok)
+    return key[rows], rows
+
+
+def _rule_keys(rule: str, p: _Parts) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(keys, rows) arrays of one rule: several when the rule reads several alternatives."""
+    r = _rule_hash(rule)
+    if rule == "dob":
+        return [_key(r, p("dob8"))]
+    # Scale-aware variants: with tens of thousands of clients one birth date or one surname
+    # sound in a birth year is shared by dozens, so each key adds an initial of the other name.
+    if rule == "dob_first_initial":  # surname changed or mistyped, DOB exact
+        return [_key(r, p("dob8"), p("first_initial"))]
+    last_w = p.t.last.shape[1]
+    roots_w = p.t.first_roots.shape[1]
+    if rule == "dob_last_initial":  # given name changed (twins' rule decides), DOB exact
+        return [_key(r, p("dob8"), p("last_initials")[:, j]) for j in range(last_w)]
+    if rule == "last_phonetic_zip_first_initial":  # DOB missing or badly mistyped
+        return [_key(r, p("last_metaphone")[:, 0], p("zip"), p("first_initial"))]
+    if rule == "dob_zip":  # both names changed or mistyped, DOB exact, same zip
+        return [_key(r, p("dob8"), p("zip"))]
+    if rule == "nickname_last_initial_monthday":  # names right, birth year mistyped
+        return [
+            _key(r, p("first_roots")[:, i], p("last_initials")[:, j], p("monthday"))
+            for i in range(roots_w)
+            for j in range(last_w)
+        ]
+    if rule == "nickname_monthday":  # surname missing or changed and birth year mistyped
+        return [_key(r, p("first_roots")[:, i], p("monthday")) for i in range(roots_w)]
+    if rule == "dob_swap_last_initial":
+        return [_key(r, p("year"), p("dob_unordered"), p("last_initials")[:, j]) for j in range(last_w)]
+    if rule == "last_phonetic_year_first_initial":
+        return [_key(r, p("last_metaphone")[:, j], p("year"), p("first_initial")) for j in range(last_w)]
+    if rule == "nickname_last_initial_year":
+        return [
+            _key(r, p("first_roots")[:, i], p("last_initials")[:, j], p("year"))
+            for i in range(roots_w)
+            for j in range(last_w)
+        ]
+    if rule == "dob_swap":
+        return [_key(r, p("year"), p("dob_unordered"))]
+    if rule == "last_phonetic_year":
+        return [_key(r, p("last_metaphone")[:, j], p("year")) for j in range(last_w)]
+    if rule == "nickname_last_initial":
+        return [
+            _key(r, p("first_roots")[:, i], p("last_initials")[:, j])
+            for i in range(roots_w)
+            for j in range(last_w)
+        ]
+    if rule == "alias_year":
+        return [_key(r, p("first")[:, j], p("year")) for j in range(1, p.t.first.shape[1])]
+    if rule == "name_pair_phonetic":
+        return [_key(r, p("name_pair_soundex")[:, 0], p("name_pair_soundex")[:, 1])]
+    if rule == "last_phonetic_zip":
+        return [_key(r, p("last_metaphone")[:, 0], p("zip"))]
+    if rule == "zip_first_initial":
+        return [_key(r, p("zip"), p("first_initial"))]
+    if rule == "house_number_street_word":  # DOB and given name both wrong, same home
+        house = p("house")
+        return [_key(r, house[:, 0], house[:, 1 + j]) for j in range(STREET_WORDS_PER_ADDRESS)]
+    if rule == "zip_first_prefix_year":  # surname missing or changed, day or month mistyped
+        return [_key(r, p("zip"), p("first_prefix"), p("year"))]
+    if rule == "zip_first_prefix":
+        return [_key(r, p("zip"), p("first_prefix"))]
+    raise ValueError(f"unknown blocking rule {rule!r}")
+
+
+@dataclass
+class Keys:
+    """Blocking keys of a table as aligned arrays: key (uint64), row (position in the table) and
+    rule (index into ``rules``); each (key, row) once."""
+
+    key: np.ndarray
+    row: np.ndarray
+    rule: np.ndarray
+    rules: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+
+def person_keys(t: PersonTable, rules: tuple[str, ...]) -> Keys:
+    """All blocking keys of a standardised table."""
+    parts = _Parts(t)
+    keys: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    rule_of: list[np.ndarray] = []
+    for r, rule in enumerate(rules):
+        for k, w in _rule_keys(rule, parts):
+            keys.append(k)
+            rows.append(w)
+            rule_of.append(np.full(len(k), r, dtype=np.int16))
+    if not keys:
+        return Keys(np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int16), rules)
+    key, row, rule_ix = np.concatenate(keys), np.concatenate(rows), np.concatenate(rule_of)
+    # Each (key, row) once, the first rule that made it kept (a key hashes its rule in, so only
+    # two alternatives of one rule can repeat it: a surname part equal to the primary's initial).
+    with np.errstate(over="ignore"):
+        pair = (key * _MIX) ^ row.astype(np.uint64)
+    first = ~pd.Series(pair, copy=False).duplicated().to_numpy()
+    return Keys(key[first], row[first].astype(np.int64), rule_ix[first], rules)
 
 
 @dataclass
 class ClientIndex:
-    """Blocking keys of the client list, built once and probed by every chunk of extract rows."""
+    """Blocking keys of the client list, built once and probed by every chunk of extract rows:
+    sorted by key, so a chunk's keys find their clients by binary search."""
 
-    keys: pd.DataFrame  # key, row (client position)
+    key: np.ndarray  # sorted key values (uint64)
+    row: np.ndarray  # the client position of each key
     skipped_keys: int  # key values dropped as too unspecific
 
     @classmethod
@@ -237,11 +289,14 @@ class ClientIndex:
     ) -> ClientIndex:
         """``rule_max_block_size``: a smaller cap for rules whose keys are broad (see config)."""
         keys = person_keys(clients, rules)
-        sizes = keys.groupby("key")["row"].transform("size")
-        limit = keys["rule"].map(lambda r: (rule_max_block_size or {}).get(r, max_block_size))
-        too_big = sizes > limit.astype(np.int64)
-        skipped = int(keys.loc[too_big, "key"].nunique())
-        return cls(keys=keys.loc[~too_big, ["key", "row"]], skipped_keys=skipped)
+        codes, uniq = pd.factorize(keys.key)
+        sizes = np.bincount(codes, minlength=len(uniq))[codes]
+        limits = np.array([(rule_max_block_size or {}).get(r, max_block_size) for r in rules], dtype=np.int64)
+        too_big = sizes > (limits[keys.rule] if len(rules) else np.zeros(0, np.int64))
+        skipped = len(np.unique(keys.key[too_big]))
+        key, row = keys.key[~too_big], keys.row[~too_big]
+        order = np.argsort(key, kind="stable")
+        return cls(key=key[order], row=row[order], skipped_keys=skipped)
 
     def candidates(
         self,
@@ -257,21 +312,27 @@ class ClientIndex:
         union and the cap): the numbers to watch when a rule starts to produce too many pairs.
         """
         rk = person_keys(records, rules)
-        joined = rk.merge(self.keys, on="key", suffixes=("_rec", "_cli"))
+        lo = np.searchsorted(self.key, rk.key, side="left")
+        hits = np.searchsorted(self.key, rk.key, side="right") - lo
+        found = np.repeat(np.arange(len(rk)), hits)  # one entry per (record key, client key) match
+        starts = np.repeat(lo - (np.cumsum(hits) - hits), hits)
+        cli = self.row[starts + np.arange(len(found))]
+        rec = rk.row[found]
         if rule_counts is not None:
-            for rule, count in joined["rule"].value_counts().items():
-                rule_counts[str(rule)] = rule_counts.get(str(rule), 0) + int(count)
-        if joined.empty:
+            joined = np.bincount(rk.rule[found], minlength=len(rules))
+            for r in np.unique(rk.rule):  # every rule with a key in this chunk, found or not
+                rule_counts[rules[r]] = rule_counts.get(rules[r], 0) + int(joined[r])
+        if len(found) == 0:
             return pd.DataFrame(
                 {"rec": np.zeros(0, np.int64), "cli": np.zeros(0, np.int64), "n_keys": np.zeros(0, np.int64)}
             )
-        pairs = (
-            joined.groupby(["row_rec", "row_cli"], sort=False)
-            .size()
-            .rename("n_keys")
-            .reset_index()
-            .rename(columns={"row_rec": "rec", "row_cli": "cli"})
-        )
-        pairs = pairs.sort_values(["rec", "n_keys", "cli"], ascending=[True, False, True], kind="stable")
-        pairs = pairs[pairs.groupby("rec").cumcount() < max_pairs_per_record]
-        return pairs.reset_index(drop=True)
+        n_cli = int(self.row.max()) + 1
+        pair, n_keys = np.unique(rec * n_cli + cli, return_counts=True)
+        rec, cli = pair // n_cli, pair % n_cli
+        # Most keys first, then by client position; at most max_pairs_per_record per row.
+        order = np.lexsort((cli, -n_keys, rec))
+        rec, cli, n_keys = rec[order], cli[order], n_keys[order]
+        group_start = np.flatnonzero(np.r_[True, rec[1:] != rec[:-1]])
+        rank = np.arange(len(rec)) - np.repeat(group_start, np.diff(np.r_[group_start, len(rec)]))
+        keep = rank < max_pairs_per_record
+        return pd.DataFrame({"rec": rec[keep], "cli": cli[keep], "n_keys": n_keys[keep].astype(np.int64)})
