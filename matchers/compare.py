@@ -57,6 +57,50 @@ def _pairwise(a: np.ndarray, b: np.ndarray, scorer, **kwargs) -> np.ndarray:
     return process.cpdist(a.tolist(), b.tolist(), scorer=scorer, workers=WORKERS, **kwargs).astype(np.float64)
 
 
+#: a table of every distinct value against every other (rapidfuzz cdist, fast and with a score
+#: cutoff) is computed when it has at most this many cells per distinct pair asked; else only the
+#: distinct pairs are scored (cpdist)
+CELLS_PER_PAIR = 6
+#: cutoffs sit this far below the thresholds the levels test, so that a score the float32 result
+#: rounds up to a threshold is still computed exactly as without a cutoff
+_CUTOFF_MARGIN = 0.01
+
+
+def _pair_scores(
+    ka: np.ndarray, kb: np.ndarray, ua: np.ndarray, ub: np.ndarray, scorer, cutoff: float | None = None
+) -> np.ndarray:
+    """scorer(ua[ka[k]], ub[kb[k]]) for aligned code arrays (every code >= 0), as _pairwise returns it,
+    computed once per distinct pair of values. With ``cutoff`` (a similarity), scores below it may
+    read 0; (a distance) scores above it may read cutoff + 1."""
+    if len(ka) == 0:
+        return np.zeros(0, dtype=np.float64)
+    kwargs = {} if cutoff is None else {"score_cutoff": cutoff}
+    # hash-based factorize, not np.unique: no sort of a million codes
+    ia, used_a = pd.factorize(ka)
+    ib, used_b = pd.factorize(kb)
+    inverse, distinct = pd.factorize(ia.astype(np.int64) * len(used_b) + ib)
+    if len(used_a) * len(used_b) <= CELLS_PER_PAIR * len(distinct):
+        table = process.cdist(
+            ua[used_a].tolist(), ub[used_b].tolist(), scorer=scorer, workers=WORKERS, **kwargs
+        )
+        return table[ia, ib].astype(np.float64)
+    a, b = ua[used_a[distinct // len(used_b)]], ub[used_b[distinct % len(used_b)]]
+    return _pairwise(a, b, scorer, **kwargs)[inverse]
+
+
+def _coded(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) of a text array, -1 for "" (as PersonTable.codes, for bare arrays)."""
+    flat = np.asarray(values, dtype=object).ravel()
+    codes, distinct = pd.factorize(flat)
+    distinct = np.asarray(distinct, dtype=object)
+    empty = np.flatnonzero(distinct == "")
+    if len(empty):
+        k = int(empty[0])
+        codes = np.where(codes == k, -1, codes - (codes > k))
+        distinct = np.delete(distinct, k)
+    return codes.reshape(np.shape(values)), distinct
+
+
 def _hashed(names: np.ndarray) -> np.ndarray:
     """Strings as 64-bit hashes ("" -> 0), so equality tests run on integers, not Python objects."""
     flat = np.asarray(names, dtype=object).ravel()
@@ -70,39 +114,64 @@ def _any_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.dtype != np.uint64:
         a, b = _hashed(a), _hashed(b)
     hit = np.zeros(len(a), dtype=bool)
+    # Alternative columns are mostly empty: skip empty columns, compare only the rows that have one.
+    b_cols = [b[:, j] for j in range(b.shape[1]) if j == 0 or b[:, j].any()]
     for i in range(a.shape[1]):
         ai = a[:, i]
-        nonempty = ai != 0
-        for j in range(b.shape[1]):
-            hit |= nonempty & (ai == b[:, j])
+        rows = np.flatnonzero(ai != 0)
+        if rows.size == 0:
+            continue
+        if rows.size == len(ai):
+            for bj in b_cols:
+                hit |= ai == bj
+            continue
+        ai = ai[rows]
+        found = np.zeros(rows.size, dtype=bool)
+        for bj in b_cols:
+            found |= ai == bj[rows]
+        hit[rows] |= found
     return hit
 
 
-def _best_jw(a: np.ndarray, b: np.ndarray, alt_vs_alt: bool = True) -> np.ndarray:
-    """Best Jaro-Winkler similarity over the non-empty alternative pairs of each row; without
-    ``alt_vs_alt`` (given names) primary vs primary only: a short word of a double name scores high
-    against any name it prefixes ("mary" vs "marybeth"), which would hide a twin's other name."""
-    best = np.zeros(len(a), dtype=np.float64)
-    for i in range(a.shape[1]):
-        for j in range(b.shape[1]):
-            if not alt_vs_alt and (i > 0 or j > 0):
-                continue
-            ok = np.flatnonzero((a[:, i] != "") & (b[:, j] != ""))
-            if ok.size:
-                sim = _pairwise(a[ok, i], b[ok, j], JaroWinkler.normalized_similarity)
-                best[ok] = np.maximum(best[ok], sim)
+def _best_jw(
+    ka: np.ndarray, kb: np.ndarray, ua: np.ndarray, ub: np.ndarray, alt_vs_alt: bool = True
+) -> np.ndarray:
+    """Best Jaro-Winkler similarity over the non-empty alternative pairs of each row (coded: ka, kb
+    index ua, ub; -1 empty), 0 below the jw_85 level; without ``alt_vs_alt`` (given names) primary
+    vs primary only: a short word of a double name scores high against any name it prefixes ("mary"
+    vs "marybeth"), which would hide a twin's other name."""
+    best = np.zeros(len(ka), dtype=np.float64)
+    combos = [(0, 0)] if not alt_vs_alt else [(i, j) for i in range(ka.shape[1]) for j in range(kb.shape[1])]
+    rows, a, b = [], [], []
+    for i, j in combos:
+        ok = np.flatnonzero((ka[:, i] >= 0) & (kb[:, j] >= 0))
+        rows.append(ok)
+        a.append(ka[ok, i])
+        b.append(kb[ok, j])
+    at = np.concatenate(rows)
+    if at.size:
+        sim = _pair_scores(
+            np.concatenate(a),
+            np.concatenate(b),
+            ua,
+            ub,
+            JaroWinkler.normalized_similarity,
+            0.85 - _CUTOFF_MARGIN,
+        )
+        np.maximum.at(best, at, sim)
     return best
 
 
 def compare_names(
-    a: np.ndarray,
-    b: np.ndarray,
+    a: np.ndarray | None,
+    b: np.ndarray | None,
     roots_a: np.ndarray | None = None,
     roots_b: np.ndarray | None = None,
     middle_a: np.ndarray | None = None,
     middle_b: np.ndarray | None = None,
     alt_vs_alt: bool = True,
     hashes: dict[str, np.ndarray] | None = None,
+    codes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Levels of NAME_LEVELS for aligned alternative arrays a (P, Wa) and b (P, Wb).
 
@@ -117,17 +186,19 @@ def compare_names(
     the caller has them (PersonTable.hashed); otherwise they are hashed here. With keys short_a and
     short_b (PersonTable.short_forms) a clipped form or diminutive of the other primary is a
     nickname too ("Bren" / Brenda, "Karlita" / Karla).
+    ``codes``: (codes of a, codes of b, distinct values of a, of b) as PersonTable.codes gives them,
+    indexed by pair: the similarities are then computed once per distinct pair of names.
     """
     given = hashes or {}
 
     def h(key: str, values: np.ndarray) -> np.ndarray:
         return given[key] if key in given else _hashed(values)
 
-    code = np.full(len(a), _code("first_name", "else"), dtype=np.int8)
     ha, hb = h("a", a), h("b", b)
+    code = np.full(len(ha), _code("first_name", "else"), dtype=np.int8)
     missing = ~(ha != 0).any(axis=1) | ~(hb != 0).any(axis=1)
     exact = (ha[:, 0] != 0) & (ha[:, 0] == hb[:, 0])
-    nickname = np.zeros(len(a), dtype=bool)
+    nickname = np.zeros(len(ha), dtype=bool)
     if roots_a is not None and roots_b is not None:
         nickname = _any_equal(h("roots_a", roots_a), h("roots_b", roots_b))
     if "short_a" in given and "short_b" in given:
@@ -142,8 +213,13 @@ def compare_names(
         alias |= (ha[:, 0] != 0) & (ha[:, 0] == hmb)
         alias |= (hma != 0) & (hma == hb[:, 0])
     undecided = np.flatnonzero(~(missing | exact | nickname | alias))
-    jw = np.zeros(len(a), dtype=np.float64)
-    jw[undecided] = _best_jw(a[undecided], b[undecided], alt_vs_alt)
+    if codes is None:
+        ka, ua = _coded(a[undecided])
+        kb, ub = _coded(b[undecided])
+    else:
+        ka, kb, ua, ub = codes[0][undecided], codes[1][undecided], codes[2], codes[3]
+    jw = np.zeros(len(ha), dtype=np.float64)
+    jw[undecided] = _best_jw(ka, kb, ua, ub, alt_vs_alt)
     code[jw >= 0.85] = _code("first_name", "jw_85")
     code[jw >= 0.92] = _code("first_name", "jw_92")
     code[alias] = _code("first_name", "alias_or_part")
@@ -165,12 +241,22 @@ def compare_middle(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarra
     rest = np.flatnonzero(~(missing | exact))
     if rest.size:
         a, b = r.middle[ri[rest]], c.middle[ci[rest]]
-        pairs = list(zip(a, b, strict=True))
-        one_letter = np.fromiter((len(x) == 1 or len(y) == 1 for x, y in pairs), bool, rest.size)
-        same_first = np.fromiter((x[0] == y[0] for x, y in pairs), bool, rest.size)
+        one_letter = (np.char.str_len(a.astype(str)) == 1) | (np.char.str_len(b.astype(str)) == 1)
+        same_first = np.char.equal(a.astype("U1"), b.astype("U1"))
         typo = np.zeros(rest.size, dtype=bool)
         spelled = np.flatnonzero(~one_letter)
-        typo[spelled] = _pairwise(a[spelled], b[spelled], JaroWinkler.normalized_similarity) >= 0.92
+        (ka, ua), (kb, ub) = r.codes("middle"), c.codes("middle")
+        typo[spelled] = (
+            _pair_scores(
+                ka[ri[rest[spelled]]],
+                kb[ci[rest[spelled]]],
+                ua,
+                ub,
+                JaroWinkler.normalized_similarity,
+                0.92 - _CUTOFF_MARGIN,
+            )
+            >= 0.92
+        )
         code[rest[typo]] = _code("middle_name", "jw_92")
         code[rest[one_letter & same_first]] = _code("middle_name", "initial")
     code[exact] = _code("middle_name", "exact")
@@ -200,7 +286,8 @@ def compare_dob(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) 
     rest = np.flatnonzero(~(missing | exact | swap))
     one = np.zeros(len(ri), dtype=bool)
     # One typed digit wrong or two adjacent digits transposed (OSA distance 1 on YYYYMMDD).
-    one[rest] = _pairwise(r.dob8[ri[rest]], c.dob8[ci[rest]], OSA.distance) <= 1
+    (ka, ua), (kb, ub) = r.codes("dob8"), c.codes("dob8")
+    one[rest] = _pair_scores(ka[ri[rest]], kb[ci[rest]], ua, ub, OSA.distance, 1) <= 1
     code = np.full(len(ri), _code("dob", "else"), dtype=np.int8)
     code[~missing & (ry == cy)] = _code("dob", "same_year")
     code[one] = _code("dob", "one_digit")
@@ -209,18 +296,21 @@ def compare_dob(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) 
     code[missing] = _code("dob", "missing")
     # A DOB that is no valid date on one side (month 21, day 00) is missing, unless its digits are
     # one typed digit or one transposition from the other side's DOB.
-    rd8 = np.where(r.dob8[ri] != "", r.dob8[ri], r.dob_typo8[ri])
-    cd8 = np.where(c.dob8[ci] != "", c.dob8[ci], c.dob_typo8[ci])
-    typo = np.flatnonzero(missing & (rd8 != "") & (cd8 != ""))
+    typo = np.flatnonzero(missing)
     if typo.size:
-        near = _pairwise(rd8[typo], cd8[typo], OSA.distance) <= 1
+        rd8 = np.where(ry[typo] >= 0, r.dob8[ri[typo]], r.dob_typo8[ri[typo]])
+        cd8 = np.where(cy[typo] >= 0, c.dob8[ci[typo]], c.dob_typo8[ci[typo]])
+        written = (rd8 != "") & (cd8 != "")
+        typo, rd8, cd8 = typo[written], rd8[written], cd8[written]
+        near = _pairwise(rd8, cd8, OSA.distance) <= 1
         code[typo[near]] = _code("dob", "one_digit")
     return code
 
 
 def compare_exact(field: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """agree / disagree / missing."""
-    missing = (a == "") | (b == "")
+    """agree / disagree / missing (of text arrays, or of their hashes: 0 is missing)."""
+    empty = 0 if a.dtype == np.uint64 else ""
+    missing = (a == empty) | (b == empty)
     code = np.where(a == b, _code(field, "agree"), _code(field, "disagree")).astype(np.int8)
     code[missing] = _code(field, "missing")
     return code
@@ -228,67 +318,107 @@ def compare_exact(field: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def compare_fuzzy(field: str, a: np.ndarray, b: np.ndarray, scorer, cutoff: float) -> np.ndarray:
     """exact / similar (scorer >= cutoff) / else / missing."""
-    missing = (a == "") | (b == "")
-    exact = ~missing & (a == b)
-    rest = np.flatnonzero(~(missing | exact))
-    code = np.full(len(a), _code(field, "else"), dtype=np.int8)
-    code[rest[_pairwise(a[rest], b[rest], scorer) >= cutoff]] = _code(field, "similar")
-    code[exact] = _code(field, "exact")
+    ka, ua = _coded(a)
+    kb, ub = _coded(b)
+    return _compare_coded(field, ka, kb, ua, ub, scorer, cutoff)
+
+
+def _compare_coded(
+    field: str,
+    ka: np.ndarray,
+    kb: np.ndarray,
+    ua: np.ndarray,
+    ub: np.ndarray,
+    scorer,
+    threshold: float,
+    distance: bool = False,
+) -> np.ndarray:
+    """exact / similar (scorer >= threshold; a distance: <= threshold) / else / missing, of coded
+    values (PersonTable.codes, indexed by pair): exact when both sides hold the same value."""
+    missing = (ka < 0) | (kb < 0)
+    rest = np.flatnonzero(~missing)
+    a, b = ka[rest], kb[rest]
+    exact_rest = ua[a] == ub[b] if len(rest) else np.zeros(0, dtype=bool)
+    similar_level = LEVELS[field][1]
+    code = np.full(len(ka), _code(field, "else"), dtype=np.int8)
+    other = ~exact_rest
+    if distance:
+        near = _pair_scores(a[other], b[other], ua, ub, scorer, threshold) <= threshold
+    else:
+        cutoff = threshold - (100 if threshold > 1 else 1) * _CUTOFF_MARGIN
+        near = _pair_scores(a[other], b[other], ua, ub, scorer, cutoff) >= threshold
+    code[rest[other][near]] = _code(field, similar_level)
+    code[rest[exact_rest]] = _code(field, "exact")
     code[missing] = _code(field, "missing")
     return code
 
 
 def compare_zip(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    missing = (a == "") | (b == "")
-    exact = ~missing & (a == b)
-    rest = np.flatnonzero(~(missing | exact))
-    code = np.full(len(a), _code("zip", "else"), dtype=np.int8)
-    code[rest[_pairwise(a[rest], b[rest], OSA.distance) <= 1]] = _code("zip", "one_digit")
-    code[exact] = _code("zip", "exact")
-    code[missing] = _code("zip", "missing")
-    return code
+    ka, ua = _coded(a)
+    kb, ub = _coded(b)
+    return _compare_coded("zip", ka, kb, ua, ub, OSA.distance, 1, distance=True)
+
+
+def _text_field(
+    field: str,
+    r: PersonTable,
+    c: PersonTable,
+    ri: np.ndarray,
+    ci: np.ndarray,
+    scorer,
+    threshold,
+    distance=False,
+) -> np.ndarray:
+    (ka, ua), (kb, ub) = r.codes(field), c.codes(field)
+    return _compare_coded(field, ka[ri], kb[ci], ua, ub, scorer, threshold, distance)
 
 
 def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> pd.DataFrame:
     """Level codes of every comparison column for the pairs (r[ri[k]], c[ci[k]])."""
-    rf, rl, cf, cl = r.first[ri], r.last[ri], c.first[ci], c.last[ci]
-    rfr, rlr, cfr = r.first_roots[ri], r.last_roots[ri], c.first_roots[ci]
     hrf, hrl = r.hashed("first")[ri], r.hashed("last")[ri]
     hcf, hcl = c.hashed("first")[ci], c.hashed("last")[ci]
     hrfr, hrlr, hcfr = r.hashed("first_roots")[ri], r.hashed("last_roots")[ri], c.hashed("first_roots")[ci]
+    hrm, hcm = r.hashed("middle")[ri], c.hashed("middle")[ci]
     first_h = {
         "a": hrf,
         "b": hcf,
         "roots_a": hrfr,
         "roots_b": hcfr,
-        "middle_a": r.hashed("middle")[ri],
-        "middle_b": c.hashed("middle")[ci],
+        "middle_a": hrm,
+        "middle_b": hcm,
         "short_a": r.short_forms()[ri],
         "short_b": c.short_forms()[ci],
     }
+    # Names as codes into their distinct values: similarities once per distinct pair of names.
+    (krf, urf), (krl, url) = r.codes("first"), r.codes("last")
+    (kcf, ucf), (kcl, ucl) = c.codes("first"), c.codes("last")
+    krf, krl, kcf, kcl = krf[ri], krl[ri], kcf[ci], kcl[ci]
     return pd.DataFrame(
         {
             "first_name": compare_names(
-                rf, cf, rfr, cfr, r.middle[ri], c.middle[ci], alt_vs_alt=False, hashes=first_h
+                None, None, hrfr, hcfr, hrm, hcm, alt_vs_alt=False, hashes=first_h, codes=(krf, kcf, urf, ucf)
             ),
-            "last_name": compare_names(rl, cl, hashes={"a": hrl, "b": hcl}),
+            "last_name": compare_names(None, None, hashes={"a": hrl, "b": hcl}, codes=(krl, kcl, url, ucl)),
             # Swapped reading: the row's surname is the client's given name and vice versa.
             "first_name_swapped": compare_names(
-                rl,
-                cf,
-                rlr,
-                cfr,
+                None,
+                None,
+                hrlr,
+                hcfr,
                 alt_vs_alt=False,
                 hashes={"a": hrl, "b": hcf, "roots_a": hrlr, "roots_b": hcfr},
+                codes=(krl, kcf, url, ucf),
             ),
-            "last_name_swapped": compare_names(rf, cl, hashes={"a": hrf, "b": hcl}),
+            "last_name_swapped": compare_names(
+                None, None, hashes={"a": hrf, "b": hcl}, codes=(krf, kcl, urf, ucl)
+            ),
             "middle_name": compare_middle(r, c, ri, ci),
             "aliases": compare_aliases(r, c, ri, ci),
             "dob": compare_dob(r, c, ri, ci),
-            "sex": compare_exact("sex", r.sex[ri], c.sex[ci]),
-            "race": compare_exact("race", r.race[ri], c.race[ci]),
-            "address": compare_fuzzy("address", r.address[ri], c.address[ci], fuzz.ratio, 85.0),
-            "city": compare_fuzzy("city", r.city[ri], c.city[ci], JaroWinkler.normalized_similarity, 0.90),
-            "zip": compare_zip(r.zip[ri], c.zip[ci]),
+            "sex": compare_exact("sex", r.hashed("sex")[ri], c.hashed("sex")[ci]),
+            "race": compare_exact("race", r.hashed("race")[ri], c.hashed("race")[ci]),
+            "address": _text_field("address", r, c, ri, ci, fuzz.ratio, 85.0),
+            "city": _text_field("city", r, c, ri, ci, JaroWinkler.normalized_similarity, 0.90),
+            "zip": _text_field("zip", r, c, ri, ci, OSA.distance, 1, distance=True),
         }
     )

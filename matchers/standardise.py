@@ -448,6 +448,8 @@ class PersonTable:
     aliases: np.ndarray = field(default_factory=lambda: np.zeros((0, ALIAS_WIDTH), dtype=object))
 
     _hashes: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    #: name -> (the array coded, its codes, its distinct values): see codes()
+    _codes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -480,6 +482,27 @@ class PersonTable:
             h[flat == ""] = 0
             h = self._hashes[name] = h.reshape(values.shape)
         return h
+
+    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A text array (any field, any width) as int codes into its distinct non-empty values, -1
+        for "": (codes, distinct values). Comparisons compute a similarity once per distinct pair of
+        values, not once per candidate pair. Cached per array (a table copied with a wider array,
+        as learned_names does, codes the new one)."""
+        values = getattr(self, name)
+        hit = self._codes.get(name)
+        if hit is not None and hit[0] is values:
+            return hit[1], hit[2]
+        flat = np.asarray(values, dtype=object).ravel()
+        codes, distinct = pd.factorize(flat)
+        distinct = np.asarray(distinct, dtype=object)
+        empty = np.flatnonzero(distinct == "")
+        if len(empty):  # "" is no value: code -1, and the codes above it move down one
+            k = int(empty[0])
+            codes = np.where(codes == k, -1, codes - (codes > k))
+            distinct = np.delete(distinct, k)
+        codes = codes.reshape(np.shape(values))
+        self._codes[name] = (values, codes, distinct)
+        return codes, distinct
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
