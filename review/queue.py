@@ -12,6 +12,7 @@ on the agenda when any of its candidate clients is.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -151,6 +152,15 @@ class QueueState:
     reasons: dict[int, tuple[str, ...]] = field(default_factory=dict)
     #: the newest review decision the reasons have seen
     decisions_seen: int = 0
+    #: group key -> its items' rows in queue order, groups in the order of their first item; item
+    #: id -> its place in ``rows`` (both derived from the above, so a page need not regroup)
+    members: dict[int, list[dict]] = field(default_factory=dict)
+    position: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for k, r in enumerate(self.rows):
+            self.position[r["id"]] = k
+            self.members.setdefault(self.group_of.get(r["id"], r["id"]), []).append(r)
 
 
 class QueueOrder:
@@ -287,33 +297,48 @@ def _matches(row: dict, flt: QueueFilter) -> bool:
     return not (flt.received_to and day > flt.received_to)
 
 
-def _groups(state: QueueState, now_open: set[int]) -> dict[int, list[dict]]:
-    """Group key -> its open items' cached rows, groups in queue order (a group's place is its
-    first open item's)."""
-    groups: dict[int, list[dict]] = {}
-    for r in state.rows:
-        if r["id"] in now_open:
-            groups.setdefault(state.group_of.get(r["id"], r["id"]), []).append(r)
-    return groups
+def _groups(state: QueueState, now_open: set[int]) -> list[list[dict]]:
+    """Each group's open items' cached rows, groups in queue order (a group's place is its first
+    open item's). Most groups are one row: those cost a set lookup."""
+    out: list[list[dict]] = []
+    moved = False
+    for members in state.members.values():
+        if len(members) == 1:
+            if members[0]["id"] in now_open:
+                out.append(members)
+            continue
+        still = [m for m in members if m["id"] in now_open]
+        if still:
+            moved = moved or still[0] is not members[0]
+            out.append(still)
+    if moved:  # a group whose first item was decided alone moves to its next one's place
+        out.sort(key=lambda g: state.position[g[0]["id"]])
+    return out
 
 
 def queue_page(
     conn: sa.Connection, order: QueueOrder, flt: QueueFilter, page: int = 1, page_size: int = 50
 ) -> QueuePage:
     state = order.state(conn)
-    groups = _groups(state, open_ids(conn))
     counts: dict[str, int] = {}
     reason_counts: dict[str, int] = {}
     selected: list[list[dict]] = []
-    for members in groups.values():
-        for source in {m["source"] for m in members}:
+    reasons = state.reasons
+    filtered = bool(flt.source or flt.received_from or flt.received_to)
+    for members in _groups(state, open_ids(conn)):
+        if len(members) == 1:  # the usual case, without the sets
+            sources: Iterable[str] = (members[0]["source"],)
+            codes: Collection[str] = reasons.get(members[0]["id"], ())
+        else:
+            sources = {m["source"] for m in members}
+            codes = {c for m in members for c in reasons.get(m["id"], ())}
+        for source in sources:
             counts[source] = counts.get(source, 0) + 1
-        codes = {c for m in members for c in state.reasons.get(m["id"], ())}
         for code in codes:
             reason_counts[code] = reason_counts.get(code, 0) + 1
         if flt.reason and flt.reason not in codes:
             continue
-        if any(_matches(m, flt) for m in members):
+        if not filtered or any(_matches(m, flt) for m in members):
             selected.append(members)
     total = len(selected)
     pages = max(1, -(-total // page_size))
@@ -367,7 +392,7 @@ def group_items(conn: sa.Connection, order: QueueOrder, item_id: int) -> list[in
     key = state.group_of.get(item_id)
     if key is None:
         return [item_id]
-    members = [r["id"] for r in state.rows if state.group_of.get(r["id"]) == key]
+    members = [r["id"] for r in state.members.get(key, ())]
     if len(members) > 1:
         still = set(
             conn.execute(
