@@ -16,8 +16,10 @@ siblings everything but the given name and birthday:
 - the given name is the same, or a nickname of it, or one typo or the same sound away; all but the
   same name only when the sex markers do not disagree (twins Mario and Maria, Alex for Alejandra
   and Alejandro), and a typo or sound only when the middle names do not disagree either;
-- the DOB is the same, day and month swapped, or one digit off; a missing DOB only with the same
-  given name, an agreeing surname and no disagreeing middle name;
+- the DOB is the same, day and month swapped, one digit off, or a slip of the calendar: a few days
+  apart (up to ``NEAR_DAYS``), or the same day with the month or the year one off (a twin shares
+  her sibling's birthday exactly, and siblings are born further apart); a missing DOB only with the
+  same given name, an agreeing surname and no disagreeing middle name;
 - the surname agrees (same, a part of a compound, one typo away), or is missing, or the given name,
   DOB and middle name all agree exactly (a new surname).
 
@@ -31,6 +33,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import jellyfish
 import pandas as pd
@@ -48,7 +51,10 @@ MIN_DELETION_LENGTH = 4
 EXACT, NICKNAME, SIMILAR, MISSING, DIFFERS = "exact", "nickname", "similar", "missing", "differs"
 
 
-FIELDS = ("first", "last", "middle", "dob", "sex", "short")
+#: a DOB this many days from the other's is a slip of the same date (with the same given name)
+NEAR_DAYS = 3
+
+FIELDS = ("first", "last", "middle", "dob", "sex", "short", "near")
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,10 @@ class Identity:
     #: the given name's clipped forms and diminutive bases, each tokenised as an exact name
     #: ("Karlita" -> the token of "karla"): met by the other row's exact given name only
     short: frozenset[str] = frozenset()
+    #: the dates a slip of the DOB gives (see module doc), each tokenised as an exact DOB: met by the
+    #: other row's exact DOB only (rows stored before this field have none; their exact DOB still
+    #: meets a newer row's near dates)
+    near: frozenset[str] = frozenset()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -120,6 +130,26 @@ def _dob_parts(dob8: str, typo8: str) -> set[str]:
     return parts
 
 
+def _near_dates(dob8: str) -> set[str]:
+    """The other dates a slip of ``dob8`` gives: a few days either side, the same day with the
+    month or the year one off (valid dates only)."""
+    if not dob8:
+        return set()
+    try:
+        day = date(int(dob8[:4]), int(dob8[4:6]), int(dob8[6:]))
+    except ValueError:
+        return set()
+    out = {day + timedelta(days=k) for k in range(-NEAR_DAYS, NEAR_DAYS + 1) if k}
+    for years, months in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        y, m = day.year + years, day.month + months
+        y, m = (y - 1, 12) if m == 0 else (y + 1, 1) if m == 13 else (y, m)
+        try:
+            out.add(day.replace(year=y, month=m))
+        except ValueError:
+            continue
+    return {f"e:{d:%Y%m%d}" for d in out if 1900 < d.year < 2100}
+
+
 def identities(persons: pd.DataFrame, key: bytes) -> list[Identity]:
     """Identity tokens of each row of a person-schema frame (any id column; aligned with its rows).
 
@@ -155,6 +185,7 @@ def identities(persons: pd.DataFrame, key: bytes) -> list[Identity]:
                 short=tokens([f"x:{f}" for f in nicknames.short_forms(table.first[i, 0])], "name")
                 if table.first[i, 0]
                 else frozenset(),
+                near=tokens(_near_dates(table.dob8[i]), "dob"),
             )
         )
     return out
@@ -185,6 +216,11 @@ def _middle(a: frozenset[str], b: frozenset[str]) -> str:
         return EXACT
     one_letter = "x" not in _kinds(a) or "x" not in _kinds(b)
     return SIMILAR if "i" in shared and one_letter else DIFFERS
+
+
+def near_dob(a: Identity, b: Identity) -> bool:
+    """Whether one row's DOB is a slip of the other's (``_near_dates``: both are exact tokens)."""
+    return bool(a.near & b.dob or b.near & a.dob)
 
 
 def _dob(a: frozenset[str], b: frozenset[str]) -> str:
@@ -218,11 +254,13 @@ def same_youth(a: Identity, b: Identity) -> bool:
     middle = _middle(a.middle, b.middle)
     sex = MISSING if not a.sex or not b.sex else (EXACT if a.sex & b.sex else DIFFERS)
     dob = _dob(a.dob, b.dob)
+    if dob == DIFFERS and near_dob(a, b):
+        dob = "near"
 
     given_ok = given == EXACT or (
         given in (NICKNAME, SIMILAR) and sex != DIFFERS and (given == NICKNAME or middle != DIFFERS)
     )
-    dob_ok = dob in (EXACT, "swap", "digit") or (
+    dob_ok = dob in (EXACT, "swap", "digit", "near") or (
         dob == MISSING and given == EXACT and surname in (EXACT, SIMILAR) and middle != DIFFERS
     )
     new_surname = given == EXACT and dob == EXACT and middle == EXACT
@@ -231,10 +269,11 @@ def same_youth(a: Identity, b: Identity) -> bool:
 
 
 def contradicts(a: Identity, b: Identity) -> bool:
-    """Whether two rows are clearly two youths: both have a DOB and they are not the same, swapped or
-    one digit apart, or the sex markers differ without the same given name. Rows that each agree
-    with a third need not agree with each other (typos pile up), but they must not contradict."""
-    if a.dob and b.dob and _dob(a.dob, b.dob) == DIFFERS:
+    """Whether two rows are clearly two youths: both have a DOB and they are not the same, swapped,
+    one digit apart or a slip of the calendar, or the sex markers differ without the same given
+    name. Rows that each agree with a third need not agree with each other (typos pile up), but
+    they must not contradict."""
+    if a.dob and b.dob and _dob(a.dob, b.dob) == DIFFERS and not near_dob(a, b):
         return True
     return bool(a.sex and b.sex and not a.sex & b.sex) and not (
         a.first & b.first and "x" in _kinds(a.first & b.first)

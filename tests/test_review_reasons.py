@@ -177,3 +177,28 @@ def test_a_typo_of_one_of_her_names_is_not_taught() -> None:
         {"first_name": "Dulse", "last_name": "Freeman", "dob": "2010-01-02", "sex": "F", "aliases": None},
     ]
     assert [(t.name, t.kind, t.row) for t in names_taught(client, rows)] == [("Dulce", "given_name", 2)]
+
+
+def test_a_slip_of_the_calendar_is_the_same_youth_and_stored_rows_still_meet_it() -> None:
+    rows = pd.DataFrame(
+        [
+            ("0", "Nia", None, "Nelson", "2007-01-30", "F"),
+            ("1", "NIA", None, "NELSON", "2007-01-28", "F"),  # two days off (two digits)
+            ("2", "Nia", None, "Nelson", "2008-01-30", "F"),  # the year one off
+            ("3", "Nia", None, "Nelson", "2007-02-28", "F"),  # a month and two days: another girl
+            ("4", "Nia", None, "Nelson", "2014-03-23", "F"),  # the namesake
+            ("5", "Nia", None, "Nelson", "2007-01-25", "F"),  # five days: not a slip
+        ],
+        columns=COLUMNS,
+    )
+    ids = identities(rows, b"key")
+    agree = {j for j in range(1, len(ids)) if same_youth(ids[0], ids[j])}
+    assert agree == {1, 2}
+    # row 2 agrees with row 0 but not with row 1 (a year and two days): it starts its own item
+    group_of = partition([(i, x.to_json()) for i, x in enumerate(ids)])
+    assert group_of == {0: 0, 1: 0, 2: 2, 3: 3, 4: 4, 5: 5}
+    # an identity stored before near dates were kept has none: a newer row's near dates meet it
+    stored = json.loads(ids[0].to_json())
+    del stored["near"]
+    old = Identity.from_json(json.dumps(stored))
+    assert old is not None and not old.near and same_youth(old, ids[1]) and same_youth(ids[1], old)
