@@ -17,8 +17,9 @@ siblings everything but the given name and birthday:
   same name only when the sex markers do not disagree (twins Mario and Maria, Alex for Alejandra
   and Alejandro), and a typo or sound only when the middle names do not disagree either;
 - the DOB is the same, day and month swapped, one digit off, or a slip of the calendar: a few days
-  apart (up to ``NEAR_DAYS``), or the same day with the month or the year one off (a twin shares
-  her sibling's birthday exactly, and siblings are born further apart); a missing DOB only with the
+  apart (up to ``NEAR_DAYS``), or the same day with the month or the year one off, when the middle
+  names and sex markers do not disagree (a twin shares her sibling's birthday exactly, siblings are
+  born further apart, but a same-named girl may be born days apart); a missing DOB only with the
   same given name, an agreeing surname and no disagreeing middle name;
 - the surname agrees (same, a part of a compound, one typo away), or is missing, or the given name,
   DOB and middle name all agree exactly (a new surname).
@@ -254,7 +255,8 @@ def same_youth(a: Identity, b: Identity) -> bool:
     middle = _middle(a.middle, b.middle)
     sex = MISSING if not a.sex or not b.sex else (EXACT if a.sex & b.sex else DIFFERS)
     dob = _dob(a.dob, b.dob)
-    if dob == DIFFERS and near_dob(a, b):
+    if dob == DIFFERS and near_dob(a, b) and middle != DIFFERS and sex != DIFFERS:
+        # same-named girls are born days apart too (namesakes): a slip needs nothing against it
         dob = "near"
 
     given_ok = given == EXACT or (

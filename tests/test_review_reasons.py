@@ -188,14 +188,17 @@ def test_a_slip_of_the_calendar_is_the_same_youth_and_stored_rows_still_meet_it(
             ("3", "Nia", None, "Nelson", "2007-02-28", "F"),  # a month and two days: another girl
             ("4", "Nia", None, "Nelson", "2014-03-23", "F"),  # the namesake
             ("5", "Nia", None, "Nelson", "2007-01-25", "F"),  # five days: not a slip
+            ("6", "Nia", "Rose", "Nelson", "2007-01-28", "F"),  # two days, another middle name than 7's
+            ("7", "Nia", "Jade", "Nelson", "2007-01-30", "F"),
         ],
         columns=COLUMNS,
     )
     ids = identities(rows, b"key")
-    agree = {j for j in range(1, len(ids)) if same_youth(ids[0], ids[j])}
+    agree = {j for j in range(1, 6) if same_youth(ids[0], ids[j])}
     assert agree == {1, 2}
+    assert same_youth(ids[6], ids[0]) and not same_youth(ids[6], ids[7])  # a namesake days apart
     # row 2 agrees with row 0 but not with row 1 (a year and two days): it starts its own item
-    group_of = partition([(i, x.to_json()) for i, x in enumerate(ids)])
+    group_of = partition([(i, x.to_json()) for i, x in enumerate(ids[:6])])
     assert group_of == {0: 0, 1: 0, 2: 2, 3: 3, 4: 4, 5: 5}
     # an identity stored before near dates were kept has none: a newer row's near dates meet it
     stored = json.loads(ids[0].to_json())
