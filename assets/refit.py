@@ -27,7 +27,7 @@ TIMEZONE = "America/Los_Angeles"
 def matcher_refit(
     warehouse: WarehouseResource, landing: LandingZoneResource, sources: SourcesResource
 ) -> dg.MaterializeResult:
-    result = refit_matcher(warehouse.get(), sources.all(), landing.path)
+    result = refit_matcher(warehouse.get(), sources.all(), landing.zone)
     return dg.MaterializeResult(metadata=refit_metadata(result))
 
 

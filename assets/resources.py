@@ -14,6 +14,7 @@ import settings
 from alerts.transport import OutboxTransport, SmtpSettings, SmtpTransport, Transport
 from integrations.config import SourceConfig, load_sources
 from matchers import Matcher, default_matcher
+from sync.landing import LandingZone
 from sync.pipeline import pending_files
 from warehouse import Warehouse
 
@@ -37,13 +38,19 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """The folder agencies deliver into, one sub-folder per source (empty: the settings' landing zone)."""
+    """The folder agencies deliver into, one sub-folder per source, and the archive its settled files
+    move to (empty: the settings' ``landing_dir`` and ``archive_dir``)."""
 
     root: str = ""
+    archive: str = ""
 
     @property
     def path(self) -> Path:
         return Path(self.root) if self.root else settings.landing_dir()
+
+    @property
+    def zone(self) -> LandingZone:
+        return LandingZone.configured(root=self.path, archive=self.archive or None)
 
     def pending(self, source: SourceConfig, warehouse: Warehouse) -> list[Path]:
         return pending_files(source, self.path, warehouse)

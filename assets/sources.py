@@ -108,7 +108,7 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
         warehouse: WarehouseResource,
     ):
         outcome = ingest_next(
-            sources.get(name), landing.path, warehouse.get(), trigger=f"dagster:{context.run_id}"
+            sources.get(name), landing.zone, warehouse.get(), trigger=f"dagster:{context.run_id}"
         )
         context.log.info(f"{name}: {outcome.status} {outcome.file_name or ''} ({outcome.rows_read} rows)")
         return dg.MaterializeResult(
@@ -142,7 +142,7 @@ def source_assets(source: SourceConfig, client_source: str) -> list[dg.AssetsDef
         matcher: MatcherResource,
     ) -> dg.MaterializeResult:
         engine = matcher.get()
-        results = load_pending(sources.get(name), landing.path, warehouse.get(), engine)
+        results = load_pending(sources.get(name), landing.zone, warehouse.get(), engine)
         done = [r for r in results if not r.skipped]
         if not done:
             # a quarantined delivery is never pending: the source keeps its last good delivery

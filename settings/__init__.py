@@ -42,6 +42,11 @@ class Settings:
     var_dir: Path
     #: the landing zone: one folder per source
     landing_dir: Path
+    #: loaded deliveries' files, moved out of the landing zone (``sync/landing.py``); never inside it:
+    #: the landing zone is often a drop folder the agencies can read
+    archive_dir: Path
+    #: days an archived delivery file is kept before it is deleted (quarantined ones: from resolution)
+    archive_retention_days: int
     dagster_home: Path
     sources_file: Path
     matching_file: Path
@@ -94,6 +99,8 @@ ENVIRONMENT = {
     "warehouse_url": "SAFETYNET_WAREHOUSE_URL",
     "var_dir": "SAFETYNET_VAR_DIR",
     "landing_dir": "SAFETYNET_LANDING_DIR",
+    "archive_dir": "SAFETYNET_ARCHIVE_DIR",
+    "archive_retention_days": "SAFETYNET_ARCHIVE_RETENTION_DAYS",
     "dagster_home": "DAGSTER_HOME",
     "sources_file": "SAFETYNET_SOURCES_FILE",
     "matching_file": "SAFETYNET_MATCHING_FILE",
@@ -139,10 +146,14 @@ DEFAULTS: dict[str, object] = {
     "review_trusted_proxies": 0,
     "totp_keys": "",
     "identity_key": "",
+    # longer than the longest source cadence (31 days): the weekly matcher refit reads each source's
+    # latest loaded delivery from the archive
+    "archive_retention_days": 45,
 }
 _PATHS = (
     "var_dir",
     "landing_dir",
+    "archive_dir",
     "dagster_home",
     "sources_file",
     "matching_file",
@@ -150,6 +161,8 @@ _PATHS = (
     "outbox_dir",
     "totp_key_file",
 )
+#: whole numbers that cannot be negative
+_NON_NEGATIVE = {"archive_retention_days"}
 _CHOICES = {
     "smtp_tls": ("starttls", "ssl", "none"),
     "smtp_allow_plaintext_password": ("0", "1"),
@@ -178,6 +191,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     values.update(
         var_dir=var_dir,
         landing_dir=path("landing_dir", home / "landing"),
+        archive_dir=path("archive_dir", var_dir / "archive"),
         dagster_home=path("dagster_home", var_dir / "dagster_home"),
         sources_file=path("sources_file", _config_file(home, "sources.yaml")),
         matching_file=path("matching_file", _config_file(home, "matching.yaml")),
@@ -293,6 +307,8 @@ def _typed(name: str, raw: object, where: str) -> object:
             value = str(raw).strip()
     except ValueError:
         raise SettingsError(f"{where}: not a {'whole number' if kind == 'int' else 'number'}") from None
+    if name in _NON_NEGATIVE and int(str(value)) < 0:
+        raise SettingsError(f"{where}: must be 0 or more")
     if name in _CHOICES:
         value = str(value).lower()
         if value not in _CHOICES[name]:

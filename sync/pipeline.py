@@ -16,9 +16,10 @@ from typing import Literal
 from expectations import reader_error_report, validate
 from integrations.config import SourceConfig
 from integrations.errors import ExtractError
-from integrations.readers import delivery_date, file_sha256, read_extract
+from integrations.readers import delivery_date, read_extract
 from matchers import Matcher
 from sync import memory
+from sync.landing import LandingZone, as_zone, delivery_files, delivery_sha256, settle
 from warehouse import Warehouse
 from warehouse.deliveries import DeliveryInfo
 from warehouse.loads import LoadResult
@@ -48,27 +49,6 @@ class DeliveryOutcome:
         return self.status == "quarantined"
 
 
-def delivery_files(source: SourceConfig, landing_root: Path) -> list[Path]:
-    """Every file in the source's landing folder that matches its pattern, oldest delivery first."""
-    folder = Path(landing_root) / source.landing
-    if not folder.is_dir():
-        return []
-    files = [p for p in folder.glob(source.pattern) if p.is_file()]
-    return sorted(files, key=lambda p: (delivery_date(p), p.name))
-
-
-_sha_cache: dict[tuple[str, int, int], str] = {}
-
-
-def delivery_sha256(path: Path) -> str:
-    """The file's SHA-256, remembered per (path, size, mtime): the sensor asks every minute."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _sha_cache:
-        _sha_cache[key] = file_sha256(path)
-    return _sha_cache[key]
-
-
 def pending_files(source: SourceConfig, landing_root: Path, warehouse: Warehouse) -> list[Path]:
     """Delivery files still to be loaded: bytes the warehouse has not seen, or recorded ``pending``
     (checked, not loaded: a run died before its load)."""
@@ -82,7 +62,7 @@ def pending_files(source: SourceConfig, landing_root: Path, warehouse: Warehouse
 
 def ingest_next(
     source: SourceConfig,
-    landing_root: Path,
+    landing: LandingZone | Path,
     warehouse: Warehouse,
     trigger: str = "manual",
     today: date | None = None,
@@ -99,7 +79,7 @@ def ingest_next(
     try:
         # one run per source at a time: a second waits, then is refused (SourceBusyError)
         with warehouse.source_lock(source.name, timeout=SOURCE_LOCK_WAIT_SECONDS):
-            outcome = _ingest(source, landing_root, warehouse, run_id, today)
+            outcome = _ingest(source, as_zone(landing), warehouse, run_id, today)
     except BaseException as exc:
         warehouse.finish_run(run_id, "failure", {"source": source.name, "error": type(exc).__name__})
         raise
@@ -112,12 +92,12 @@ def ingest_next(
 
 
 def _ingest(
-    source: SourceConfig, landing_root: Path, warehouse: Warehouse, run_id: int, today: date | None
+    source: SourceConfig, zone: LandingZone, warehouse: Warehouse, run_id: int, today: date | None
 ) -> DeliveryOutcome:
     left = warehouse.pending_deliveries(source.name)
     if left:
-        return _pending_outcome(source, landing_root, warehouse, left[0])
-    pending = pending_files(source, landing_root, warehouse)
+        return _pending_outcome(source, zone, warehouse, left[0])
+    pending = pending_files(source, zone.root, warehouse)
     if not pending:
         return DeliveryOutcome(source=source.name, status="no_delivery")
     path = pending[0]
@@ -159,9 +139,9 @@ def _ingest(
 
 
 def _pending_outcome(
-    source: SourceConfig, landing_root: Path, warehouse: Warehouse, delivery: DeliveryInfo
+    source: SourceConfig, landing: LandingZone | Path, warehouse: Warehouse, delivery: DeliveryInfo
 ) -> DeliveryOutcome:
-    path = delivery_file(source, landing_root, delivery)
+    path = delivery_file(source, landing, delivery)
     report = warehouse.stored_report(delivery)
     log.info("source %s: delivery %s still pending: loading it first", source.name, delivery.id)
     return DeliveryOutcome(
@@ -177,14 +157,22 @@ def _pending_outcome(
     )
 
 
-def delivery_file(source: SourceConfig, landing_root: Path, delivery: DeliveryInfo) -> Path:
-    """The landing file holding a recorded delivery's bytes (its name first, else any with its hash)."""
-    named = Path(landing_root) / source.landing / delivery.file_name
+def delivery_file(source: SourceConfig, landing: LandingZone | Path, delivery: DeliveryInfo) -> Path:
+    """The file holding a recorded delivery's bytes: in the landing zone (its name first, else any
+    with its hash), else its archived copy (another run loaded and archived it meanwhile)."""
+    zone = as_zone(landing)
+    named = zone.source_folder(source) / delivery.file_name
     candidates = [named] if named.is_file() else []
-    candidates += [p for p in delivery_files(source, landing_root) if p != named]
+    candidates += [p for p in delivery_files(source, zone.root) if p != named]
     for path in candidates:
-        if delivery_sha256(path) == delivery.sha256:
-            return path
+        try:
+            if delivery_sha256(path) == delivery.sha256:
+                return path
+        except FileNotFoundError:  # archived by another run while we looked
+            continue
+    kept = zone.kept_copy(source, delivery)
+    if kept is not None:
+        return kept
     raise DeliveryFileMissing(
         f"source {source.name}: delivery {delivery.id} ({delivery.file_name}) is pending but its file "
         "is no longer in the landing folder; put it back, the next run loads it"
@@ -195,21 +183,36 @@ class DeliveryFileMissing(RuntimeError):
     """A pending delivery's file left the landing folder before it was loaded."""
 
 
+class DeliveryChanged(RuntimeError):
+    """A pending delivery's file is not the bytes that were checked."""
+
+
 def load_pending(
-    source: SourceConfig, landing_root: Path, warehouse: Warehouse, matcher: Matcher
+    source: SourceConfig, landing: LandingZone | Path, warehouse: Warehouse, matcher: Matcher
 ) -> list[LoadResult]:
-    """Load every pending delivery of ``source``, oldest first, each in one transaction.
+    """Load every pending delivery of ``source``, oldest first, each in one transaction, then settle
+    the source's files (``landing.settle``: loaded ones to the archive, quarantined ones held,
+    expired ones deleted).
 
     Whichever run gets here first loads them; a second run at the same time waits on the
     delivery's row lock inside the load and then finds it loaded (skipped): nothing twice, nothing
-    lost. Nothing passes from the checks to here but the warehouse's own record.
+    lost. Nothing passes from the checks to here but the warehouse's own record. ``landing`` given
+    as a folder uses the settings' archive.
     """
+    zone = as_zone(landing)
     results = []
     for delivery in warehouse.pending_deliveries(source.name):
-        outcome = _pending_outcome(source, landing_root, warehouse, delivery)
-        result = link_and_load(outcome, source, warehouse, matcher)
+        try:
+            outcome = _pending_outcome(source, zone, warehouse, delivery)
+            result = link_and_load(outcome, source, warehouse, matcher)
+        except (DeliveryFileMissing, FileNotFoundError, DeliveryChanged):
+            # another run loaded and archived it between our listing and our read: not ours to load
+            if warehouse.delivery(delivery.id).status == "pending":
+                raise
+            continue
         if result is not None:
             results.append(result)
+    settle(source, zone, warehouse)
     return results
 
 
@@ -226,7 +229,7 @@ def link_and_load(
         return None
     extract = read_extract(outcome.path, source)
     if extract.sha256 != outcome.sha256:
-        raise RuntimeError(
+        raise DeliveryChanged(
             f"source {source.name}: delivery {outcome.delivery_id} changed on disk after its checks"
         )
     if source.kind == "safetynet_clients":

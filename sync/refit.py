@@ -34,6 +34,7 @@ from matchers.config import MatchingConfig, load
 from matchers.engine import FellegiSunterMatcher
 from matchers.labels import warehouse_labels
 from matchers.train import train
+from sync.landing import LandingZone, as_zone
 from warehouse import Warehouse
 from warehouse.decisions import decision_state, effective_decisions
 from warehouse.models import Delivery
@@ -42,12 +43,15 @@ log = logging.getLogger(__name__)
 
 
 def latest_records(
-    warehouse: Warehouse, sources: Mapping[str, SourceConfig], landing_root: Path
+    warehouse: Warehouse, sources: Mapping[str, SourceConfig], landing: LandingZone | Path
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The person rows of each agency source's latest loaded delivery still on disk (ids
-    ``<source>:<record id>``), and rows read per source."""
+    ``<source>:<record id>``), and rows read per source. A loaded delivery's file is in the archive
+    (``sync/landing.py``), or still in the landing zone when the run that loaded it was killed
+    before it settled; past the archive's retention it is gone and its source is left out."""
     import sqlalchemy as sa
 
+    zone = as_zone(landing)
     d = Delivery.__table__
     frames, counts = [], {}
     with warehouse.engine.connect() as conn:
@@ -55,13 +59,13 @@ def latest_records(
             if src.kind == "safetynet_clients":
                 continue
             row = conn.execute(
-                sa.select(d.c.file_name)
+                sa.select(d.c.id)
                 .where(d.c.source == name, d.c.status == "loaded")
                 .order_by(d.c.delivered_on.desc(), d.c.id.desc())
                 .limit(1)
             ).first()
-            path = Path(landing_root) / src.landing / row.file_name if row else None
-            if path is None or not path.is_file():
+            path = _delivery_copy(src, zone, warehouse, row.id) if row else None
+            if path is None:
                 continue
             try:
                 persons = read_extract(path, src).persons()
@@ -73,6 +77,16 @@ def latest_records(
             counts[name] = len(persons)
     records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["record_id"])
     return records, counts
+
+
+def _delivery_copy(source: SourceConfig, zone: LandingZone, warehouse: Warehouse, delivery_id: int):
+    """The file of a loaded delivery, wherever it still is (None: deleted after its retention)."""
+    from sync.pipeline import DeliveryFileMissing, delivery_file
+
+    try:
+        return delivery_file(source, zone, warehouse.delivery(delivery_id))
+    except DeliveryFileMissing:
+        return None
 
 
 def decided(warehouse: Warehouse, sources: Mapping[str, SourceConfig]) -> tuple[dict[str, str], set]:
@@ -111,13 +125,13 @@ def compare(links: pd.DataFrame, linked: dict[str, str], excluded: set) -> dict[
 def refit_matcher(
     warehouse: Warehouse,
     sources: Mapping[str, SourceConfig],
-    landing_root: Path,
+    landing: LandingZone | Path,
     config: MatchingConfig | None = None,
     directory: Path | None = None,
 ) -> dict[str, Any]:
     """Refit, compare and (unless it is worse on decided rows) publish; see the module doc."""
     config = config or load()
-    records, per_source = latest_records(warehouse, sources, landing_root)
+    records, per_source = latest_records(warehouse, sources, landing)
     out: dict[str, Any] = {"records": len(records), "records_by_source": per_source, "published": False}
     if len(records) < config.estimate_min_rows:
         out["skipped"] = f"fewer than {config.estimate_min_rows} records in the latest deliveries"

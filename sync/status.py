@@ -5,15 +5,21 @@ config/sources.yaml, each with ``source``, ``kind``, ``agency``, ``cadence_days`
 ``last_delivery`` (``file_name``, ``delivered_on``, ``received_at``, ``status``) or null,
 ``rows_read``, ``rows_quarantined``, ``matches``, ``review_items_open``, ``deliveries_pending``
 (checked, not loaded yet: the next run loads them), ``deliveries_stuck`` (pending for over an hour) and
-``attention`` (why the source needs a person: ``overdue``, ``quarantined``, ``stuck``; empty if none).
-``safetynet status`` exits 1 when any source needs attention.
+``files`` (the delivery files held on disk, ``sync/landing.py``: ``landing`` waiting to be loaded,
+``quarantined`` held until resolved, ``archived`` loaded and kept for the retention; each with
+``files``, ``bytes`` and ``oldest_days``: null when there is none) and ``attention`` (why the
+source needs a person: ``overdue``, ``quarantined``, ``stuck``, ``archive_not_expiring`` (an archived
+file older than the retention: the lifecycle is not running); empty if none). The top level adds
+``archive_retention_days``. ``safetynet status`` exits 1 when any source needs attention.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from integrations.config import SourceConfig
+from sync.landing import LandingZone, holdings
 from warehouse import Warehouse
 from warehouse.db import utcnow
 
@@ -30,9 +36,16 @@ COUNT_KEYS = (
 STUCK_AFTER = timedelta(hours=1)
 
 
-def source_status(sources: dict[str, SourceConfig], warehouse: Warehouse, today: date | None = None) -> dict:
+def source_status(
+    sources: dict[str, SourceConfig],
+    warehouse: Warehouse,
+    today: date | None = None,
+    landing: LandingZone | Path | None = None,
+) -> dict:
     today = today or date.today()
     seen = {row["source"]: row for row in warehouse.status(stuck_before=utcnow() - STUCK_AFTER)}
+    held = holdings(sources, landing or LandingZone.configured())
+    retention = held["archive_retention_days"]
     out = []
     for source in sources.values():
         row = seen.get(source.name, {})
@@ -47,13 +60,14 @@ def source_status(sources: dict[str, SourceConfig], warehouse: Warehouse, today:
                 "overdue": delivered is None or delivered + timedelta(days=source.cadence_days) < today,
                 "last_delivery": last,
                 **{k: int(row.get(k) or 0) for k in COUNT_KEYS},
+                "files": held["sources"][source.name],
             }
         )
-        out[-1]["attention"] = _attention(out[-1])
-    return {"as_of": today.isoformat(), "sources": out}
+        out[-1]["attention"] = _attention(out[-1], retention)
+    return {"as_of": today.isoformat(), "archive_retention_days": retention, "sources": out}
 
 
-def _attention(entry: dict) -> list[str]:
+def _attention(entry: dict, retention_days: int) -> list[str]:
     reasons = []
     if entry["overdue"]:
         reasons.append("overdue")
@@ -61,6 +75,9 @@ def _attention(entry: dict) -> list[str]:
         reasons.append("quarantined")
     if entry["deliveries_stuck"]:
         reasons.append("stuck")
+    oldest = entry["files"]["archived"]["oldest_days"]
+    if oldest is not None and oldest > retention_days + 1:  # a day's grace: runs are nightly
+        reasons.append("archive_not_expiring")
     return reasons
 
 
@@ -89,6 +106,7 @@ def render_table(status: dict) -> str:
         "matches",
         "review",
         "pending",
+        "files",
         "attention",
     )
     rows = [header]
@@ -105,10 +123,34 @@ def render_table(status: dict) -> str:
                 str(s["matches"]),
                 str(s["review_items_open"]),
                 str(s["deliveries_pending"]),
+                _files(s["files"]),
                 ", ".join(s["attention"]) or "-",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    retention = status.get("archive_retention_days")
+    if retention is not None:
+        lines.append(
+            f"files: landing L / quarantined and held Q / archived A, total size, oldest in days; "
+            f"archived files are deleted after {retention} days"
+        )
     return "\n".join(lines)
+
+
+def _files(files: dict) -> str:
+    """``L1 Q0 A3 2.1MB 12d``: files per place, their total size and the oldest one's age."""
+    counts = " ".join(f"{k[0].upper()}{files[k]['files']}" for k in ("landing", "quarantined", "archived"))
+    size = sum(files[k]["bytes"] for k in files)
+    ages = [files[k]["oldest_days"] for k in files if files[k]["oldest_days"] is not None]
+    age = f" {max(ages):.0f}d" if ages else ""
+    return f"{counts} {_size(size)}{age}"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
+        n /= 1024
+    return f"{n}B"

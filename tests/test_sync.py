@@ -10,6 +10,7 @@ import pytest
 
 from integrations.config import load_sources
 from integrations.readers import read_extract
+from sync.landing import LandingZone
 from sync.pipeline import delivery_files
 from tests.helpers import configure, snapshot, sync_once, table
 
@@ -117,12 +118,14 @@ def test_broken_delivery_is_quarantined_and_the_rest_still_load(
     probation_before = table(warehouse_url, "probation_referrals")
     assert len(probation_before) > 0
 
-    # a newer probation delivery with a renamed column, and a newer police delivery that is fine
+    # a newer probation delivery with a renamed column, and a newer police delivery that is fine,
+    # made from the generated originals: the loaded ones have left the landing zone for the archive
     sources = load_sources()
-    good_probation = delivery_files(sources["probation"], landing_copy)[-1]
+    assert not delivery_files(sources["probation"], landing_copy)
+    good_probation = delivery_files(sources["probation"], generated.landing_dir)[-1]
     bad = landing_copy / "probation" / "probation_youth_20261123.csv"
     broken.csv_renamed_column(good_probation, bad, column="BIRTH_DT", new_name="DOB")
-    police = delivery_files(sources["oakland_pd"], landing_copy)[-1]
+    police = delivery_files(sources["oakland_pd"], generated.landing_dir)[-1]
     newer_police = landing_copy / "oakland_pd" / "opd_arrests_20261123.csv"
     shutil.copy(police, newer_police)
     with open(newer_police, "a", encoding="utf-8") as fh:
@@ -135,6 +138,12 @@ def test_broken_delivery_is_quarantined_and_the_rest_still_load(
     deliveries = table(warehouse_url, "deliveries").set_index("file_name")
     assert deliveries.loc[bad.name, "status"] == "quarantined"
     assert deliveries.loc[newer_police.name, "status"] == "loaded"
+    # the quarantined file is held until resolved, the loaded one archived: none left in landing/
+    zone = LandingZone.configured()
+    bad_id, police_id = deliveries.loc[bad.name, "id"], deliveries.loc[newer_police.name, "id"]
+    assert (zone.held_folder(sources["probation"]) / f"{bad_id}-{bad.name}").is_file()
+    assert (zone.archived_folder(sources["oakland_pd"]) / f"{police_id}-{newer_police.name}").is_file()
+    assert not bad.exists() and not newer_police.exists()
     dq = table(warehouse_url, "dq_results")
     bad_id = deliveries.loc[bad.name, "id"]
     failing = dq[(dq["delivery_id"] == bad_id) & ~dq["success"].astype(bool)]
@@ -221,13 +230,15 @@ def test_facts_of_every_matched_record_are_loaded_in_full(synced, generated):
 
 @pytest.mark.postgres
 def test_the_same_load_gives_the_same_warehouse_on_sqlite_and_postgresql(
-    monkeypatch, sqlite_url, postgres_url, landing_copy, tmp_path
+    monkeypatch, sqlite_url, postgres_url, generated, tmp_path
 ):
     contents = {}
     # one identity-token key for both (each var folder would otherwise make its own: sync/memory.py)
     monkeypatch.setenv("SAFETYNET_IDENTITY_KEY", "same key for both warehouses")
     for label, url in (("sqlite", sqlite_url), ("postgresql", postgres_url)):
-        configure(monkeypatch, url, landing_copy, tmp_path / f"var-{label}")
+        # a landing zone each: a load moves its files to that site's archive
+        landing = shutil.copytree(generated.landing_dir, tmp_path / f"landing-{label}")
+        configure(monkeypatch, url, landing, tmp_path / f"var-{label}")
         assert sync_once().success
         # bookkeeping (runs, validation, the alert ledger) has its own SQLite + PostgreSQL tests
         skip = ("runs", "alembic_version", "deliveries", "dq_results", "alert_problems", "alert_messages")
@@ -243,7 +254,7 @@ def test_the_same_load_gives_the_same_warehouse_on_sqlite_and_postgresql(
 
 
 def test_quarantined_client_list_keeps_the_last_good_list_and_agencies_still_load(
-    monkeypatch, sqlite_url, landing_copy, tmp_path
+    monkeypatch, sqlite_url, landing_copy, tmp_path, generated
 ):
     from synthetic import broken
 
@@ -252,11 +263,15 @@ def test_quarantined_client_list_keeps_the_last_good_list_and_agencies_still_loa
     clients_before = table(sqlite_url, "clients")
 
     sources = load_sources()
-    client_list = delivery_files(sources["safetynet_clients"], landing_copy)[-1]
-    broken.xlsx_duplicate_ids(client_list, client_list.with_name("safetynet_clients_20261123.xlsx"))
-    police = delivery_files(sources["oakland_pd"], landing_copy)[-1]
-    shutil.copy(police, police.with_name("opd_arrests_20261123.csv"))
-    with open(police.with_name("opd_arrests_20261123.csv"), "a", encoding="utf-8") as fh:
+    # new deliveries made from the generated originals (the loaded ones are in the archive now)
+    client_list = delivery_files(sources["safetynet_clients"], generated.landing_dir)[-1]
+    broken.xlsx_duplicate_ids(
+        client_list, landing_copy / "safetynet_clients" / "safetynet_clients_20261123.xlsx"
+    )
+    police = delivery_files(sources["oakland_pd"], generated.landing_dir)[-1]
+    newer_police = landing_copy / "oakland_pd" / "opd_arrests_20261123.csv"
+    shutil.copy(police, newer_police)
+    with open(newer_police, "a", encoding="utf-8") as fh:
         fh.write("\n")
 
     run = sync_once()

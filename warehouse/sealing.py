@@ -50,10 +50,15 @@ class SealResult:
     removed: dict[str, int] = field(default_factory=dict)
 
 
+def sealed_hashes(conn: sa.Connection, source: str) -> set[str]:
+    """The tombstones' hashes of ``source`` (compare ``record_hash(source, record_id)``)."""
+    sr = SealedRecord.__table__
+    return set(conn.execute(sa.select(sr.c.record_hash).where(sr.c.source == source)).scalars())
+
+
 def sealed_record_ids(conn: sa.Connection, source: str, record_ids: Iterable[str]) -> set[str]:
     """Which of ``record_ids`` of ``source`` carry a tombstone."""
-    sr = SealedRecord.__table__
-    hashes = set(conn.execute(sa.select(sr.c.record_hash).where(sr.c.source == source)).scalars())
+    hashes = sealed_hashes(conn, source)
     if not hashes:
         return set()
     return {r for r in record_ids if record_hash(source, r) in hashes}
