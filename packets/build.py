@@ -31,6 +31,7 @@ from packets.workbook import write_workbook
 from settings.files import private_dir
 from warehouse.measures import client_measures
 from warehouse.models import FactVersion, ReviewDecision
+from warehouse.packet_files import record_packet_files
 from warehouse.profiles import Facts, facts_as_of
 
 
@@ -217,6 +218,8 @@ def build_packet(
     xlsx = stem.with_suffix(".xlsx")
     write_workbook(packet, xlsx)
     packet.files.append(xlsx)
+    # the files name these youth: a seal of one of their records finds the files here
+    record_packet_files(engine, meeting, packet.files, ids)
     return packet
 
 

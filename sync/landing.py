@@ -35,7 +35,7 @@ import settings
 from integrations.config import SourceConfig
 from integrations.readers import delivery_date, file_sha256
 from integrations.redact import drop_records
-from settings.files import private_dir
+from settings.files import FILE_MODE, private_dir
 from warehouse import Warehouse
 from warehouse.deliveries import DeliveryInfo
 
@@ -253,6 +253,7 @@ def _move(
             _rename(path, target, tmp)
     except FileNotFoundError:  # another run moved it first
         return 0
+    os.chmod(target, FILE_MODE)  # the agency's file may have been readable by others
     os.utime(target, (now, now))  # the retention counts from here
     return 1
 
@@ -264,7 +265,7 @@ def _rename(path: Path, target: Path, tmp: Path) -> None:
         if exc.errno != errno.EXDEV:  # the archive is on another file system: copy, then unlink
             raise
         shutil.copyfile(path, tmp)
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
         path.unlink(missing_ok=True)
 

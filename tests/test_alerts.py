@@ -67,9 +67,11 @@ def test_broken_and_late_sources_alert_the_right_contacts_once(
     assert set(overdue["recipient"]) == set(sources[LATE].contacts)
     probation_before = table(sqlite_url, "probation_referrals")
 
-    # run 2: a broken probation re-delivery (renamed column); the server is up
-    good = delivery_files(sources[BROKEN], landing_copy)[-1]
-    bad = broken.csv_renamed_column(good, good.with_name(f"probation_youth_{stamp}_2.csv"), column="BIRTH_DT")
+    # run 2: a broken probation re-delivery (renamed column), made from the generated original (the
+    # loaded file has moved to the archive); the server is up
+    good = delivery_files(sources[BROKEN], generated.landing_dir)[-1]
+    landed = landing_copy / sources[BROKEN].landing / f"probation_youth_{stamp}_2.csv"
+    bad = broken.csv_renamed_column(good, landed, column="BIRTH_DT")
     with smtp_server() as (port, inbox):
         _point_smtp(monkeypatch, port)
         run = sync_once()

@@ -224,9 +224,14 @@ def test_seal_purges_append_only_review_history_and_nothing_else_can(wh: Warehou
         conn.execute(sa.text("UPDATE review_decisions SET note = 'x' WHERE record_id = 'B1'"))
 
 
-def test_seal_command(wh: Warehouse, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_seal_command(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path
+) -> None:
     load(wh, arrests(), links(*ARREST_LINKS))
     monkeypatch.setenv("SAFETYNET_WAREHOUSE_URL", wh.url)
+    # the seal also reaches the archive and packets: this test's own, not the checkout's
+    monkeypatch.setenv("SAFETYNET_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SAFETYNET_LANDING_DIR", str(tmp_path / "landing"))
     assert main(["seal", "oakland_pd", "B1", "--by", "clerk", "--reference", "N-1"]) == 0
     out = capsys.readouterr().out
     assert "sealed" in out and "B1" not in out

@@ -86,6 +86,8 @@ def make_engine(url: str | None = None) -> sa.Engine:
         dbapi_connection.isolation_level = None  # pysqlite: never emit BEGIN on its own
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        # deleted rows are overwritten with zeros, not left in free space (a seal must reach them)
+        cur.execute("PRAGMA secure_delete=ON")
         if file_db:
             # WAL: the review app and `safetynet status` keep reading while a nightly load writes
             cur.execute("PRAGMA journal_mode=WAL")

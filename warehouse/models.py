@@ -640,3 +640,21 @@ class ClientLearnedName(Base):
     learned_at: Mapped[datetime] = mapped_column(sa.DateTime)
     removed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     removed_by: Mapped[str | None] = mapped_column(sa.String)
+
+
+# --- packets on disk (issue 15 part 5; migration 0010_packet_files) -------------------------------
+
+
+class PacketFile(Base):
+    """A packet file written to disk (HTML, PDF, XLSX) and one youth it shows: the index a seal
+    follows to every packet that may carry the sealed record (``warehouse/packet_files.py``).
+    No foreign key to ``clients``: a youth taken off the list is still in the packets printed before."""
+
+    __tablename__ = "packet_files"
+    __table_args__ = (sa.UniqueConstraint("path", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(sa.Text)
+    meeting: Mapped[date] = mapped_column(sa.Date)
+    client_id: Mapped[str] = mapped_column(sa.String, index=True)
+    written_at: Mapped[datetime] = mapped_column(sa.DateTime)

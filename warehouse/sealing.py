@@ -7,12 +7,20 @@ taught about a client, and writes a tombstone (``sealed_records``). Every later 
 rows of a tombstoned record before anything is stored (``sealed_record_ids``), so a sealed record
 never comes back. The tombstone keeps a SHA-256 of (source, record id), not the id, plus who sealed
 it, when, under which notice, and how many rows were removed: that row is the audit of the seal.
+
+Deleted rows must not linger in the database files either (``scrub_storage``): on SQLite every
+connection runs with ``secure_delete`` (freed content is overwritten with zeros), and after a seal
+the WAL is checkpointed and truncated, the file is rebuilt by ``VACUUM`` (so no free page keeps an
+older copy of a row) and checkpointed again; on PostgreSQL the touched tables are vacuumed, so the
+dead row versions are pruned from their pages. Copies outside the database (archived extracts,
+packets) are the caller's: ``sync/sealing.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +70,82 @@ def sealed_record_ids(conn: sa.Connection, source: str, record_ids: Iterable[str
     if not hashes:
         return set()
     return {r for r in record_ids if record_hash(source, r) in hashes}
+
+
+def clients_of_record(engine: sa.Engine, source: str, record_id: str) -> set[str]:
+    """Every client the record was linked to, proposed for, decided about or taught a name to:
+    the youth whose packets may show it (read before the purge)."""
+    record_id = str(record_id).strip()
+    ids: set[str] = set()
+    with engine.connect() as conn:
+        for table in (MatchLink.__table__, ReviewDecision.__table__, ClientLearnedName.__table__):
+            ids.update(
+                conn.execute(
+                    sa.select(table.c.client_id).where(
+                        table.c.source == source,
+                        table.c.record_id == record_id,
+                        table.c.client_id.is_not(None),
+                    )
+                ).scalars()
+            )
+    return ids
+
+
+#: tables a seal deletes from (vacuumed on PostgreSQL afterwards)
+def sealed_tables() -> list[str]:
+    return [
+        *(t.name for t in FACT_TABLES.values()),
+        ArrestCharge.__table__.name,
+        FactVersion.__table__.name,
+        SourcePerson.__table__.name,
+        MatchLink.__table__.name,
+        ReviewItem.__table__.name,
+        ClientLearnedName.__table__.name,
+        ReviewYouthRow.__table__.name,
+        ReviewDecisionLink.__table__.name,
+        ReviewUndo.__table__.name,
+        ReviewDecision.__table__.name,
+        PurgePermit.__table__.name,
+    ]
+
+
+#: how long a checkpoint waits for readers (the review app) to leave the old snapshot
+CHECKPOINT_WAIT_SECONDS = 30.0
+
+
+def scrub_storage(engine: sa.Engine, tables: list[str] | None = None) -> dict[str, object]:
+    """Leave no byte of deleted rows in the database files (see the module doc); what was done."""
+    if engine.dialect.name == "sqlite":
+        return _scrub_sqlite(engine)
+    names = tables or sealed_tables()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for name in names:
+            conn.exec_driver_sql(f'VACUUM "{name}"')  # our own table names, never input
+    return {"vacuumed_tables": len(names)}
+
+
+def _scrub_sqlite(engine: sa.Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        first = _checkpoint(raw)
+        raw.execute("VACUUM")
+        last = _checkpoint(raw)
+    return {"vacuum": True, "wal_truncated": first and last}
+
+
+def _checkpoint(raw) -> bool:
+    """``wal_checkpoint(TRUNCATE)`` until it completes (a reader on an old snapshot makes it busy)."""
+    deadline = time.monotonic() + CHECKPOINT_WAIT_SECONDS
+    while True:
+        busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return True
+        if time.monotonic() > deadline:
+            log.warning(
+                "WAL checkpoint still busy after %.0f s: readers kept it open", CHECKPOINT_WAIT_SECONDS
+            )
+            return False
+        time.sleep(0.2)
 
 
 def _purge(conn: sa.Connection, source: str, record_id: str) -> dict[str, int]:
