@@ -69,9 +69,10 @@ def test_broken_and_late_sources_alert_the_right_contacts_once(
 
     # run 2: a broken probation re-delivery (renamed column), made from the generated original (the
     # loaded file has moved to the archive); the server is up
-    good = delivery_files(sources[BROKEN], generated.landing_dir)[-1]
-    landed = landing_copy / sources[BROKEN].landing / f"probation_youth_{stamp}_2.csv"
-    bad = broken.csv_renamed_column(good, landed, column="BIRTH_DT")
+    template = delivery_files(sources[BROKEN], generated.landing_dir)[-1]
+    good_name = template.name.replace("20261116", stamp)  # as run 1 loaded it (restamped)
+    folder = landing_copy / sources[BROKEN].landing
+    bad = broken.csv_renamed_column(template, folder / f"probation_youth_{stamp}_2.csv", column="BIRTH_DT")
     with smtp_server() as (port, inbox):
         _point_smtp(monkeypatch, port)
         run = sync_once()
@@ -91,7 +92,7 @@ def test_broken_and_late_sources_alert_the_right_contacts_once(
     assert bad.name in alert["Subject"] and bad.name in text
     assert "schema.missing_columns" in text and "BIRTH_DT" in text
     assert f"Delivery date:  {today.isoformat()}" in text
-    assert good.name in text  # the last good delivery SafetyNet keeps using
+    assert good_name in text  # the last good delivery SafetyNet keeps using
     assert "How to fix:" in text
     # the warehouse still has probation's last good delivery; every other source is fresh
     deliveries = table(sqlite_url, "deliveries").set_index("file_name")
@@ -109,8 +110,8 @@ def test_broken_and_late_sources_alert_the_right_contacts_once(
     texts = inbox.texts()
 
     # run 3: a fixed re-delivery, but the server drops the session: the "resolved" stays pending
-    fixed = good.with_name(f"probation_youth_{stamp}_3.csv")
-    shutil.copy(good, fixed)
+    fixed = folder / f"probation_youth_{stamp}_3.csv"
+    shutil.copy(template, fixed)
     with open(fixed, "a", encoding="utf-8") as fh:
         fh.write("\n")
     with dropping_server() as port:

@@ -41,9 +41,12 @@ def test_demo_loads_every_agency_kind_and_status_reports_it(tmp_path):
             "review_items_open",
             "deliveries_pending",
             "deliveries_stuck",
+            "files",
             "attention",
         }
         assert s["last_delivery"]["status"] == "loaded"
+        # every loaded delivery left the landing zone for the archive
+        assert s["files"]["landing"]["files"] == 0 and s["files"]["archived"]["files"] >= 1
         assert s["rows_read"] > 0
         assert s["overdue"] is (s["source"] == "alameda_so")  # the demo makes one source late
         assert s["attention"] == (["overdue"] if s["source"] == "alameda_so" else [])

@@ -9,6 +9,7 @@ loopback (Werkzeug's threaded server, one thread per request), on SQLite and on 
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import threading
 from collections import Counter
@@ -194,3 +195,22 @@ def test_token_buckets_refill_over_time_and_stay_bounded():
     for key in "bcd":
         buckets.take(key)
     assert len(buckets._buckets) == 3 and "a" not in buckets._buckets  # least recently used dropped
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice values are a Linux feature")
+def test_password_checks_run_at_a_lower_cpu_priority_than_the_pages():
+    """argon2 runs on threads niced +10 (its lane threads inherit it), so a login flood leaves the
+    cores to the coordinator's pages (benchmarks/login_flood.py); the request threads are untouched."""
+    from review import passwords
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    mine = niceness()
+    checker = passwords._pool().submit(niceness).result()
+    assert checker == min(19, mine + passwords.CHECK_NICENESS)
+    assert niceness() == mine
+    hashed = passwords.hash_password("a-long-enough-password")
+    assert passwords.verify_password(hashed, "a-long-enough-password")
+    assert not passwords.verify_password(hashed, "another-long-password")
+    assert not passwords.verify_password(None, "a-long-enough-password")

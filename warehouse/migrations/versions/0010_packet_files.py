@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(), nullable=False),
         sa.Column("written_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_packet_files")),
-        sa.UniqueConstraint("path", "client_id", name=op.f("uq_packet_files_path")),
+        sa.UniqueConstraint("path", "client_id", name=op.f("uq_packet_files_path_client_id")),
     )
     with op.batch_alter_table("packet_files", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_packet_files_client_id"), ["client_id"], unique=False)
