@@ -38,6 +38,8 @@ class Settings:
     settings_file: Path | None
     #: SQLAlchemy URL of the warehouse (PostgreSQL in production)
     warehouse_url: str = field(repr=False)
+    #: SQLCipher passphrase of the embedded SQLite warehouse (empty: a plain SQLite file)
+    warehouse_key: str = field(repr=False)
     #: run state of the embedded default: warehouse, Dagster home, outbox, reports
     var_dir: Path
     #: the landing zone: one folder per source
@@ -97,6 +99,7 @@ class Settings:
 #: field -> environment variable; fields missing here come only from the settings file or defaults
 ENVIRONMENT = {
     "warehouse_url": "SAFETYNET_WAREHOUSE_URL",
+    "warehouse_key": "SAFETYNET_WAREHOUSE_KEY",
     "var_dir": "SAFETYNET_VAR_DIR",
     "landing_dir": "SAFETYNET_LANDING_DIR",
     "archive_dir": "SAFETYNET_ARCHIVE_DIR",
@@ -129,6 +132,7 @@ HOME_VARIABLE = "SAFETYNET_HOME"
 FILE_VARIABLE = "SAFETYNET_SETTINGS_FILE"
 #: defaults of the values that are not paths under the home
 DEFAULTS: dict[str, object] = {
+    "warehouse_key": "",
     "smtp_host": "",
     "smtp_port": 587,
     "smtp_user": "",

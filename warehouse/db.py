@@ -78,13 +78,18 @@ def make_engine(url: str | None = None) -> sa.Engine:
 
     # the file (and its folder) is made by the first connection: only ``schema.migrate`` makes one
     file_db = bool(u.database) and u.database != ":memory:" and not u.database.startswith("file::memory:")
+    key = _sqlcipher_key() if file_db else ""
     # timeout: wait for a concurrent writer (e.g. the review app) instead of failing at once
-    engine = sa.create_engine(u, connect_args={"timeout": 30}, hide_parameters=True)
+    engine = sa.create_engine(
+        u, connect_args={"timeout": 30}, hide_parameters=True, **({"module": _sqlcipher()} if key else {})
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # pysqlite: never emit BEGIN on its own
         cur = dbapi_connection.cursor()
+        if key:  # SQLCipher: the key must be the first statement on the connection
+            cur.execute("PRAGMA key = '{}'".format(key.replace("'", "''")))
         cur.execute("PRAGMA foreign_keys=ON")
         # deleted rows are overwritten with zeros, not left in free space (a seal must reach them)
         cur.execute("PRAGMA secure_delete=ON")
@@ -99,6 +104,25 @@ def make_engine(url: str | None = None) -> sa.Engine:
         conn.exec_driver_sql(conn.info.pop(SQLITE_BEGIN, "BEGIN"))
 
     return engine
+
+
+def _sqlcipher_key() -> str:
+    import settings
+
+    return settings.current().warehouse_key
+
+
+def _sqlcipher():
+    """SQLCipher's drop-in ``sqlite3`` module (the ``sqlcipher`` extra)."""
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError:
+        import settings
+
+        raise settings.SettingsError(
+            "SAFETYNET_WAREHOUSE_KEY is set but SQLCipher is not installed: pip install '.[sqlcipher]'"
+        ) from None
+    return dbapi2
 
 
 def is_sqlite(engine: sa.Engine) -> bool:
