@@ -42,6 +42,9 @@ class SealReach:
     warehouse: SealResult
     files_rewritten: int = 0
     rows_dropped_from_files: int = 0
+    #: kept files that could not be read as their source's layout (a quarantined file with a broken
+    #: header) and hold the record's id, or cannot be searched at all: deleted whole
+    files_deleted: int = 0
     files_waiting_in_landing: int = 0
     packet_files_deleted: int = 0
     packet_meetings: list[date] = field(default_factory=list)
@@ -65,7 +68,16 @@ def seal(
     settle(source, zone, warehouse)  # a loaded file a killed run left behind goes to the archive first
     digest = record_hash(source.name, record_id)
     for path in (*zone.archived_files(source), *zone.held_files(source)):
-        dropped = _rewrite_without(path, source, lambda rid: record_hash(source.name, rid) == digest)
+        try:
+            dropped = _rewrite_without(path, source, lambda rid: record_hash(source.name, rid) == digest)
+        except Exception as exc:  # not readable as the source's layout: it may still hold the record
+            log.warning(
+                "seal: a kept %s file is not readable as its layout (%s)", source.name, type(exc).__name__
+            )
+            if _mentions(path, source, record_id):
+                path.unlink(missing_ok=True)
+                reach.files_deleted += 1
+            continue
         if dropped:
             reach.files_rewritten += 1
             reach.rows_dropped_from_files += dropped
@@ -92,6 +104,29 @@ def _rewrite_without(path: Path, source: SourceConfig, sealed) -> int:
         # the retention still counts from when it was archived
         os.utime(path, (stat.st_atime, stat.st_mtime))
     return dropped
+
+
+def _mentions(path: Path, source: SourceConfig, record_id: str) -> bool:
+    """Whether a file that cannot be read as its layout holds ``record_id`` anywhere (True when it
+    cannot be searched either: a seal deletes what it cannot clear)."""
+    if source.format == "xlsx":
+        try:
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True)
+            return any(
+                str(v).strip() == record_id
+                for ws in book.worksheets
+                for row in ws.iter_rows(values_only=True)
+                for v in row
+                if v is not None
+            )
+        except Exception:  # not a workbook openpyxl can read
+            return True
+    data = path.read_bytes()
+    return any(
+        record_id.encode(enc, errors="ignore") in data for enc in ("utf-8", source.encoding, "utf-16-le")
+    )
 
 
 def _delete_packets(warehouse: Warehouse, clients: set[str]) -> tuple[int, list[date]]:

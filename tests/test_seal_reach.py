@@ -169,3 +169,24 @@ def test_a_delivery_loaded_after_the_seal_is_archived_without_the_record(site) -
     assert found(zone.archive) == {}
     assert rows_holding(wh.engine) == {}
     assert len(zone.archived_files(source)) == 2
+
+
+def test_a_held_file_not_readable_as_its_layout_is_deleted_when_it_holds_the_record(site, capsys) -> None:
+    """A quarantined file whose record id column was renamed cannot be rewritten row by row: it holds
+    the record's id, so the seal deletes it whole; another such file without it is kept."""
+    wh, source, zone, _ = site
+    renamed = ["Booking", *COLUMNS[1:]]
+    for stamp, rows in (("20261123", [SEALED_ROW]), ("20261124", [KEPT_ROW])):
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\r\n").writerows([renamed, *rows])
+        (zone.source_folder(source) / f"opd_arrests_{stamp}.csv").write_text(
+            text.getvalue(), encoding="utf-8"
+        )
+        assert ingest_next(source, zone, wh, today=date(2026, 11, 24)).status == "quarantined"
+        load_pending(source, zone, wh, LinkAll())
+    assert len(zone.held_files(source)) == 2
+    assert main(["seal", "oakland_pd", SEALED_ID, "--by", "clerk"]) == 0
+    assert "deleted whole (not readable as their layout): 1" in capsys.readouterr().out
+    (kept,) = zone.held_files(source)
+    assert kept.name.endswith("opd_arrests_20261124.csv")
+    assert found(zone.archive) == {}

@@ -47,6 +47,8 @@ def cmd_seal(args: argparse.Namespace) -> int:
         f"  kept delivery files rewritten without it: {reach.files_rewritten} "
         f"({reach.rows_dropped_from_files} rows)"
     )
+    if reach.files_deleted:
+        print(f"  kept delivery files deleted whole (not readable as their layout): {reach.files_deleted}")
     if reach.files_waiting_in_landing:
         print(
             f"  {reach.files_waiting_in_landing} {args.source} file(s) still wait in the landing zone: "
