@@ -86,12 +86,32 @@ class LandingZone:
         return None
 
     def archived_files(self, source: SourceConfig) -> list[Path]:
-        folder = self.archived_folder(source)
-        return sorted(p for p in folder.glob("*-*") if p.is_file()) if folder.is_dir() else []
+        return _kept(self.archived_folder(source))
 
     def held_files(self, source: SourceConfig) -> list[Path]:
-        folder = self.held_folder(source)
-        return sorted(p for p in folder.glob("*-*") if p.is_file()) if folder.is_dir() else []
+        return _kept(self.held_folder(source))
+
+
+def _kept(folder: Path) -> list[Path]:
+    """The kept files of an archive folder (a hidden one is a copy a killed run left half-made)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*-*") if p.is_file() and not p.name.startswith("."))
+
+
+#: a half-made copy (``.<name>.part``, ``.<name>.sealing``) older than this was left by a killed run
+STALE_COPY_SECONDS = 3600
+
+
+def _remove_stale_copies(folder: Path, now: float) -> None:
+    if not folder.is_dir():
+        return
+    for path in folder.glob(".*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < now - STALE_COPY_SECONDS:
+                path.unlink()
+        except FileNotFoundError:
+            continue
 
 
 def delivery_files(source: SourceConfig, landing_root: Path) -> list[Path]:
@@ -168,6 +188,8 @@ def settle(
             target = zone.archived_folder(source) / path.name
             done.released += _move(path, target, source, warehouse, done, now, redact=False)
     done.expired = expire(source, zone, now)
+    for folder in (zone.archived_folder(source), zone.held_folder(source)):
+        _remove_stale_copies(folder, now)
     if done:
         log.info(
             "landing %s: %d archived, %d held (quarantined), %d released, %d duplicates removed, "
