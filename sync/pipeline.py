@@ -205,8 +205,9 @@ def load_pending(
         try:
             outcome = _pending_outcome(source, zone, warehouse, delivery)
             result = link_and_load(outcome, source, warehouse, matcher)
-        except (DeliveryFileMissing, FileNotFoundError, DeliveryChanged):
-            # another run loaded and archived it between our listing and our read: not ours to load
+        except (DeliveryFileMissing, FileNotFoundError, DeliveryChanged, ExtractError):
+            # another run loaded and archived it between our listing and our read (the reader says
+            # the file is missing): not ours to load. Still pending: a real error, raised
             if warehouse.delivery(delivery.id).status == "pending":
                 raise
             continue

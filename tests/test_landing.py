@@ -160,16 +160,28 @@ def test_status_shows_what_is_held_and_a_retention_not_running(
     assert "A1" in out and "Q1" in out and "L1" in out
 
 
-def test_a_run_that_finds_its_delivery_archived_by_another_skips_it(zone: LandingZone, wh: Warehouse):
-    """Two runs at once: the one that lists a pending delivery after the other loaded and archived it
-    reads the archived copy, then finds it loaded (skipped): nothing twice, no missing-file error."""
+def test_a_run_that_finds_its_delivery_archived_by_another_skips_it(
+    zone: LandingZone, wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+):
+    """Two runs at once: the one that listed a pending delivery (and found its file in the landing
+    zone) before the other loaded and archived it skips it: nothing twice, no missing-file error."""
+    import sync.pipeline
+
     source = load_sources()["oakland_pd"]
-    deliver(zone, "20261102", 3)
+    path = deliver(zone, "20261102", 3)
     assert ingest_next(source, zone, wh, today=date(2026, 11, 2)).status == "pending"
     pending = wh.pending_deliveries(source.name)
     load_pending(source, zone, wh, LinkNone())  # the other run: loads and archives
+    # a lookup now finds the archived copy
     assert delivery_file(source, zone, pending[0]) == zone.archived_files(source)[0]
-    assert load_pending(source, zone, wh, LinkNone()) == []  # nothing pending any more
+    # this run listed it as pending and found it in the landing zone, before the other moved it
+    monkeypatch.setattr(wh, "pending_deliveries", lambda name: pending)
+    monkeypatch.setattr(sync.pipeline, "delivery_file", lambda *_: path)
+    assert load_pending(source, zone, wh, LinkNone()) == []
+    # a file that is really missing while its delivery is still pending is still an error
+    monkeypatch.setattr(wh, "delivery", lambda _id: pending[0])
+    with pytest.raises(Exception, match="file"):
+        load_pending(source, zone, wh, LinkNone())
 
 
 def test_a_killed_run_leaves_a_loaded_file_in_landing_that_the_next_run_settles(

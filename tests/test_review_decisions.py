@@ -106,10 +106,11 @@ def test_rejecting_an_auto_match_removes_the_facts_from_the_profile(wh):
 # --- a nightly run after decisions --------------------------------------------------------------
 
 
-def _redeliver(landing: Path, old: str = "20261116", new: str = "20261123") -> None:
-    """Every CSV delivery again, a week later, with new bytes and the same rows (XLSX stays as is)."""
-    for path in landing.rglob(f"*{old}.csv"):
-        later = path.with_name(path.name.replace(old, new))
+def _redeliver(originals: Path, landing: Path, old: str = "20261116", new: str = "20261123") -> None:
+    """Every CSV delivery again, a week later, with new bytes and the same rows (XLSX stays as is),
+    made from the generated ``originals`` (the loaded files have left ``landing`` for the archive)."""
+    for path in originals.rglob(f"*{old}.csv"):
+        later = landing / path.parent.name / path.name.replace(old, new)
         shutil.copy(path, later)
         with open(later, "a", encoding="utf-8") as fh:
             fh.write("\n")
@@ -117,7 +118,7 @@ def _redeliver(landing: Path, old: str = "20261116", new: str = "20261123") -> N
 
 @pytest.mark.slow
 def test_a_nightly_run_after_decisions_keeps_every_decision(
-    monkeypatch, warehouse_url, landing_copy, tmp_path
+    monkeypatch, warehouse_url, landing_copy, tmp_path, generated
 ):
     from assets.runner import sync_until_idle
 
@@ -126,7 +127,7 @@ def test_a_nightly_run_after_decisions_keeps_every_decision(
     wh = Warehouse(warehouse_url)
     items = table(warehouse_url, "review_items").query("status == 'open'")
     links = table(warehouse_url, "match_links").query("decision == 'review'")
-    csv_sources = {p.parent.name for p in landing_copy.rglob("*.csv")}
+    csv_sources = {p.parent.name for p in generated.landing_dir.rglob("*.csv")}
     items = items[items["source"].isin(csv_sources) & (items["source"] != "safetynet_clients")]
     per_record = links.groupby(["source", "record_id"])["client_id"].apply(list).to_dict()
     single = [
@@ -146,7 +147,7 @@ def test_a_nightly_run_after_decisions_keeps_every_decision(
     assert rejected.purged
     decisions_before = table(warehouse_url, "review_decisions")
 
-    _redeliver(landing_copy)
+    _redeliver(generated.landing_dir, landing_copy)
     runs = sync_until_idle()
     assert all(r.success for r in runs)
     assert table(warehouse_url, "deliveries")["file_name"].str.contains("20261123").sum() >= 4
