@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
 import numpy as np
@@ -66,24 +67,28 @@ def _house_number_street_words(addresses: np.ndarray) -> tuple[np.ndarray, np.nd
     computed once per distinct address: "12 southern close little dale" -> "12", [southern, close,
     little]. A typo or a reordered estate name leaves most words intact."""
     codes, uniq = pd.factorize(np.asarray(addresses, dtype=object))
-    number = np.full(len(uniq) + 1, "", dtype=object)
-    words = np.full((len(uniq) + 1, STREET_WORDS_PER_ADDRESS), "", dtype=object)
-    for k, a in enumerate(uniq.tolist()):
-        head, _, rest = a.partition(" ")
-        if not head.isdigit():
-            continue
-        number[k] = head
-        # a numbered street ("158th", "9th") names the street as well as a word does
-        kept = [
-            w
-            for w in rest.split()
-            if (len(w) >= 4 and w.isalpha() or _NUMBERED_STREET.fullmatch(w)) and w not in _NOT_STREET_NAMES
-        ]
-        for j, w in enumerate(dict.fromkeys(kept).keys()):
-            if j == STREET_WORDS_PER_ADDRESS:
-                break
-            words[k, j] = w
-    return number[codes], words[codes]
+    parts = np.empty((len(uniq) + 1, 1 + STREET_WORDS_PER_ADDRESS), dtype=object)
+    parts[:-1] = [_street_key(a) for a in uniq.tolist()]
+    parts[-1] = _street_key("")
+    parts = parts[codes]
+    return parts[:, 0], parts[:, 1:]
+
+
+@lru_cache(maxsize=1 << 18)
+def _street_key(address: str) -> tuple[str, ...]:
+    """(house number, street-name words "" padded) of one address (cached: a person's address comes
+    back in every chunk she has rows in)."""
+    head, _, rest = address.partition(" ")
+    if not head.isdigit():
+        return ("",) * (1 + STREET_WORDS_PER_ADDRESS)
+    # a numbered street ("158th", "9th") names the street as well as a word does
+    kept = [
+        w
+        for w in rest.split()
+        if (len(w) >= 4 and w.isalpha() or _NUMBERED_STREET.fullmatch(w)) and w not in _NOT_STREET_NAMES
+    ]
+    words = list(dict.fromkeys(kept).keys())[:STREET_WORDS_PER_ADDRESS]
+    return (head, *words, *[""] * (STREET_WORDS_PER_ADDRESS - len(words)))
 
 
 _NUMBERED_STREET = re.compile(r"\d+(st|nd|rd|th)")
@@ -104,9 +109,26 @@ def _rule_hash(rule: str) -> np.uint64:
     return _hash(np.array([rule], dtype=object))[0]
 
 
+def _per_code(fn: Callable[[str], str], codes: np.ndarray, distinct: np.ndarray) -> np.ndarray:
+    """Hashes of ``fn`` of coded values (PersonTable.codes; -1 -> 0), ``fn`` once per distinct value."""
+    derived = np.empty(len(distinct) + 1, dtype=object)
+    derived[:-1] = [fn(v) for v in distinct.tolist()]
+    derived[-1] = ""  # code -1: no value
+    return _hash(derived)[codes]
+
+
+def _per_int(fn: Callable[[int], object], values: np.ndarray) -> np.ndarray:
+    """Hashes of ``fn`` of an int array, once per distinct value."""
+    codes, distinct = pd.factorize(values)
+    derived = np.empty(len(distinct), dtype=object)
+    derived[:] = [fn(int(v)) for v in distinct]
+    return _hash(derived)[codes]
+
+
 class _Parts:
-    """The hashed key parts of one table, each computed once: the same DOB, zip, initial or
-    nickname-root array feeds several rules, and a (n, width) array is hashed in one call."""
+    """The hashed key parts of one table, each computed once and from the distinct values of the
+    fields it derives from (PersonTable.codes and .hashed, shared with the comparisons): the same
+    DOB, zip, initial or nickname-root array feeds several rules."""
 
     def __init__(self, t: PersonTable) -> None:
         self.t = t
@@ -115,45 +137,47 @@ class _Parts:
     def __call__(self, name: str) -> np.ndarray:
         h = self._seen.get(name)
         if h is None:
-            h = self._seen[name] = _hash(self._values(name))
+            h = self._seen[name] = self._hashed(name)
         return h
 
-    def _values(self, name: str) -> np.ndarray:
+    def _hashed(self, name: str) -> np.ndarray:
         t = self.t
         has_dob = t.dob_y >= 0
-        if name == "dob8":
-            return t.dob8
+        if name in ("dob8", "first_roots", "first", "zip"):
+            return t.hashed(name)
         if name == "year":
-            return np.where(has_dob, t.dob_y.astype(str), "").astype(object)
+            return _per_int(lambda y: str(y) if y >= 0 else "", t.dob_y)
         if name == "monthday":
             monthday = np.where(has_dob, t.dob_m * 100 + t.dob_d, -1)
-            return np.where(monthday >= 0, monthday.astype(str), "").astype(object)
+            return _per_int(lambda md: str(md) if md >= 0 else "", monthday)
         if name == "dob_unordered":  # {day, month} as one value, whichever was written first
             lo, hi = np.minimum(t.dob_m, t.dob_d), np.maximum(t.dob_m, t.dob_d)
-            return lo * 100 + hi
+            return _per_int(lambda v: v, lo * 100 + hi)
+        first, first_distinct = t.codes("first")
+        last, last_distinct = t.codes("last")
         if name == "first_initial":
-            return _map_distinct(lambda s: s[:1], t.first[:, 0])
+            return _per_code(lambda s: s[:1], first[:, 0], first_distinct)
         if name == "first_prefix":
-            return _map_distinct(lambda s: s[:3], t.first[:, 0])
+            return _per_code(lambda s: s[:3], first[:, 0], first_distinct)
         if name == "last_initials":
-            return _map_distinct(lambda s: s[:1], t.last)
+            return _per_code(lambda s: s[:1], last, last_distinct)
         if name == "last_metaphone":
-            return _phonetic(jellyfish.metaphone, t.last)
-        if name == "first_roots":
-            return t.first_roots
-        if name == "first":
-            return t.first
-        if name == "zip":
-            return t.zip
+            return _per_code(jellyfish.metaphone, last, last_distinct)
         if name == "name_pair_soundex":
-            a = _phonetic(jellyfish.soundex, t.first[:, :1])[:, 0].astype(str)
-            b = _phonetic(jellyfish.soundex, t.last[:, :1])[:, 0].astype(str)
-            first_is_lo = a <= b
-            lo, hi = np.where(first_is_lo, a, b), np.where(first_is_lo, b, a)
-            return np.stack([lo.astype(object), hi.astype(object)], axis=1)
+            # once per distinct (given, surname) pair: the two soundex codes, the lower first
+            width = len(last_distinct) + 1  # code + 1: 0 is "no name"
+            pair, pairs = pd.factorize((first[:, 0].astype(np.int64) + 1) * width + last[:, 0] + 1)
+            f_soundex = ["", *(jellyfish.soundex(v) for v in first_distinct.tolist())]
+            l_soundex = ["", *(jellyfish.soundex(v) for v in last_distinct.tolist())]
+            lo_hi = np.empty((len(pairs), 2), dtype=object)
+            for k, code in enumerate(pairs.tolist()):
+                f, la = divmod(code, width)
+                a, b = f_soundex[f], l_soundex[la]
+                lo_hi[k] = (a, b) if a <= b else (b, a)
+            return _hash(lo_hi)[pair]
         if name == "house":
             number, words = _house_number_street_words(t.address)
-            return np.concatenate([number[:, None], words], axis=1)
+            return _hash(np.concatenate([number[:, None], words], axis=1))
         raise ValueError(f"unknown key part {name!r}")
 
 
@@ -273,10 +297,12 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> Keys:
 @dataclass
 class ClientIndex:
     """Blocking keys of the client list, built once and probed by every chunk of extract rows:
-    sorted by key, so a chunk's keys find their clients by binary search."""
+    grouped by key value, so a chunk's key finds its block of clients by one hash lookup."""
 
-    key: np.ndarray  # sorted key values (uint64)
-    row: np.ndarray  # the client position of each key
+    distinct: pd.Index  # each key value once (uint64)
+    start: np.ndarray  # where each key value's clients begin in ``row``
+    size: np.ndarray  # how many clients share it
+    row: np.ndarray  # client positions, grouped by key value
     skipped_keys: int  # key values dropped as too unspecific
 
     @classmethod
@@ -296,7 +322,10 @@ class ClientIndex:
         skipped = len(np.unique(keys.key[too_big]))
         key, row = keys.key[~too_big], keys.row[~too_big]
         order = np.argsort(key, kind="stable")
-        return cls(key=key[order], row=row[order], skipped_keys=skipped)
+        key, row = key[order], row[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+        size = np.diff(np.r_[starts, len(key)])
+        return cls(distinct=pd.Index(key[starts]), start=starts, size=size, row=row, skipped_keys=skipped)
 
     def candidates(
         self,
@@ -312,9 +341,10 @@ class ClientIndex:
         union and the cap): the numbers to watch when a rule starts to produce too many pairs.
         """
         rk = person_keys(records, rules)
-        lo = np.searchsorted(self.key, rk.key, side="left")
-        hits = np.searchsorted(self.key, rk.key, side="right") - lo
-        found = np.repeat(np.arange(len(rk)), hits)  # one entry per (record key, client key) match
+        block = self.distinct.get_indexer(rk.key)
+        known = np.flatnonzero(block >= 0)  # the chunk's keys that some client has
+        lo, hits = self.start[block[known]], self.size[block[known]]
+        found = np.repeat(known, hits)  # one entry per (record key, client key) match
         starts = np.repeat(lo - (np.cumsum(hits) - hits), hits)
         cli = self.row[starts + np.arange(len(found))]
         rec = rk.row[found]
