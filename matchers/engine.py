@@ -219,7 +219,7 @@ class FellegiSunterMatcher:
             for first_id in range(0, n_ids, cfg.chunk_size)
         ]
         jobs = ((records.iloc[order[lo:hi]], rec_codes[order[lo:hi]]) for lo, hi in bounds)
-        workers = parallel.worker_count(cfg.workers)
+        workers = parallel.worker_count(cfg.workers, len(bounds))
         if workers > 1 and len(bounds) > 1:
             self.stats = LinkStats()  # what the workers get of this matcher: no previous run's state
             stats.workers = min(workers, len(bounds))
