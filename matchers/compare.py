@@ -57,10 +57,10 @@ def _pairwise(a: np.ndarray, b: np.ndarray, scorer, **kwargs) -> np.ndarray:
     return process.cpdist(a.tolist(), b.tolist(), scorer=scorer, workers=WORKERS, **kwargs).astype(np.float64)
 
 
-#: a table of every distinct value against every other (rapidfuzz cdist, fast and with a score
-#: cutoff) is computed when it has at most this many cells per distinct pair asked; else only the
-#: distinct pairs are scored (cpdist)
-CELLS_PER_PAIR = 6
+#: a table of distinct values against distinct values (rapidfuzz cdist, fast and with a score
+#: cutoff) is computed when it has at most this many cells per pair asked; else only the distinct
+#: pairs are scored (cpdist). A cell with a cutoff costs a tenth to a twentieth of a pair in cpdist.
+CELLS_PER_PAIR = 8
 #: cutoffs sit this far below the thresholds the levels test, so that a score the float32 result
 #: rounds up to a threshold is still computed exactly as without a cutoff
 _CUTOFF_MARGIN = 0.01
@@ -75,15 +75,19 @@ def _pair_scores(
     if len(ka) == 0:
         return np.zeros(0, dtype=np.float64)
     kwargs = {} if cutoff is None else {"score_cutoff": cutoff}
+    budget = CELLS_PER_PAIR * len(ka)
+    if len(ua) * len(ub) <= budget:  # small vocabularies: every value against every value
+        table = process.cdist(ua.tolist(), ub.tolist(), scorer=scorer, workers=WORKERS, **kwargs)
+        return table[ka, kb].astype(np.float64)
     # hash-based factorize, not np.unique: no sort of a million codes
     ia, used_a = pd.factorize(ka)
     ib, used_b = pd.factorize(kb)
-    inverse, distinct = pd.factorize(ia.astype(np.int64) * len(used_b) + ib)
-    if len(used_a) * len(used_b) <= CELLS_PER_PAIR * len(distinct):
+    if len(used_a) * len(used_b) <= budget:
         table = process.cdist(
             ua[used_a].tolist(), ub[used_b].tolist(), scorer=scorer, workers=WORKERS, **kwargs
         )
         return table[ia, ib].astype(np.float64)
+    inverse, distinct = pd.factorize(ia.astype(np.int64) * len(used_b) + ib)
     a, b = ua[used_a[distinct // len(used_b)]], ub[used_b[distinct % len(used_b)]]
     return _pairwise(a, b, scorer, **kwargs)[inverse]
 
