@@ -162,12 +162,18 @@ def _text(values: pd.Series) -> pd.Series:
     return s.astype("string").fillna("").astype(object).astype("string")
 
 
-@functools.lru_cache(maxsize=1 << 18)
-def _fold1(value: str) -> str:
-    """fold() of one string (cached: the same names come back in every chunk)."""
-    v = unicodedata.normalize("NFKD", value.translate(_SPECIAL))
-    v = _APOSTROPHE_RE.sub("", _COMBINING_RE.sub("", v).lower())
+def _fold_text(value: str) -> str:
+    """fold() of one string."""
+    v = value.translate(_SPECIAL)
+    if not v.isascii():
+        v = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", v))
+    v = _APOSTROPHE_RE.sub("", v.lower())
     return _NOT_ALNUM_RE.sub(" ", v).strip()
+
+
+#: fold() of one name, city or code, cached: the same values come back in every chunk (and in the
+#: estimation sample); street addresses, mostly distinct, are folded uncached (_address1)
+_fold1 = functools.lru_cache(maxsize=1 << 17)(_fold_text)
 
 
 def _strip_suffixes1(folded: str) -> str:
@@ -187,6 +193,7 @@ def _is_placeholder(name: str, placeholders: frozenset[str]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _name1(value: str, placeholders: frozenset[str] = frozenset()) -> str:
     """A name folded, its suffixes dropped, and blank when it is a placeholder."""
     name = _strip_suffixes1(_fold1(value))
@@ -323,6 +330,7 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": 
 _NO_DOB = (-1, -1, -1, "")
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _dob1(value: str, this_year: int) -> tuple[int, int, int, str]:
     """(year, month, day, "") of one DOB string, (-1, -1, -1, digits) when it is written in an
     accepted layout but is no valid date (see invalid_dob_digits), _NO_DOB otherwise.
@@ -398,7 +406,11 @@ def invalid_dob_digits(values: pd.Series) -> np.ndarray:
 
 
 def _address1(value: str) -> str:
-    return _STREET_WORD_RE.sub(lambda m: _STREET_WORDS[m.group(0)], _fold1(value))
+    return _STREET_WORD_RE.sub(_street_word, _fold_text(value))
+
+
+def _street_word(found: re.Match[str]) -> str:
+    return _STREET_WORDS[found.group(0)]
 
 
 def _zip1(value: str) -> str:
