@@ -68,7 +68,8 @@ def _house_number_street_words(addresses: np.ndarray) -> tuple[np.ndarray, np.nd
     little]. A typo or a reordered estate name leaves most words intact."""
     codes, uniq = pd.factorize(np.asarray(addresses, dtype=object))
     parts = np.empty((len(uniq) + 1, 1 + STREET_WORDS_PER_ADDRESS), dtype=object)
-    parts[:-1] = [_street_key(a) for a in uniq.tolist()]
+    if len(uniq):
+        parts[:-1] = [_street_key(a) for a in uniq.tolist()]
     parts[-1] = _street_key("")
     parts = parts[codes]
     return parts[:, 0], parts[:, 1:]
