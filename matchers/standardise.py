@@ -138,12 +138,45 @@ def _distinct(values: Any) -> tuple[np.ndarray, list[str]]:
     return codes, texts
 
 
+def _small_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) of a small text array (any shape), -1 and no distinct value for ""."""
+    flat = np.asarray(values, dtype=object).ravel()
+    codes, distinct = pd.factorize(flat)
+    distinct = np.asarray(distinct, dtype=object)
+    empty = np.flatnonzero(distinct == "")
+    if len(empty):  # "" is no value: code -1, and the codes above it move down one
+        k = int(empty[0])
+        codes = np.where(codes == k, -1, codes - (codes > k))
+        distinct = np.delete(distinct, k)
+    return codes.reshape(np.shape(values)), distinct
+
+
+@dataclass
+class Coded:
+    """A standardised text array with its codes (PersonTable.codes): built from the small table of
+    its distinct values, so no array of a million strings is ever factorized again."""
+
+    values: np.ndarray
+    codes: np.ndarray
+    distinct: np.ndarray
+
+    @classmethod
+    def take(cls, small: np.ndarray, rows: np.ndarray) -> Coded:
+        """``small[rows]`` (rows of a small table of distinct results), coded."""
+        codes, distinct = _small_codes(small)
+        return cls(small[rows], codes[rows], distinct)
+
+
 def _per_distinct(fn: Callable[[str], Any], values: Any) -> np.ndarray:
     """``fn`` (str -> str) of every row, computed once per distinct value (object array)."""
+    return _coded_per_distinct(fn, values).values
+
+
+def _coded_per_distinct(fn: Callable[[str], Any], values: Any) -> Coded:
     codes, texts = _distinct(values)
     out = np.empty(len(texts), dtype=object)
     out[:] = [fn(t) for t in texts]
-    return out[codes]
+    return Coded.take(out, codes)
 
 
 _STREET_WORD_RE = re.compile(r"\b(?:" + "|".join(sorted(_STREET_WORDS, key=len, reverse=True)) + r")\b")
@@ -277,13 +310,13 @@ def _names_with_aliases(
     aliases: list[str],
     row: Callable[[str, str], list[str]],
     width: int,
-) -> np.ndarray:
+) -> Coded:
     """(n, width) alternatives ``row(name, aliases)`` of each row, built once per distinct
     (name, aliases) combination (most rows have no alias, so about once per distinct name)."""
     combined = name_codes.astype(np.int64) * len(aliases) + alias_codes
     codes, distinct = pd.factorize(combined)
     rows = [row(names[k // len(aliases)], aliases[k % len(aliases)]) for k in distinct.tolist()]
-    return _fill(rows, width)[codes]
+    return Coded.take(_fill(rows, width), codes)
 
 
 def _first_row(first: str, aliases: str) -> list[str]:
@@ -304,15 +337,14 @@ def _alias_row(aliases: str) -> list[str]:
     return ["", *("".join(a.split()) for a in aliases.split("|"))] if aliases else []
 
 
-def _roots(primary: np.ndarray) -> np.ndarray:
-    """(n, ROOT_WIDTH) nickname roots of each primary name (computed once per distinct name)."""
-    codes, distinct = pd.factorize(pd.Series(primary, dtype=object))
-    out = np.full((len(distinct) + 1, ROOT_WIDTH), "", dtype=object)
-    for i, name in enumerate(distinct.tolist()):
-        if name:
-            r = nicknames.roots(name)[:ROOT_WIDTH]
-            out[i, : len(r)] = r
-    return out[codes]  # a missing name (code -1) takes the trailing empty row
+def _roots(primary: Coded) -> Coded:
+    """(n, ROOT_WIDTH) nickname roots of each primary name (computed once per distinct name), from
+    the coded primary names (codes -1: no name, no roots)."""
+    out = np.full((len(primary.distinct) + 1, ROOT_WIDTH), "", dtype=object)
+    for i, name in enumerate(primary.distinct.tolist()):
+        r = nicknames.roots(name)[:ROOT_WIDTH]
+        out[i, : len(r)] = r
+    return Coded.take(out, primary.codes)  # a missing name (code -1) takes the trailing empty row
 
 
 #: DOB layouts agencies write (year, month, day groups named): ISO with "-", "/" or "." and an
@@ -471,50 +503,46 @@ class PersonTable:
         given name (nicknames.short_forms), 0 padded; computed once per distinct name, on first use."""
         h = self._hashes.get("short_forms")
         if h is None:
-            primary = pd.Series(self.first[:, 0], dtype=object)
-            codes, distinct = pd.factorize(primary)
-            forms = np.full((len(distinct), nicknames.SHORT_WIDTH), "", dtype=object)
-            for i, name in enumerate(distinct):
-                found = nicknames.short_forms(name)[: nicknames.SHORT_WIDTH] if name else ()
+            codes, distinct = self.codes("first")
+            forms = np.full((len(distinct) + 1, nicknames.SHORT_WIDTH), "", dtype=object)
+            for i, name in enumerate(distinct.tolist()):
+                found = nicknames.short_forms(name)[: nicknames.SHORT_WIDTH]
                 forms[i, : len(found)] = found
-            flat = forms.ravel()
-            hashes = pd.util.hash_array(flat, categorize=True)
-            hashes[flat == ""] = 0
-            h = self._hashes["short_forms"] = hashes.reshape(forms.shape)[codes]
+            h = self._hashes["short_forms"] = _hash_text(forms)[codes[:, 0]]
         return h
 
     def hashed(self, name: str) -> np.ndarray:
-        """A name array (first, last, first_roots, last_roots, middle, aliases) as 64-bit hashes, "" -> 0,
-        computed once per table: comparisons test equality on integers."""
+        """A text array (first, last, first_roots, last_roots, middle, aliases, ...) as 64-bit hashes,
+        "" -> 0, computed once per table and once per distinct value: comparisons test equality on
+        integers."""
         h = self._hashes.get(name)
         if h is None:
-            values = getattr(self, name)
-            flat = np.asarray(values, dtype=object).ravel()
-            h = pd.util.hash_array(flat, categorize=True)
-            h[flat == ""] = 0
-            h = self._hashes[name] = h.reshape(values.shape)
+            codes, distinct = self.codes(name)
+            table = np.zeros(len(distinct) + 1, dtype=np.uint64)  # code -1 ("") takes the last: 0
+            table[:-1] = pd.util.hash_array(distinct, categorize=False)
+            h = self._hashes[name] = table[codes]
         return h
 
     def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """A text array (any field, any width) as int codes into its distinct non-empty values, -1
         for "": (codes, distinct values). Comparisons compute a similarity once per distinct pair of
-        values, not once per candidate pair. Cached per array (a table copied with a wider array,
-        as learned_names does, codes the new one)."""
+        values, not once per candidate pair. Set by standardise() for the fields it builds; cached per
+        array (a table copied with a wider array, as learned_names does, codes the new one)."""
         values = getattr(self, name)
         hit = self._codes.get(name)
         if hit is not None and hit[0] is values:
             return hit[1], hit[2]
-        flat = np.asarray(values, dtype=object).ravel()
-        codes, distinct = pd.factorize(flat)
-        distinct = np.asarray(distinct, dtype=object)
-        empty = np.flatnonzero(distinct == "")
-        if len(empty):  # "" is no value: code -1, and the codes above it move down one
-            k = int(empty[0])
-            codes = np.where(codes == k, -1, codes - (codes > k))
-            distinct = np.delete(distinct, k)
-        codes = codes.reshape(np.shape(values))
+        codes, distinct = _small_codes(values)
         self._codes[name] = (values, codes, distinct)
         return codes, distinct
+
+
+def _hash_text(values: np.ndarray) -> np.ndarray:
+    """uint64 hashes of a text array (any shape), "" -> 0."""
+    flat = np.asarray(values, dtype=object).ravel()
+    h = pd.util.hash_array(flat, categorize=True)
+    h[flat == ""] = 0
+    return h.reshape(np.shape(values))
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -534,31 +562,41 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
     first_names = [_name1(t, PLACEHOLDER_GIVEN) for t in first_texts]
     last_names = [_name1(t, PLACEHOLDER_SURNAME) for t in last_texts]
     aliases = [_aliases1(t) for t in alias_texts]
-    first_arr = _names_with_aliases(first_codes, first_names, alias_codes, aliases, _first_row, FIRST_WIDTH)
-    last_arr = _names_with_aliases(last_codes, last_names, alias_codes, aliases, _last_row, LAST_WIDTH)
-    alias_arr = _fill([_alias_row(a) for a in aliases], ALIAS_WIDTH + 1)[alias_codes, 1:]
+    first = _names_with_aliases(first_codes, first_names, alias_codes, aliases, _first_row, FIRST_WIDTH)
+    last = _names_with_aliases(last_codes, last_names, alias_codes, aliases, _last_row, LAST_WIDTH)
+    alias = Coded.take(_fill([_alias_row(a) for a in aliases], ALIAS_WIDTH + 1)[:, 1:], alias_codes)
 
     ymd, typo = _dob_table(_column(frame, "dob"))
     y, m, d = ymd[:, 0], ymd[:, 1], ymd[:, 2]
     has_dob = y >= 0
     dob8 = np.full(len(y), "", dtype=object)
     dob8[has_dob] = _per_distinct(str, y[has_dob] * 10000 + m[has_dob] * 100 + d[has_dob])
-    return PersonTable(
+    coded = {
+        "first": first,
+        "first_roots": _roots(_column_of(first, 0)),
+        "middle": _coded_per_distinct(lambda t: _name1(t).split(" ")[0], _column(frame, "middle_name")),
+        "last": last,
+        "last_roots": _roots(_column_of(last, 0)),
+        "sex": _coded_per_distinct(_sex1, _column(frame, "sex")),
+        "race": _coded_per_distinct(_race1, _column(frame, "race")),
+        "address": _coded_per_distinct(_address1, _column(frame, "address")),
+        "city": _coded_per_distinct(_fold1, _column(frame, "city")),
+        "zip": _coded_per_distinct(_zip1, _column(frame, "zip")),
+        "aliases": alias,
+    }
+    table = PersonTable(
         ids=_column(frame, id_column).to_numpy(dtype=object),
-        first=first_arr,
-        first_roots=_roots(first_arr[:, 0]),
-        middle=_per_distinct(lambda t: _name1(t).split(" ")[0], _column(frame, "middle_name")),
-        last=last_arr,
-        last_roots=_roots(last_arr[:, 0]),
         dob_y=y,
         dob_m=m,
         dob_d=d,
         dob8=dob8,
         dob_typo8=np.where(has_dob, "", typo).astype(object),
-        sex=_per_distinct(_sex1, _column(frame, "sex")),
-        race=_per_distinct(_race1, _column(frame, "race")),
-        address=_per_distinct(_address1, _column(frame, "address")),
-        city=_per_distinct(_fold1, _column(frame, "city")),
-        zip=_per_distinct(_zip1, _column(frame, "zip")),
-        aliases=alias_arr,
+        **{name: c.values for name, c in coded.items()},
     )
+    table._codes.update({name: (c.values, c.codes, c.distinct) for name, c in coded.items()})
+    return table
+
+
+def _column_of(names: Coded, j: int) -> Coded:
+    """Column ``j`` of a coded (n, width) array, coded (distinct values shared with the whole)."""
+    return Coded(names.values[:, j], names.codes[:, j], names.distinct)
