@@ -249,28 +249,64 @@ def _explanations(
     # Hash-based grouping: far faster than np.unique(axis=0) on a million pairs.
     inverse = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
     first_idx = pd.Series(np.arange(n)).groupby(inverse, sort=True).first().to_numpy()
+    # Rendered as json.dumps would write the document, from cached field fragments: the same field,
+    # level and weight recur in most explanations.
+    codes_at = {f: codes[f][first_idx].tolist() for f in EXPLAINED}
+    adjust_at = {f: np.asarray(adjust[f], dtype=np.float64)[first_idx].tolist() for f in EXPLAINED}
+    rel_at = {c: np.asarray(v, dtype=np.float64)[first_idx].tolist() for c, v in rel_k.items()}
+    by_field = {f: w.tolist() for f, w in weights.by_field.items()}
+    rel_model = weights.relatives
+    presence_at = None
+    if rel_k and presence is not None and rel_model is not None and rel_model.presence_bits:
+        from matchers.presence import LEVELS as PRESENCE_LEVELS
+
+        presence_at = [
+            _presence_fragment(PRESENCE_LEVELS[int(lv)], rel_model.presence_bits)
+            for lv in np.asarray(presence)[first_idx].tolist()
+        ]
+    unseen_at = None if given_unseen is None else np.asarray(given_unseen, dtype=bool)[first_idx].tolist()
+    prior = ', "prior": ' + _json_number(round(weights.prior, 3))
+    fragments: dict[tuple[str, str, float], str] = {}
     rendered = np.empty(len(first_idx), dtype=object)
-    for k, i in enumerate(first_idx):
-        fields = []
+    for k in range(len(first_idx)):
+        parts = []
         total = weights.prior
         for f in EXPLAINED:
-            c = int(codes[f][i])
+            c = codes_at[f][k]
             if f == "name_order":
                 level, wt = ("swapped", weights.swap_penalty) if c else ("straight", 0.0)
             else:
-                level, wt = LEVELS[f][c], float(weights.by_field[f][c]) + float(adjust[f][i])
+                level, wt = LEVELS[f][c], by_field[f][c] + adjust_at[f][k]
             total += wt
-            fields.append({"field": f, "level": level, "weight": round(wt, 3)})
-        doc: dict = {"fields": fields, "prior": round(weights.prior, 3), "total": round(total, 3)}
+            shown = round(wt, 3)
+            frag = fragments.get((f, level, shown))
+            if frag is None:
+                named = f'{{"field": {json.dumps(f)}, "level": {json.dumps(level)}, "weight": '
+                frag = fragments[(f, level, shown)] = named + _json_number(shown) + "}"
+            parts.append(frag)
+        text = '{"fields": [' + ", ".join(parts) + "]" + prior + ', "total": ' + _json_number(round(total, 3))
         if rel_k:
-            doc["relatives"] = [{"class": c, "weight": round(float(v[i]), 3)} for c, v in rel_k.items()]
-            rel = weights.relatives
-            if presence is not None and rel is not None and rel.presence_bits:
-                from matchers.presence import LEVELS as PRESENCE_LEVELS
-
-                level = PRESENCE_LEVELS[int(presence[i])]
-                doc["presence"] = {"level": level, "weight": round(rel.presence_bits.get(level, 0.0), 3)}
-            if given_unseen is not None and bool(given_unseen[i]):
-                doc["row_given_name"] = "unseen"
-        rendered[k] = json.dumps(doc)
+            text += (
+                ', "relatives": ['
+                + ", ".join(
+                    f'{{"class": {json.dumps(c)}, "weight": {_json_number(round(v[k], 3))}}}'
+                    for c, v in rel_at.items()
+                )
+                + "]"
+            )
+            if presence_at is not None:
+                text += presence_at[k]
+            if unseen_at is not None and unseen_at[k]:
+                text += ', "row_given_name": "unseen"'
+        rendered[k] = text + "}"
     return rendered[inverse]
+
+
+def _json_number(x: float) -> str:
+    """A float as json.dumps writes it (float repr; NaN and infinities as JavaScript names)."""
+    return float.__repr__(x) if math.isfinite(x) else json.dumps(x)
+
+
+def _presence_fragment(level: str, bits: dict[str, float]) -> str:
+    weight = _json_number(round(bits.get(level, 0.0), 3))
+    return f', "presence": {{"level": {json.dumps(level)}, "weight": {weight}}}'
