@@ -12,7 +12,7 @@ from matchers.config import load
 from matchers.engine import FellegiSunterMatcher
 from review.deciding import decide_item, item_group
 from review.queue import QueueFilter, QueueOrder, queue_page
-from tests.memory_support import NIGHT_2, build, load_night
+from tests.memory_support import NAMESAKE, NIGHT_2, booking, build, load_night
 from warehouse import Warehouse
 from warehouse.learned_names import active_names, remove_name
 from warehouse.youth import client_decisions, undo_youth
@@ -172,3 +172,25 @@ def test_the_identity_key_is_made_once_outside_the_warehouse(monkeypatch, tmp_pa
     assert (tmp_path / "var" / "identity.key").stat().st_mode & 0o777 == 0o600
     monkeypatch.setenv(KEY_ENV, "from the environment")
     assert identity_key() == b"from the environment"
+
+
+def test_a_namesakes_next_booking_with_her_dob_two_days_off_is_not_asked(night1: Warehouse) -> None:
+    b2 = item(night1, "oakland_pd", "B2")
+    decide_item(
+        night1.engine, b2, client_id="C3", decision="not_this_person", decided_by="cora", order=QueueOrder()
+    )
+    namesake = {"first_name": "DESTINY", "last_name": "OKAFOR", "sex": "F"}
+    later = {
+        "oakland_pd": (
+            [
+                # her DOB mistyped two days off (2007-09-30 -> 2007-10-02: more than one digit)
+                booking("B5", {**namesake, "dob": "2007-10-02"}, "2026-11-04 02:00"),
+                # another Destiny Okafor, three weeks apart: not her
+                booking("B6", {**namesake, "dob": "2007-10-21"}, "2026-11-05 02:00"),
+            ],
+            [("B5", "C3", 0.7, "review", NAMESAKE), ("B6", "C3", 0.7, "review", NAMESAKE)],
+        )
+    }
+    load_night(night1, later, "3")
+    assert item(night1, "oakland_pd", "B5") is None and links_of(night1, "oakland_pd", "B5") == []
+    assert item(night1, "oakland_pd", "B6") is not None
