@@ -13,7 +13,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from matchers.standardise import PersonTable
+from matchers.standardise import PersonTable, text_codes
 
 NAME_LEVELS = ("exact", "nickname", "alias_or_part", "jw_92", "jw_85", "else", "missing")
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -90,19 +90,6 @@ def _pair_scores(
     inverse, distinct = pd.factorize(ia.astype(np.int64) * len(used_b) + ib)
     a, b = ua[used_a[distinct // len(used_b)]], ub[used_b[distinct % len(used_b)]]
     return _pairwise(a, b, scorer, **kwargs)[inverse]
-
-
-def _coded(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, distinct values) of a text array, -1 for "" (as PersonTable.codes, for bare arrays)."""
-    flat = np.asarray(values, dtype=object).ravel()
-    codes, distinct = pd.factorize(flat)
-    distinct = np.asarray(distinct, dtype=object)
-    empty = np.flatnonzero(distinct == "")
-    if len(empty):
-        k = int(empty[0])
-        codes = np.where(codes == k, -1, codes - (codes > k))
-        distinct = np.delete(distinct, k)
-    return codes.reshape(np.shape(values)), distinct
 
 
 def _hashed(names: np.ndarray) -> np.ndarray:
@@ -218,8 +205,8 @@ def compare_names(
         alias |= (hma != 0) & (hma == hb[:, 0])
     undecided = np.flatnonzero(~(missing | exact | nickname | alias))
     if codes is None:
-        ka, ua = _coded(a[undecided])
-        kb, ub = _coded(b[undecided])
+        ka, ua = text_codes(a[undecided])
+        kb, ub = text_codes(b[undecided])
     else:
         ka, kb, ua, ub = codes[0][undecided], codes[1][undecided], codes[2], codes[3]
     jw = np.zeros(len(ha), dtype=np.float64)
@@ -322,8 +309,8 @@ def compare_exact(field: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def compare_fuzzy(field: str, a: np.ndarray, b: np.ndarray, scorer, cutoff: float) -> np.ndarray:
     """exact / similar (scorer >= cutoff) / else / missing."""
-    ka, ua = _coded(a)
-    kb, ub = _coded(b)
+    ka, ua = text_codes(a)
+    kb, ub = text_codes(b)
     return _compare_coded(field, ka, kb, ua, ub, scorer, cutoff)
 
 
@@ -358,8 +345,8 @@ def _compare_coded(
 
 
 def compare_zip(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ka, ua = _coded(a)
-    kb, ub = _coded(b)
+    ka, ua = text_codes(a)
+    kb, ub = text_codes(b)
     return _compare_coded("zip", ka, kb, ua, ub, OSA.distance, 1, distance=True)
 
 

@@ -138,8 +138,8 @@ def _distinct(values: Any) -> tuple[np.ndarray, list[str]]:
     return codes, texts
 
 
-def _small_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, distinct values) of a small text array (any shape), -1 and no distinct value for ""."""
+def text_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) of a text array (any shape), -1 and no distinct value for ""."""
     flat = np.asarray(values, dtype=object).ravel()
     codes, distinct = pd.factorize(flat)
     distinct = np.asarray(distinct, dtype=object)
@@ -163,7 +163,7 @@ class Coded:
     @classmethod
     def take(cls, small: np.ndarray, rows: np.ndarray) -> Coded:
         """``small[rows]`` (rows of a small table of distinct results), coded."""
-        codes, distinct = _small_codes(small)
+        codes, distinct = text_codes(small)
         return cls(small[rows], codes[rows], distinct)
 
 
@@ -532,7 +532,7 @@ class PersonTable:
         hit = self._codes.get(name)
         if hit is not None and hit[0] is values:
             return hit[1], hit[2]
-        codes, distinct = _small_codes(values)
+        codes, distinct = text_codes(values)
         self._codes[name] = (values, codes, distinct)
         return codes, distinct
 
