@@ -198,10 +198,21 @@ def _text(values: pd.Series) -> pd.Series:
 def _fold_text(value: str) -> str:
     """fold() of one string."""
     v = value.translate(_SPECIAL)
-    if not v.isascii():
-        v = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", v))
+    if v.isascii():  # most text: one translate (apostrophes out, other punctuation to spaces)
+        return " ".join(v.lower().translate(_ASCII_FOLD).split())
+    v = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", v))
     v = _APOSTROPHE_RE.sub("", v.lower())
     return _NOT_ALNUM_RE.sub(" ", v).strip()
+
+
+#: lower-cased ASCII to folded: apostrophes removed, anything but a-z and 0-9 a space
+_ASCII_FOLD = str.maketrans(
+    {
+        chr(i): None if chr(i) in "'`" else " "
+        for i in range(128)
+        if not ("a" <= chr(i) <= "z" or "0" <= chr(i) <= "9")
+    }
+)
 
 
 #: fold() of one name, city or code, cached: the same values come back in every chunk (and in the
