@@ -217,10 +217,9 @@ class Coordinator:
         self.engine = engine
         self.world = world
         self.decided: set[tuple[str, str]] = set()
-        try:
+        deciding = None
+        if _in_checkout("review", "deciding"):
             from review import deciding  # the grouped decisions of issue 17
-        except ImportError:
-            deciding = None
         self.deciding = deciding
         from review.queue import QueueOrder
 
@@ -496,12 +495,20 @@ def run(args: argparse.Namespace) -> list[Week]:
     return weeks
 
 
+def _in_checkout(package: str, module: str) -> bool:
+    """Whether ``package.module`` is a file of the checkout this script runs from. Not an import
+    attempt: in a virtualenv with an editable install of a newer checkout, a module the older one
+    lacks is found there (the baseline got the newer weekly refit that way)."""
+    import importlib
+
+    return (Path(importlib.import_module(package).__file__).parent / f"{module}.py").is_file()
+
+
 def _refit_step():
     """The weekly refit of issue 17 part 5 when this checkout has it, else None."""
-    try:
-        from sync.refit import refit_matcher
-    except ImportError:
+    if not _in_checkout("sync", "refit"):
         return None
+    from sync.refit import refit_matcher
 
     def step(warehouse, world: World, landing: Path) -> dict:
         result = refit_matcher(warehouse, world.sources, landing)
