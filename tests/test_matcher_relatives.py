@@ -203,3 +203,24 @@ def test_match_rate_is_estimated_from_the_rows(population, clients_in_extract: i
     matcher.link(clients, rows)
     true_rate = clients_in_extract / len(rows)
     assert matcher.stats.match_rate == pytest.approx(true_rate, abs=0.05)
+
+
+def test_a_trans_girls_legal_name_row_weighs_no_sex_marker_against_her(population) -> None:
+    # Her agency row under her legal name and birth sex, with her surname, DOB and address. For a
+    # client whose listed gender identity says either marker may appear, the matcher gets no sex
+    # (warehouse.clients.read_clients_frame): the row is likelier hers than with a listed marker,
+    # whether or not her own row is in the same extract, and without it she is never ruled out.
+    clients, _ = population
+    records = _records(clients, np.zeros(len(clients), dtype=bool))
+    legal = records.iloc[[0]].assign(record_id="LEGAL", first_name="theodore", sex="M")
+    either = clients.assign(sex=[None] + list(clients["sex"].iloc[1:]))
+    her = clients["client_id"].iloc[0]
+
+    def scored(cl: pd.DataFrame, extract: pd.DataFrame) -> tuple[float, str]:
+        out = default_matcher().link(cl, extract.reset_index(drop=True))
+        row = out[(out["record_id"] == "LEGAL") & (out["client_id"] == her)]
+        return float(row["score"].iloc[0]), str(row["decision"].iloc[0])
+
+    for extract in (pd.concat([records.iloc[1:], legal]), pd.concat([records, legal])):
+        assert scored(either, extract)[0] > scored(clients, extract)[0]
+    assert scored(either, pd.concat([records.iloc[1:], legal]))[1] in ("match", "review")

@@ -183,6 +183,9 @@ def test_load_clients_then_clients_frame(wh: Warehouse) -> None:
     assert c1["aliases"] == "Lia|Lee-Lee" and c1["dob"] == pd.Timestamp("2009-03-04")
     assert pd.api.types.is_datetime64_any_dtype(frame["dob"])
     assert frame.set_index("client_id").loc["C2", "aliases"] is None
+    # C3 is a trans girl: her agency rows may carry either sex marker, so the matcher gets none
+    assert frame.set_index("client_id").loc["C3", "sex"] is None
+    assert frame.set_index("client_id").loc["C1", "sex"] is not None
 
     # a new list: C3 left, C1 changed its aliases; C3 stays (links point at it) but inactive
     new = [dict(CLIENTS[0], aliases="Lia", services=None), CLIENTS[1]]

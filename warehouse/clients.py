@@ -114,6 +114,16 @@ def _replace_side_rows(
     return len(df)
 
 
+_EITHER_MARKER = ("trans", "non binary", "nonbinary", "non-binary", "genderqueer", "gender fluid",
+                  "genderfluid", "agender", "two spirit", "two-spirit")  # fmt: skip
+
+
+def _either_marker(gender_identity: pd.Series) -> pd.Series:
+    """Whether a listed gender identity says agency records may carry either sex marker."""
+    text = gender_identity.fillna("").astype(str).str.casefold()
+    return text.map(lambda g: any(k in g for k in _EITHER_MARKER)).astype(bool)
+
+
 def read_clients_frame(conn: sa.Connection, learned: bool = True) -> pd.DataFrame:
     """Active clients in the person schema with ``client_id`` (aliases "|"-joined, dob datetime64).
 
@@ -123,9 +133,18 @@ def read_clients_frame(conn: sa.Connection, learned: bool = True) -> pd.DataFram
     c = Client.__table__
     fields = [f for f in PERSON_COLUMNS if f not in ("record_id", "aliases")]
     rows = conn.execute(
-        sa.select(c.c.client_id, *[c.c[f] for f in fields]).where(c.c.active).order_by(c.c.client_id)
+        sa.select(c.c.client_id, *[c.c[f] for f in fields], c.c.gender_identity)
+        .where(c.c.active)
+        .order_by(c.c.client_id)
     ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["client_id", *fields], dtype=object)
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows], columns=["client_id", *fields, "gender_identity"], dtype=object
+    )
+    # A transgender or non-binary youth's agency rows carry either sex marker (a legal name and birth
+    # sex beside her own name and gender on the list): for her the marker is no evidence either way,
+    # so the matcher gets none. Otherwise her legal-name row reads as an opposite-sex twin and is
+    # ruled out without a person ever seeing it.
+    frame.loc[_either_marker(frame.pop("gender_identity")), "sex"] = None
     aliases_table, value_col = CLIENT_CHILDREN["aliases"]
     aliases: dict[str, list[str]] = {}
     for cid, alias in conn.execute(
