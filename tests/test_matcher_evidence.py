@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -254,3 +255,17 @@ def test_names_that_go_together_weigh_less_on_a_list_where_they_do() -> None:
     assert name_pair_bits(standardise(independent, "client_id"), 20, 4.0) == 0.0
     bits = name_pair_bits(standardise(together, "client_id"), 20, 4.0)
     assert -4.0 <= bits < -2.0
+
+
+def test_the_name_pair_correction_reaches_only_pairs_agreeing_on_both_names() -> None:
+    # Fails if scoring ignores Weights.name_pair_bits or applies it to a pair sharing one name only.
+    from matchers.compare import COLUMNS
+
+    exact, other = LEVELS["first_name"].index("exact"), LEVELS["first_name"].index("else")
+    levels = pd.DataFrame({c: [LEVELS.get(c, LEVELS["first_name"]).index("missing")] * 3 for c in COLUMNS})
+    levels["first_name"] = [exact, exact, other]
+    levels["last_name"] = [exact, other, exact]
+    weights = Weights.from_config(load(), n_clients=1000)
+    plain = score(levels, weights, explain=False)["total"].to_numpy()
+    corrected = score(levels, replace(weights, name_pair_bits=-2.0), explain=False)["total"].to_numpy()
+    assert corrected - plain == pytest.approx([-2.0, 0.0, 0.0])

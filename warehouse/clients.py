@@ -114,14 +114,13 @@ def _replace_side_rows(
     return len(df)
 
 
-_EITHER_MARKER = ("trans", "non binary", "nonbinary", "non-binary", "genderqueer", "gender fluid",
-                  "genderfluid", "agender", "two spirit", "two-spirit")  # fmt: skip
+#: words of a listed gender identity saying that agency records may carry either sex marker
+_EITHER_MARKER = r"trans|non.?binary|genderqueer|gender.?fluid|agender|two.?spirit"
 
 
 def _either_marker(gender_identity: pd.Series) -> pd.Series:
     """Whether a listed gender identity says agency records may carry either sex marker."""
-    text = gender_identity.fillna("").astype(str).str.casefold()
-    return text.map(lambda g: any(k in g for k in _EITHER_MARKER)).astype(bool)
+    return gender_identity.astype("string").str.contains(_EITHER_MARKER, case=False, regex=True).fillna(False)
 
 
 def read_clients_frame(conn: sa.Connection, learned: bool = True) -> pd.DataFrame:
