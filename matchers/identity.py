@@ -16,11 +16,12 @@ siblings everything but the given name and birthday:
 - the given name is the same, or a nickname of it, or one typo or the same sound away; all but the
   same name only when the sex markers do not disagree (twins Mario and Maria, Alex for Alejandra
   and Alejandro), and a typo or sound only when the middle names do not disagree either;
-- the DOB is the same, day and month swapped, one digit off, or a slip of the calendar: a few days
-  apart (up to ``NEAR_DAYS``), or the same day with the month or the year one off, when the middle
-  names and sex markers do not disagree (a twin shares her sibling's birthday exactly, siblings are
-  born further apart, but a same-named girl may be born days apart); a missing DOB only with the
-  same given name, an agreeing surname and no disagreeing middle name;
+- the DOB is the same or day and month swapped; or one digit off, or a slip of the calendar (a few
+  days apart, up to ``NEAR_DAYS``, or the same day with the month or the year one off), when the
+  middle names and sex markers do not disagree (a twin shares her sibling's birthday exactly,
+  siblings are born further apart, but a same-named girl may be born days apart, and one digit is
+  10 or 20 days); a missing DOB only with the same given name, an agreeing surname and no
+  disagreeing middle name;
 - the surname agrees (same, a part of a compound, one typo away), or is missing, or the given name,
   DOB and middle name all agree exactly (a new surname).
 
@@ -258,6 +259,10 @@ def same_youth(a: Identity, b: Identity) -> bool:
     if dob == DIFFERS and near_dob(a, b) and middle != DIFFERS and sex != DIFFERS:
         # same-named girls are born days apart too (namesakes): a slip needs nothing against it
         dob = "near"
+    if dob == "digit" and (middle == DIFFERS or sex == DIFFERS):
+        # one digit off is also 10 or 20 days, a month or a decade apart: a namesake's birthday as
+        # often as a typo, so like a slip it needs nothing against it
+        dob = DIFFERS
 
     given_ok = given == EXACT or (
         given in (NICKNAME, SIMILAR) and sex != DIFFERS and (given == NICKNAME or middle != DIFFERS)

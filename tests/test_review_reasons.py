@@ -205,3 +205,21 @@ def test_a_slip_of_the_calendar_is_the_same_youth_and_stored_rows_still_meet_it(
     del stored["near"]
     old = Identity.from_json(json.dumps(stored))
     assert old is not None and not old.near and same_youth(old, ids[1]) and same_youth(ids[1], old)
+
+
+def test_one_digit_off_is_her_typo_unless_the_middle_name_or_sex_says_another_girl() -> None:
+    rows = pd.DataFrame(
+        [
+            ("0", "Guadalupe", "Katie", "Martinez", "2009-09-28", "F"),
+            ("1", "GUADALUPE", None, "MARTINEZ", "2009-09-18", "F"),  # ten days, one digit: her typo
+            ("2", "Guadalupe", "Rosa", "Martinez", "2009-09-08", "F"),  # twenty days, another middle
+            ("3", "Guadalupe", "K", "Martinez", "2009-09-08", "F"),  # her initial: still a typo
+            ("4", "Guadalupe", "Katie", "Martinez", "2009-09-18", "M"),  # another sex marker
+            ("5", "Guadalupe", None, "Martinez", "2009-09-38", "F"),  # no such day, one digit off
+            ("6", "Guadalupe", "Rosa", "Martinez", "2009-09-38", "F"),
+        ],
+        columns=COLUMNS,
+    )
+    ids = identities(rows, b"key")
+    assert {j for j in range(1, 7) if same_youth(ids[0], ids[j])} == {1, 3, 5}
+    assert all(same_youth(a, b) == same_youth(b, a) for a in ids for b in ids)
