@@ -69,6 +69,9 @@ class MatchingConfig:
     estimate_relatives: bool = False
     #: weigh whether the client already has a confirmed row here (matchers/presence.py)
     presence: bool = False
+    #: clients of one household on the list are scored together (relatives.household_codes): a
+    #: relative of one who is herself on the list is that client, not a competing outcome
+    households: bool = False
     #: P(row's given name unseen elsewhere | same person, | relative), when the given name differs
     unseen_given_name: tuple[float, float] | None = None
     #: a run of at least this many rows (clients + rows) may call a given name found in one row only
@@ -177,6 +180,7 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         else (),
         estimate_relatives=rel_on and bool(rel.get("estimate", False)),
         presence=rel_on and bool(rel.get("presence", False)),
+        households=rel_on and bool(rel.get("households", False)),
         unseen_given_name=(float(unseen["same_person"]), float(unseen["relative"]))
         if rel_on and unseen
         else None,

@@ -72,6 +72,50 @@ def row_log_mass(rec: np.ndarray, total: np.ndarray, rel: np.ndarray) -> np.ndar
     return top + np.log2(np.exp2(-top) + mass)
 
 
+def household_bits(
+    rec: np.ndarray, household: np.ndarray | None, total: np.ndarray, rel: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(total, rel) per pair with a row's candidates of one household on the list scored together.
+
+    row_log_mass weighs each candidate c as herself (2**total_c) or a relative of hers
+    (2**(total_c + rel_c)). When a row is Paige and her brother Dylan is also on the list, the row
+    shares Dylan's surname, address and perhaps DOB, and "a relative of Dylan" takes a share of the
+    row that is Paige's own: the relative of Dylan who looks exactly like Paige *is* Paige. Within a
+    household the outcomes are "the same person as member i" or "another relative of the household",
+    and since the household's shared fields speak for every member alike, they are told apart by
+    each member's personal fields only: P(i | household) = 2**-rel_i / (1 + sum_j 2**-rel_j). The
+    household's mass against a stranger and other candidates is its best member's (its largest
+    total_c + log2(1 + 2**rel_c)), not their sum: the same agreement is not counted twice.
+
+    Returned as per-pair bits that row_log_mass / row_probability read unchanged: a one-member
+    household (``household`` -1, or the only candidate of its household) keeps its bits exactly.
+    """
+    total = np.asarray(total, dtype=np.float64)
+    rel = np.asarray(rel, dtype=np.float64)
+    if household is None or len(rec) < 2:
+        return total, rel
+    grouped = np.flatnonzero((np.asarray(household) >= 0) & np.isfinite(rel))
+    if len(grouped) < 2:
+        return total, rel
+    rows, homes = np.asarray(rec)[grouped], np.asarray(household)[grouped]
+    key, _ = pd.factorize(pd.MultiIndex.from_arrays([rows, homes]))
+    sizes = np.bincount(key)
+    multi = sizes[key] >= 2
+    if not multi.any():
+        return total, rel
+    at, key = grouped[multi], key[multi]
+    t, r = total[at], rel[at]
+    by = pd.Series(t + np.logaddexp2(0.0, r)).groupby(key)
+    mass = by.transform("max").to_numpy()
+    neg = pd.Series(-r).groupby(key)
+    top = neg.transform("max").to_numpy()
+    others = top + np.log2(pd.Series(np.exp2(-r - top)).groupby(key).transform("sum").to_numpy())
+    total, rel = total.copy(), rel.copy()
+    total[at] = mass - r - np.logaddexp2(0.0, others)
+    rel[at] = -others
+    return total, rel
+
+
 def row_probability(rec: np.ndarray, total: np.ndarray, rel: np.ndarray) -> np.ndarray:
     """P(row is this client) per pair, normalised over a stranger, every candidate and every
     candidate's relatives (row_log_mass). ``rec``: the row of each pair; ``total``:

@@ -30,6 +30,7 @@ from matchers.decide import (
     NONMATCH,
     cap_hits,
     decide,
+    household_bits,
     row_log_mass,
     row_probability,
     run_match_threshold,
@@ -51,6 +52,7 @@ from matchers.learned_names import (
     with_learned_names,
 )
 from matchers.params import apply as apply_parameters
+from matchers.relatives import household_codes
 from matchers.scoring import Weights, score
 from matchers.standardise import PersonTable, standardise
 
@@ -164,6 +166,8 @@ class FellegiSunterMatcher:
         self.decide_config = self.config
         #: (rec, client_row) of the run's confirmed rows and the presence weights, once known
         self._confirmed: tuple[np.ndarray, np.ndarray] | None = None
+        #: household code per client row when households are scored together (decide.household_bits)
+        self._households: np.ndarray | None = None
 
     def fit(self, clients: pd.DataFrame, records: pd.DataFrame) -> MatchingConfig:
         """The config with m/u estimated from these clients and records (what training saves)."""
@@ -171,6 +175,7 @@ class FellegiSunterMatcher:
         index = ClientIndex.build(
             cl, self.config.blocking_rules, self.config.max_block_size, self.config.rule_max_block_size
         )
+        self._households = self._household_codes(cl)
         return self._fit(cl, index, records, force=True)
 
     def link(self, clients: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
@@ -180,6 +185,7 @@ class FellegiSunterMatcher:
             raise ValueError("link() needs a client_id column in clients and a record_id column in records")
         cl = standardise(clients, id_column="client_id")
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size, cfg.rule_max_block_size)
+        self._households = self._household_codes(cl)
         self.fitted_config = self._fit(cl, index, records)
         self.decide_config, self._confirmed = cfg, None
         weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
@@ -285,10 +291,20 @@ class FellegiSunterMatcher:
             fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
             fitted = estimate_m(levels, len(cl), fitted, cfg.m_iterations, cfg.pseudo_count)
         if cfg.estimate_match_rate:
-            fitted = estimate_match_rate(rows, levels, len(rs), len(cl), fitted)
+            household = None if self._households is None else self._households[cli]
+            fitted = estimate_match_rate(rows, levels, len(rs), len(cl), fitted, household=household)
         if cfg.estimate_relatives:
-            fitted = estimate_relatives(rows, cli, levels, len(rs), len(cl), fitted, cfg)
+            fitted = estimate_relatives(
+                rows, cli, levels, len(rs), len(cl), fitted, cfg, households=self._households
+            )
         return fitted
+
+    def _household_codes(self, cl: PersonTable) -> np.ndarray | None:
+        """Household code per client row (relatives.household_codes), None when not configured."""
+        if not (self.config.households and self.config.relatives):
+            return None
+        codes = household_codes(cl)
+        return codes if (codes >= 0).any() else None
 
     def _tf_bits(
         self, freq: NameFrequencies | None, cl: PersonTable, ci: np.ndarray
@@ -364,7 +380,12 @@ class FellegiSunterMatcher:
         if unseen is not None:
             # decide.PAIR_FACTS["row_given_name"]: 0 "unseen", 1 "seen" (review caps may name it)
             scored["row_given_name_level"] = (~unseen[scored.index.to_numpy()]).astype(np.int8)
-        rec_k, total, rel = scored["rec"].to_numpy(), scored["total"].to_numpy(), scored["rel"].to_numpy()
+        rec_k = scored["rec"].to_numpy()
+        household = None if self._households is None else self._households[scored["client_row"].to_numpy()]
+        total, rel = household_bits(rec_k, household, scored["total"].to_numpy(), scored["rel"].to_numpy())
+        # the bits the row's mass is made of (a household on the list scored together): what
+        # _weigh_presence updates; the explanation keeps the pair's own
+        scored["mass_total"], scored["mass_rel"] = total, rel
         scored["score"] = row_probability(rec_k, total, rel)
         scored["row_mass"] = row_log_mass(rec_k, total, rel)
         capped = np.zeros(len(scored), dtype=np.int64)
@@ -409,8 +430,8 @@ class FellegiSunterMatcher:
                 "cli": kept["cli"].to_numpy(dtype=np.int64),
                 "client_row": kc.astype(np.int64),
                 "stated_given": stated,
-                "total": kept["total"].to_numpy(dtype=np.float64),
-                "rel": kept["rel"].to_numpy(dtype=np.float64),
+                "total": kept["mass_total"].to_numpy(dtype=np.float64),
+                "rel": kept["mass_rel"].to_numpy(dtype=np.float64),
                 "row_mass": kept["row_mass"].to_numpy(dtype=np.float64),
                 "first_level": kept["first_name_level"].to_numpy(dtype=np.int64),
                 "capped": kept["capped"].to_numpy(dtype=np.int64),

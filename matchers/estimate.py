@@ -23,7 +23,7 @@ from matchers import presence
 from matchers.blocking import ClientIndex
 from matchers.compare import LEVELS, compare
 from matchers.config import FieldModel, MatchingConfig, RelativeClass
-from matchers.decide import row_probability
+from matchers.decide import household_bits, row_probability
 from matchers.scoring import AFTER_MOVE, EXPLAINED, LOCATION_IMPLIED, Weights, score
 from matchers.standardise import PersonTable
 
@@ -147,6 +147,7 @@ def estimate_match_rate(
     n_clients: int,
     config: MatchingConfig,
     iterations: int = 5,
+    household: np.ndarray | None = None,
 ) -> MatchingConfig:
     """The share of extract rows that are clients (the prior), from the data: EM on one parameter.
 
@@ -156,7 +157,7 @@ def estimate_match_rate(
     This is what Splink estimates as ``probability_two_random_records_match``. An extract of
     nothing but clients (a referral list, FEBRL's duplicates) then starts from odds of 1 in N
     clients, not 1 in 10 N; a school roster where one row in 200 is a client starts lower than the
-    configured guess.
+    configured guess. ``household``: each pair's client's household code (decide.household_bits).
     """
     if levels.empty or n_records == 0:
         return config
@@ -164,7 +165,9 @@ def estimate_match_rate(
     for _ in range(iterations):
         weights = Weights.from_config(replace(config, match_rate=rate), n_clients=n_clients)
         scored = score(levels, weights, explain=False)
-        prob = row_probability(rows, scored["total"].to_numpy(), scored["rel"].to_numpy())
+        prob = row_probability(
+            rows, *household_bits(rows, household, scored["total"].to_numpy(), scored["rel"].to_numpy())
+        )
         new = float(prob.sum()) / n_records
         new = min(max(new, config.match_rate_bounds[0]), config.match_rate_bounds[1])
         if abs(new - rate) < 1e-4:
@@ -176,7 +179,12 @@ def estimate_match_rate(
 
 
 def _sample_presence(
-    rows: np.ndarray, cli: np.ndarray, levels: pd.DataFrame, n_clients: int, config: MatchingConfig
+    rows: np.ndarray,
+    cli: np.ndarray,
+    levels: pd.DataFrame,
+    n_clients: int,
+    config: MatchingConfig,
+    household: np.ndarray | None = None,
 ) -> tuple[np.ndarray | None, dict[str, float]]:
     """Presence levels of the sample's pairs and their weights (matchers/presence.py), from the
     sample's own confirmed rows: without them a twin and a renamed record look the same to EM,
@@ -184,7 +192,9 @@ def _sample_presence(
     if not config.presence:
         return None, {}
     scored = score(levels, Weights.from_config(config, n_clients=n_clients), explain=False)
-    prob = row_probability(rows, scored["total"].to_numpy(), scored["rel"].to_numpy())
+    prob = row_probability(
+        rows, *household_bits(rows, household, scored["total"].to_numpy(), scored["rel"].to_numpy())
+    )
     best = pd.Series(prob).groupby(rows).transform("max").to_numpy() == prob
     is_match = best & (prob >= config.match_threshold)
     conf = presence.confirmed(is_match, scored["first_name_level"].to_numpy())
@@ -201,6 +211,7 @@ def estimate_relatives(
     config: MatchingConfig,
     prior_config: MatchingConfig,
     iterations: int = 10,
+    households: np.ndarray | None = None,
 ) -> MatchingConfig:
     """The relatives' priors and level probabilities, the given name's m and the match rate, by EM
     over the sample's candidate pairs with four outcomes per row: a stranger, or for some candidate
@@ -212,24 +223,30 @@ def estimate_relatives(
     its level probabilities are the levels' weighted frequencies among its relatives, shrunk towards
     ``prior_config``'s with ``pseudo_count``. The given name's m is re-estimated jointly: the
     leave-one-out estimate (estimate_m) counts a twin as the same person with another given name.
+    ``households``: each client row's household code (relatives.household_codes); a household on
+    the list is scored together (decide.household_bits), and each pair's relatives keep their
+    classes' shares of what is left to relatives.
     """
     if levels.empty or not config.relatives or n_records == 0:
         return config
     base = {rc.name: rc for rc in prior_config.relatives}
     m_prior = config.fields["first_name"]
     strength = config.pseudo_count
-    present, presence_bits = _sample_presence(rows, cli, levels, n_clients, config)
+    household = None if households is None else households[cli]
+    present, presence_bits = _sample_presence(rows, cli, levels, n_clients, config, household)
     for _ in range(iterations):
         weights = Weights.from_config(config, n_clients=n_clients)
         if presence_bits and weights.relatives is not None:
             weights = replace(weights, relatives=replace(weights.relatives, presence_bits=presence_bits))
         scored = score(levels, weights, explain=False, presence=present)
-        total = scored["total"].to_numpy()
-        rel = scored["rel"].to_numpy()
+        raw_rel = scored["rel"].to_numpy()
+        total, rel = household_bits(rows, household, scored["total"].to_numpy(), raw_rel)
         same = row_probability(rows, total, rel)
+        # rel - raw_rel: 0 outside a household on the list (-inf - -inf: no relatives at all)
+        shift = np.where(np.isfinite(raw_rel), rel - np.where(np.isfinite(raw_rel), raw_rel, 0.0), 0.0)
         classes = []
         for rc in config.relatives:
-            resp = same * np.exp2(scored[f"rel_{rc.name}"].to_numpy())
+            resp = same * np.exp2(scored[f"rel_{rc.name}"].to_numpy() + shift)
             start = base.get(rc.name, rc)
             prior = (float(resp.sum()) + start.prior_strength * start.prior) / (
                 float(same.sum()) + start.prior_strength

@@ -40,9 +40,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from matchers.compare import LEVELS
 from matchers.config import MatchingConfig, RelativeClass
+from matchers.standardise import PersonTable
 
 #: given-name levels at which a twin's sex is no further evidence (a name shared through an AKA
 #: carries its own sex marker: a legal name and birth sex beside a chosen name)
@@ -156,3 +158,29 @@ def class_from_config(name: str, spec: dict) -> RelativeClass:
         source=str(spec.get("source", "")),
         fields=fields,
     )
+
+
+def household_codes(clients: PersonTable) -> np.ndarray:
+    """A household code per client row, -1 for none: clients on the list at one address who share
+    its one surname (a client without a surname joins it). An address whose clients carry several
+    surnames (a group home, an apartment block written without the unit) keys by address and
+    surname, and there a client without a surname stays alone: scoring a household together assumes
+    its members share what a household shares, so unrelated neighbours must not be grouped."""
+    address, _ = clients.codes("address")
+    surname = clients.last[:, 0] if len(clients) else np.zeros(0, dtype=object)
+    out = np.full(len(clients), -1, dtype=np.int64)
+    at = np.flatnonzero(address >= 0)
+    if len(at) == 0:
+        return out
+    frame = pd.DataFrame({"address": address[at], "surname": surname[at]})
+    named = frame["surname"] != ""
+    surnames = frame.loc[named].groupby("address")["surname"].nunique()
+    one_name = frame["address"].map(surnames).fillna(0).to_numpy() <= 1
+    home = frame["address"].astype(str)
+    key = np.where(one_name, home, home + "|" + frame["surname"])
+    key = np.where(one_name | named.to_numpy(), key, None)
+    codes, _ = pd.factorize(pd.Series(key, dtype=object))
+    sizes = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, dtype=np.int64)
+    shared = (codes >= 0) & (sizes[np.maximum(codes, 0)] >= 2) if len(sizes) else np.zeros(len(codes), bool)
+    out[at[shared]] = codes[shared]
+    return out

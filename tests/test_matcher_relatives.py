@@ -8,13 +8,17 @@ Synthetic people from a fixed seed: invented syllable names, no real person.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from matchers import default_matcher
+from matchers.decide import household_bits, row_probability
 from matchers.presence import Presence
+from matchers.relatives import household_codes
+from matchers.standardise import standardise
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "vo", "shi", "dar", "bel", "qui", "no", "sa", "fe", "ru", "zan"]
 GIVEN = [
@@ -224,3 +228,116 @@ def test_a_trans_girls_legal_name_row_weighs_no_sex_marker_against_her(populatio
     for extract in (pd.concat([records.iloc[1:], legal]), pd.concat([records, legal])):
         assert scored(either, extract)[0] > scored(clients, extract)[0]
     assert scored(either, pd.concat([records.iloc[1:], legal]))[1] in ("match", "review")
+
+
+def _with_siblings_on_the_list(clients: pd.DataFrame, which: np.ndarray) -> pd.DataFrame:
+    """A sister on the list for each client in ``which``: her surname and address, her own given
+    and middle name, born three years later."""
+    sisters = clients.iloc[which].copy()
+    sisters["client_id"] = [f"S{i:05d}" for i in range(len(sisters))]
+    sisters["first_name"] = sisters["first_name"].map(lambda g: GIVEN[(GIVEN.index(g) + 11) % len(GIVEN)])
+    sisters["middle_name"] = sisters["middle_name"].map(lambda g: GIVEN[(GIVEN.index(g) + 2) % len(GIVEN)])
+    sisters["dob"] = _shifted(sisters["dob"], 3 * 365 + 40)
+    return pd.concat([clients, sisters], ignore_index=True)
+
+
+def _shifted(dob: pd.Series, days: int) -> pd.Series:
+    return (pd.to_datetime(dob) + pd.Timedelta(days=days)).dt.strftime("%Y-%m-%d")
+
+
+def _brothers(records: pd.DataFrame, which: np.ndarray) -> pd.DataFrame:
+    """A brother's row (not a client) for each record in ``which``: the household's surname and
+    address, his own given and middle name, sex and DOB. An extract with many of them teaches the
+    run that relatives are common here (the household prior is estimated per run)."""
+    brothers = records.iloc[which].copy()
+    brothers["record_id"] = [f"B{i:05d}" for i in range(len(brothers))]
+    brothers["first_name"] = brothers["first_name"].map(lambda g: GIVEN[(GIVEN.index(g) + 13) % len(GIVEN)])
+    brothers["middle_name"] = brothers["middle_name"].map(lambda g: GIVEN[(GIVEN.index(g) + 4) % len(GIVEN)])
+    brothers["sex"] = "M"
+    brothers["dob"] = _shifted(brothers["dob"], -(5 * 365 + 20))
+    return brothers
+
+
+def test_a_sister_on_the_list_does_not_make_the_client_her_relative(population) -> None:
+    # Both sisters are clients. The older one's row carries her sister's DOB (census and survey
+    # extracts copy a household member's DOB). "A relative of the younger sister" is no outcome
+    # competing with "the older sister herself": she *is* that relative. Scored together as a
+    # household, her row is matched to her; scored apart (households: false) a quarter waited in review.
+    clients, _ = population
+    clients = clients.assign(middle_name=[GIVEN[(i * 7) % len(GIVEN)] for i in range(len(clients))])
+    pairs = np.arange(0, 300, 2)
+    listed = _with_siblings_on_the_list(clients, pairs)
+    records = _records(clients, np.zeros(len(clients), dtype=bool))
+    sister_dob = listed.set_index("client_id")["dob"].iloc[len(clients) :].to_numpy()
+    copied = records.index[pairs]
+    records.loc[copied, "dob"] = sister_dob
+    copied_ids = records.loc[copied, "record_id"]
+    records = pd.concat([records, _brothers(records, np.arange(300, 1500))], ignore_index=True)
+
+    def decided(households: bool) -> tuple[pd.Series, pd.DataFrame]:
+        matcher = default_matcher()
+        matcher.config = replace(matcher.config, households=households)
+        out = matcher.link(listed, records)
+        return _decisions(out).reindex(copied_ids), out
+
+    together, out = decided(True)
+    apart, _ = decided(False)
+    assert (together == "match").mean() >= 0.95
+    assert (together == "match").mean() > (apart == "match").mean() + 0.15
+    # never matched to the sister whose DOB it carries, and nobody else is matched wrongly
+    matches = out[out["decision"] == "match"]
+    assert (matches["record_id"].str[1:] == matches["client_id"].str[1:]).all()
+
+
+def test_a_sister_not_on_the_list_is_still_a_relative(population) -> None:
+    # The household scored together must not swallow the relative outcome: a third sister, not a
+    # client, with her own given and middle name and her own DOB, is matched to neither sister.
+    clients, _ = population
+    clients = clients.assign(middle_name=[GIVEN[(i * 7) % len(GIVEN)] for i in range(len(clients))])
+    pairs = np.arange(0, 300, 2)
+    listed = _with_siblings_on_the_list(clients, pairs)
+    records = _records(clients, np.zeros(len(clients), dtype=bool))
+    third = records.iloc[pairs].copy()
+    third["record_id"] = [f"X{i:05d}" for i in range(len(third))]
+    third["first_name"] = third["first_name"].map(lambda g: GIVEN[(GIVEN.index(g) + 5) % len(GIVEN)])
+    third["middle_name"] = third["middle_name"].map(lambda g: GIVEN[(GIVEN.index(g) + 9) % len(GIVEN)])
+    third["dob"] = _shifted(third["dob"], -(2 * 365 + 100))
+    brothers = _brothers(records, np.arange(300, 1500))
+    out = default_matcher().link(listed, pd.concat([records, third, brothers], ignore_index=True))
+    assert not (out.loc[out["record_id"].isin(third["record_id"]), "decision"] == "match").any()
+    matches = out[out["decision"] == "match"]
+    assert (matches["record_id"].str[1:] == matches["client_id"].str[1:]).all()
+
+
+def test_household_bits_keep_a_lone_candidate_and_the_households_mass() -> None:
+    rec = np.array([0, 0, 0, 1])
+    household = np.array([4, 4, -1, 4])  # row 0: two sisters and a stranger; row 1: one sister
+    total = np.array([16.4, 6.8, 3.0, 9.0])
+    rel = np.array([-6.3, 6.6, 2.0, -5.0])
+    t, r = household_bits(rec, household, total, rel)
+    # a candidate alone in her household (or in none) keeps her bits exactly
+    assert t[2:].tolist() == total[2:].tolist() and r[2:].tolist() == rel[2:].tolist()
+    # the household's mass is its best member's, not the sum of both
+    a = total + np.logaddexp2(0.0, rel)
+    assert np.log2((np.exp2(t[:2]) * (1 + np.exp2(r[:2]))).sum()) == pytest.approx(a[:2].max())
+    # within it, each sister's share against "another relative" is told by her own relative bits
+    p = row_probability(rec, t, r)
+    unpaired = row_probability(rec, total, rel)
+    assert p[0] == pytest.approx(2**6.3 / (1 + 2**6.3 + 2**-6.6), rel=1e-3)
+    assert p[0] > unpaired[0] + 0.05
+
+
+def test_households_on_the_list_are_one_address_and_one_surname() -> None:
+    frame = pd.DataFrame(
+        {
+            "client_id": ["a", "b", "c", "d", "e", "f", "g"],
+            "first_name": ["paige", "dylan", "henry", "ana", "lia", "mo", "solo"],
+            "last_name": ["barnard", "barnard", "", "ruiz", "chen", "", "kahn"],
+            "address": ["22 civic center dr"] * 3 + ["9 group home way"] * 3 + ["1 lone st"],
+        }
+    )
+    codes = household_codes(standardise(frame, id_column="client_id"))
+    # the Barnards and a client without a surname at their address are one household
+    assert codes[0] >= 0 and codes[0] == codes[1] == codes[2]
+    # a group home with several surnames: nobody is grouped by the address alone
+    assert (codes[3:6] == -1).all() and codes[6] == -1
