@@ -605,7 +605,19 @@ def test_logs_carry_counts_only(caplog: pytest.LogCaptureFixture) -> None:
 def test_prior_is_floored_for_small_lists() -> None:
     from matchers.scoring import prior_weight
 
-    assert prior_weight(0.1, 1000) == pytest.approx(math.log2(1e-4 / (1 - 1e-4)))
+    assert prior_weight(0.1, 1000) == pytest.approx(math.log2(1e-4 / 0.9))
+    assert prior_weight(0.1, 10) == pytest.approx(math.log2(1e-2 / 0.9))  # callers floor n_clients
+
+
+def test_prior_weighs_a_pair_against_the_rows_stranger_share() -> None:
+    from matchers.scoring import prior_weight
+
+    # the stranger's share of a row is 1 - match rate: an extract of nothing but clients leaves it
+    # (almost) none, a roster of few clients nearly all of it
+    assert prior_weight(0.99, 5000) - prior_weight(0.5, 5000) == pytest.approx(
+        math.log2(0.99 / 0.01 / 1.0), abs=1e-9
+    )
+    assert prior_weight(1.0, 5000) == pytest.approx(math.log2(1 / 5000 / 1e-3))
 
 
 # --- estimation from the data (m/u) ----------------------------------------------------------
