@@ -95,7 +95,8 @@ def _persons(df: pd.DataFrame, **fields: pd.Series | str) -> pd.DataFrame:
         {
             "simulant_id": _text(df["simulant_id"]),
             "first_name": _text(df["first_name"]),
-            "middle_name": _text(df["middle_initial"]),
+            # surveys and forms write a middle initial; Social Security the whole middle name
+            "middle_name": _text(df["middle_initial" if "middle_initial" in df else "middle_name"]),
             "last_name": _text(df["last_name"]),
             "aliases": "",
             **fields,
@@ -132,6 +133,19 @@ def persons_from_w2_1099(df: pd.DataFrame) -> pd.DataFrame:
         address=street.where(po_box.eq(""), "po box " + po_box),
         city=_text(df["mailing_address_city"]),
         zip=_text(df["mailing_address_zipcode"]),
+    )
+
+
+def persons_from_social_security(df: pd.DataFrame) -> pd.DataFrame:
+    """Social Security events (a number issued, a death): whole middle name, DOB and sex, no address."""
+    return _persons(
+        df,
+        dob=_dob(df["date_of_birth"], "YYYYMMDD"),
+        sex=_text(df["sex"]).map(SEX).fillna(""),
+        race="",
+        address="",
+        city="",
+        zip="",
     )
 
 
@@ -218,6 +232,16 @@ def later_surveys(config: dict | None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def social_security_2025(config: dict | None) -> pd.DataFrame:
+    """Social Security's events up to 2025: a row per number issued and per death, the whole town."""
+    import pseudopeople as psp
+
+    ssa = psp.generate_social_security(seed=RECORDS_SEED, config=config, year=2025)
+    out = persons_from_social_security(ssa)
+    out["source"] = "ssa_" + _text(ssa["event_type"]).to_numpy()
+    return out
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
@@ -250,6 +274,12 @@ TASKS = (
         wic_all_years,
         True,
         f"as census_youth_x_wic, every pseudopeople noise probability x{NOISY_FACTOR:g} on both sides",
+    ),
+    Task(
+        "census_youth_x_ssa",
+        social_security_2025,
+        False,
+        "Social Security events to 2025: no address at all, whole middle names against initials",
     ),
 )
 
