@@ -138,29 +138,40 @@ def run_point(name: str, knobs: GeneratorKnobs, args: argparse.Namespace) -> dic
         "true_links": ours["true_links"],
         "realized": realized(data),
         "generate_s": generated_s,
-        "ours": {k: ours[k] for k in _KEEP},
-        "splink": {k: splink[k] for k in _KEEP},
+        "ours": {k: ours.get(k) for k in _KEEP},
+        "splink": {k: splink.get(k) for k in _KEEP},
         "sections": sections,
     }
 
 
-_KEEP = ("precision", "recall", "f1", "review_records", "recall_after_review", "wall_s", "peak_mb")
+_KEEP = (
+    "precision",
+    "recall",
+    "f1",
+    "review_records",
+    "review_items",
+    "recall_after_review",
+    "wall_s",
+    "peak_mb",
+)
 
 
 def print_table(points: list[dict]) -> None:
     print(
         "| grid point | knobs | records x clients | true links | realized: DOB blank / moved / given name "
-        "| ours P / R / F1 | queue (% of true links) | recall after review | Splink best F1 "
-        "| ours F1 - Splink | wall ours / Splink | peak memory ours / Splink |"
+        "| ours P / R / F1 | queue (% of true links) | review items, one per youth | recall after review "
+        "| Splink best F1 | ours F1 - Splink | wall ours / Splink | peak memory ours / Splink |"
     )
-    print("| --- " * 12 + "|")
+    print("| --- " * 13 + "|")
     for p in points:
         o, s, z = p["ours"], p["splink"], p["realized"]
         queue = f"{o['review_records']:,} ({100 * o['review_records'] / max(p['true_links'], 1):.1f}%)"
+        n = o.get("review_items")
+        items = "-" if n is None else f"{n:,} ({100 * n / max(p['true_links'], 1):.1f}%)"
         print(
             f"| {p['point']} | {p['knobs']} | {p['records']:,} x {p['clients']:,} | {p['true_links']:,} "
             f"| {100 * z['dob_blank']:.0f}% / {100 * z['moved']:.0f}% / {100 * z['given_differs']:.0f}% "
-            f"| {o['precision']:.4f} / {o['recall']:.4f} / {o['f1']:.4f} | {queue} "
+            f"| {o['precision']:.4f} / {o['recall']:.4f} / {o['f1']:.4f} | {queue} | {items} "
             f"| {o['recall_after_review']:.4f} | {s['f1']:.4f} | {o['f1'] - s['f1']:+.4f} "
             f"| {o['wall_s']:.1f} s / {s['wall_s']:.1f} s | {o['peak_mb']:.0f} MB / {s['peak_mb']:.0f} MB |"
         )

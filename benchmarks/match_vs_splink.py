@@ -189,7 +189,23 @@ def _pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(frame["record_id"].astype(str), frame["client_id"].astype(str), strict=True))
 
 
-def evaluate_ours(links: pd.DataFrame, truth: set[tuple[str, str]]) -> dict:
+def review_items(data: Path, review: pd.DataFrame) -> int:
+    """How many items the queued rows make in the review app: one per youth (review.grouping, the
+    app's own grouping of open rows by identity tokens: one decision however many rows she has)."""
+    from matchers.identity import identities
+    from review.grouping import partition
+
+    if review.empty:
+        return 0
+    queued = review.sort_values("score", ascending=False).drop_duplicates("record_id")
+    records = pd.read_csv(data / "records.csv", dtype=str, keep_default_na=False)
+    rows = records.set_index("record_id").loc[queued["record_id"].astype(str)].reset_index()
+    found = identities(rows, key=b"benchmark")
+    groups = partition([(k, ident.to_json()) for k, ident in enumerate(found)])
+    return len(set(groups.values()))
+
+
+def evaluate_ours(links: pd.DataFrame, truth: set[tuple[str, str]], data: Path | None = None) -> dict:
     match = links[links["decision"] == "match"]
     p, r, f1 = _prf(_pairs(match), truth)
     review = links[(links["decision"] == "review") & ~links["record_id"].isin(match["record_id"])]
@@ -201,6 +217,7 @@ def evaluate_ours(links: pd.DataFrame, truth: set[tuple[str, str]]) -> dict:
         "f1": f1,
         "threshold": float("nan"),
         "review_records": int(review["record_id"].nunique()),
+        "review_items": review_items(data, review) if data is not None else None,
         "recall_after_review": len(found & truth) / len(truth) if truth else 1.0,
         "held_true": held,
         "missed_true": truth - found,
@@ -285,7 +302,7 @@ def bench(data: Path, work: Path, rescore: bool = False) -> dict:
             cost = measure(name, data, out)
         pairs = pd.read_csv(out, dtype={"record_id": str, "client_id": str})
         if name == "ours":
-            acc = evaluate_ours(pairs, truth)
+            acc = evaluate_ours(pairs, truth, data)
         else:
             acc = evaluate_splink(pairs, truth, load().review_threshold)
         rows.append({**size, "matcher": name, **acc, **cost})
@@ -388,16 +405,19 @@ def summary_table(rows: list[dict]) -> str:
     """One line per data set: ours against Splink's best, side by side."""
     lines = [
         "| data (records x clients) | ours P / R / F1 | ours queue (% of true links) "
+        "| ours review items, one per youth (% of true links) "
         "| ours recall after review | Splink best F1 | F1 ours - Splink | wall ours / Splink "
         "| peak MB ours / Splink |",
-        "| --- " * 8 + "|",
+        "| --- " * 9 + "|",
     ]
     for ours, splink in zip(rows[::2], rows[1::2], strict=True):
-        q = ours["review_records"]
+        q, items = ours["review_records"], ours.get("review_items")
+        per_youth = "-" if items is None else f"{items:,} ({100 * items / max(ours['true_links'], 1):.1f}%)"
         lines.append(
             f"| {ours['data']} ({ours['records']:,} x {ours['clients']:,}) "
             f"| {ours['precision']:.4f} / {ours['recall']:.4f} / {ours['f1']:.4f} "
-            f"| {q:,} ({100 * q / max(ours['true_links'], 1):.1f}%) | {ours['recall_after_review']:.4f} "
+            f"| {q:,} ({100 * q / max(ours['true_links'], 1):.1f}%) | {per_youth} "
+            f"| {ours['recall_after_review']:.4f} "
             f"| {splink['f1']:.4f} | {ours['f1'] - splink['f1']:+.4f} "
             f"| {ours['wall_s']:.1f} s / {splink['wall_s']:.1f} s "
             f"| {ours['peak_mb']:.0f} / {splink['peak_mb']:.0f} |"
