@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from matchers.compare import LEVELS
-from matchers.standardise import PersonTable
+from matchers.identity import same_name
+from matchers.standardise import PersonTable, standardise
 
 #: learned names kept per client (most often stated first)
 MAX_LEARNED = 2
@@ -96,3 +97,47 @@ def uses_learned_name(
     own = (c[:, :n_original] == r[:, None]).any(axis=1)
     learned = (c[:, n_original:] == r[:, None]).any(axis=1)
     return (r != 0) & learned & ~own
+
+
+def names_stated_by_matched_rows(clients: pd.DataFrame, rows: pd.DataFrame) -> dict[str, list[str]]:
+    """Given names that rows auto-matched in earlier runs stated for their client, for later runs.
+
+    The same stated link as within a run (module doc), kept across runs and sources: a row the model
+    matched to a client, under her surname, that lists her given name among its AKAs and has a given
+    name of its own that is not one of hers (nor a nickname, typo or sound of one) says she also
+    goes by that name. So a school roster's row under her legal name is not asked about when her
+    Social Services record, matched last month, named her both ways. Nothing is stored: the names
+    follow the links in force, so a row unlinked by a person or sealed teaches nothing any more.
+
+    ``clients``: the matcher's client frame (person schema with ``client_id``, aliases "|"-joined);
+    ``rows``: the matched agency rows (person schema with ``client_id`` of the client each is
+    matched to). Returns client id -> names as the rows wrote them (at most MAX_LEARNED, most often
+    stated first)."""
+    if clients.empty or rows.empty:
+        return {}
+    rows = rows[rows["client_id"].isin(set(clients["client_id"]))].reset_index(drop=True)
+    if rows.empty:
+        return {}
+    listed = clients.drop_duplicates("client_id").set_index("client_id", drop=False)
+    her = listed.loc[rows["client_id"]].reset_index(drop=True)
+    ct = standardise(her.rename(columns={"client_id": "record_id"}), id_column="record_id")
+    rt = standardise(rows, id_column="record_id")
+    stated: list[tuple[str, str, str]] = []
+    for k in range(len(rows)):
+        given, alternatives = rt.first[k, 0], {a for a in rt.first[k, 1:] if a}
+        own_given = ct.first[k, 0]
+        if not given or not own_given or own_given not in alternatives:
+            continue  # no AKA naming her
+        surnames = [s for s in ct.last[k] if s]
+        if not any(same_name(rt.last[k, 0], s, given=False) for s in surnames):
+            continue  # not under her surname (or the names read the other way round)
+        hers = [n for n in (*ct.first[k], *surnames, ct.middle[k]) if n]
+        if any(same_name(given, n) for n in hers):
+            continue  # one of her names already, as the matcher reads it
+        stated.append((str(rows["client_id"].iloc[k]), given, str(rows["first_name"].iloc[k]).strip()))
+    if not stated:
+        return {}
+    found = pd.DataFrame(stated, columns=["client", "key", "name"])
+    counts = found.groupby(["client", "key"], sort=True).agg(n=("name", "size"), name=("name", "first"))
+    counts = counts.reset_index().sort_values(["client", "n", "key"], ascending=[True, False, True])
+    return {c: list(g["name"][:MAX_LEARNED]) for c, g in counts.groupby("client", sort=False)}

@@ -13,6 +13,9 @@ A row that agrees with both a "she is C" and a "she is not C" memory, or with yo
 different clients, is left for the person. The answers become part of the original decision
 (``warehouse.youth``): not asked again, and undone with it.
 
+Names carry over between runs the same way: the client list the matcher gets holds, beside the
+names decisions taught, the given names her auto-matched rows stated (:func:`clients_for_matching`).
+
 The key: ``SAFETYNET_IDENTITY_KEY`` (production: the same secret for every process), else a
 random key created once in ``<var>/identity.key`` (mode 0600). Without the key, the tokens in the
 warehouse cannot be turned back into names or dates; a new key only means earlier decisions are no
@@ -32,8 +35,11 @@ import sqlalchemy as sa
 
 import settings
 from matchers.identity import Identity, identities, same_youth
+from matchers.learned_names import names_stated_by_matched_rows
 from settings import var_dir
 from settings.files import private_dir
+from warehouse import Warehouse
+from warehouse.learned_names import model_matched_with_aliases
 from warehouse.youth import IS_CLIENT, Memory, MemoryQuery, Remembered, standing_memory
 
 KEY_ENV = "SAFETYNET_IDENTITY_KEY"
@@ -56,6 +62,27 @@ def identity_key() -> bytes:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
     return path.read_text().strip().encode()
+
+
+def clients_for_matching(warehouse: Warehouse) -> pd.DataFrame:
+    """The client list as every run matches against it: her own names and aliases, the names
+    decisions taught (``read_clients_frame``), and the given names rows the matcher linked to her
+    in earlier runs stated beside her own (``names_stated_by_matched_rows``), as aliases after them."""
+    clients = warehouse.clients_frame()
+    with warehouse.engine.connect() as conn:
+        matched = model_matched_with_aliases(conn)
+    stated = names_stated_by_matched_rows(clients, matched)
+    if not stated:
+        return clients
+    clients = clients.copy()
+    aliases = []
+    for cid, text in zip(clients["client_id"], clients["aliases"], strict=True):
+        own = [a for a in (text or "").split("|") if a]
+        known = {a.casefold() for a in own}
+        extra = [n for n in stated.get(cid, []) if n.casefold() not in known]
+        aliases.append("|".join(own + extra) or None)
+    clients["aliases"] = pd.Series(aliases, index=clients.index, dtype=object)
+    return clients
 
 
 def row_identities(persons: pd.DataFrame, links: pd.DataFrame, key: bytes | None = None) -> dict[str, str]:

@@ -235,9 +235,9 @@ def link_and_load(
         )
     if source.kind == "safetynet_clients":
         return warehouse.load_clients(outcome.delivery_id, extract)
-    # clients_frame carries the names decisions taught (learned names) among the aliases
+    # the client list carries the names decisions taught and matched rows stated among the aliases
     persons = extract.persons()
-    links = matcher.link(warehouse.clients_frame(), persons)
+    links = matcher.link(memory.clients_for_matching(warehouse), persons)
     # decisions about a youth hold for her later rows: identities kept, the memory consulted
     identities = memory.row_identities(persons, links)
     return warehouse.load_delivery(outcome.delivery_id, extract, links, identities, memory.recall)

@@ -34,6 +34,7 @@ from matchers.config import MatchingConfig, load
 from matchers.engine import FellegiSunterMatcher
 from matchers.labels import warehouse_labels
 from matchers.train import train
+from sync import memory
 from sync.landing import LandingZone, as_zone
 from warehouse import Warehouse
 from warehouse.decisions import decision_state, effective_decisions
@@ -136,7 +137,7 @@ def refit_matcher(
     if len(records) < config.estimate_min_rows:
         out["skipped"] = f"fewer than {config.estimate_min_rows} records in the latest deliveries"
         return out
-    clients = warehouse.clients_frame()
+    clients = memory.clients_for_matching(warehouse)
     labels = warehouse_labels(warehouse.engine)
     fitted, trained_on = train(config, clients, records, labels)
     linked, excluded = decided(warehouse, sources)

@@ -12,7 +12,7 @@ from matchers.config import load
 from matchers.engine import FellegiSunterMatcher
 from review.deciding import decide_item, item_group
 from review.queue import QueueFilter, QueueOrder, queue_page
-from tests.memory_support import NAMESAKE, NIGHT_2, booking, build, load_night
+from tests.memory_support import JOSE, LEGAL_NAME, NAMESAKE, NIGHT_2, booking, build, load_night
 from warehouse import Warehouse
 from warehouse.learned_names import active_names, remove_name
 from warehouse.youth import client_decisions, undo_youth
@@ -194,3 +194,29 @@ def test_a_namesakes_next_booking_with_her_dob_two_days_off_is_not_asked(night1:
     load_night(night1, later, "3")
     assert item(night1, "oakland_pd", "B5") is None and links_of(night1, "oakland_pd", "B5") == []
     assert item(night1, "oakland_pd", "B6") is not None
+
+
+def test_a_legal_name_her_matched_row_stated_is_used_by_later_runs_while_the_link_stands(
+    night1: Warehouse,
+) -> None:
+    from sync.memory import clients_for_matching
+    from warehouse import decisions
+
+    assert clients_for_matching(night1).set_index("client_id").at["C2", "aliases"] is None
+    # Probation files her under her legal name and states hers as an AKA: the matcher linked it
+    stated = {**JOSE, "record_id": "P2", "aliases": "Josie", "referral_id": "R2",
+              "referral_date": "2026-10-05", "supervision_status": "probation"}  # fmt: skip
+    load_night(night1, {"probation": ([stated], [("P2", "C2", 0.999, "match", LEGAL_NAME)])}, "3")
+    clients = clients_for_matching(night1)
+    assert clients.set_index("client_id").at["C2", "aliases"] == "Marcus"
+    assert night1.clients_frame().set_index("client_id").at["C2", "aliases"] is None  # nothing stored
+    # a later run of another source compares the school's Marcus Cruz with it
+    records = pd.DataFrame([{**NIGHT_2["oakland_pd"][0][1], "aliases": None}])[
+        ["record_id", "first_name", "last_name", "dob", "sex", "address", "city", "zip"]
+    ]
+    pair = FellegiSunterMatcher(load()).link(clients, records).set_index("client_id").loc["C2"]
+    assert '"field": "first_name", "level": "alias_or_part"' in pair["explanation"]
+    # a person unlinks the row: it states nothing any more
+    decisions.decide(night1.engine, source="probation", record_id="P2", client_id="C2",
+                     decision="not_this_person", decided_by="cora")  # fmt: skip
+    assert clients_for_matching(night1).set_index("client_id").at["C2", "aliases"] is None

@@ -223,3 +223,31 @@ def test_one_digit_off_is_her_typo_unless_the_middle_name_or_sex_says_another_gi
     ids = identities(rows, b"key")
     assert {j for j in range(1, 7) if same_youth(ids[0], ids[j])} == {1, 3, 5}
     assert all(same_youth(a, b) == same_youth(b, a) for a in ids for b in ids)
+
+
+def test_a_given_name_her_matched_rows_stated_beside_hers_carries_over() -> None:
+    from matchers.learned_names import names_stated_by_matched_rows
+
+    clients = pd.DataFrame(
+        [("C2", "Josie", None, "Cruz", None), ("C3", "Ana", "Luz", "Garcia", "Red")],
+        columns=["client_id", "first_name", "middle_name", "last_name", "aliases"],
+    )
+    rows = pd.DataFrame(
+        [
+            # her legal name beside hers, twice, and once a third name: most often stated first
+            ("C2", "1", "MARCUS", "CRUZ", "JOSIE"),
+            ("C2", "2", "Marcus", "Cruz", "Josie|Lil M"),
+            ("C2", "3", "Jo", "Cruz", "Josie"),  # a nickname of hers: nothing new
+            ("C2", "4", "Josi", "Cruz", "Josie"),  # a typo of hers
+            ("C2", "5", "Dante", "Reyes", "Josie"),  # another surname: not stated for her
+            ("C2", "6", "Tomas", "Cruz", "Lil T"),  # no AKA naming her
+            ("C3", "7", "Luz", "Garcia", "Ana"),  # her middle name
+            ("C3", "8", "Maria", "Garcia", "Ana"),
+            ("C9", "9", "Kim", "Lee", "Josie"),  # not a listed client
+            ("C2", "10", "Tony", "Cruz", "Josie"),
+        ],
+        columns=["client_id", "record_id", "first_name", "last_name", "aliases"],
+    )
+    assert names_stated_by_matched_rows(clients, rows) == {"C2": ["MARCUS", "Tony"], "C3": ["Maria"]}
+    assert names_stated_by_matched_rows(clients, rows.iloc[2:7]) == {}
+    assert names_stated_by_matched_rows(clients, rows.iloc[:0]) == {}

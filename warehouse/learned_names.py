@@ -6,18 +6,23 @@ Every later run of every source matches with it: ``read_clients_frame`` hands le
 matcher as aliases after the client's own. They are client data: shown on her page (where viewing
 is audited) and removable there; sealing the row that stated one removes it; undoing the decision
 that taught it removes it.
+
+Rows the matcher itself linked can state a name too (an AKA naming her beside another given name):
+those are not stored here but read from the links in force each run
+(:func:`model_matched_with_aliases`), so they go with the link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import pandas as pd
 import sqlalchemy as sa
 
 from warehouse.db import utcnow, write_transaction
 from warehouse.errors import WarehouseError, rolled_back
 from warehouse.frames import chunks
-from warehouse.models import ClientLearnedName
+from warehouse.models import Client, ClientLearnedName, MatchLink, SourcePerson
 
 LEARNED = ClientLearnedName.__table__
 
@@ -59,3 +64,34 @@ def remove_name(
             raise WarehouseError("no such learned name for this client")
         if also is not None:
             also(conn)
+
+
+def model_matched_with_aliases(conn: sa.Connection) -> pd.DataFrame:
+    """The agency rows the matcher linked to an active client that carry AKAs (client_id, source,
+    record_id and the names: the rows that may state another given name of hers, see
+    ``matchers.learned_names.names_stated_by_matched_rows``). A person's decision teaches through
+    ``client_learned_names`` instead."""
+    links, persons, clients = MatchLink.__table__, SourcePerson.__table__, Client.__table__
+    rows = conn.execute(
+        sa.select(
+            links.c.client_id,
+            persons.c.source,
+            persons.c.record_id,
+            persons.c.first_name,
+            persons.c.middle_name,
+            persons.c.last_name,
+            persons.c.aliases,
+        )
+        .join(persons, sa.and_(persons.c.source == links.c.source, persons.c.record_id == links.c.record_id))
+        .join(clients, clients.c.client_id == links.c.client_id)
+        .where(
+            links.c.decision == "match",
+            links.c.decided_by == "model",
+            clients.c.active,
+            persons.c.aliases.is_not(None),
+            persons.c.aliases != "",
+        )
+        .order_by(links.c.client_id, persons.c.source, persons.c.record_id)
+    ).all()
+    columns = ["client_id", "source", "record_id", "first_name", "middle_name", "last_name", "aliases"]
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns, dtype=object)
