@@ -36,6 +36,11 @@ PERSON_COLUMNS: tuple[str, ...] = (
 #: the person fields without the id (the id column is record_id or client_id by context)
 PERSON_FIELDS: tuple[str, ...] = PERSON_COLUMNS[1:]
 
+#: optional column of the matcher's client list: True where the client's given name on an agency's
+#: record may be another name of hers (a transgender or non-binary youth's legal name), so a given
+#: name unlike hers is no evidence (warehouse.clients.read_clients_frame, matchers/compare.py)
+GIVEN_MAY_DIFFER = "given_name_may_differ"
+
 ROW_NUMBER = "row_number"
 
 SEX_CODES = ("F", "M", "X", "U")  # X = non-binary / other, U = unknown

@@ -384,11 +384,17 @@ def compare(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> p
     (krf, urf), (krl, url) = r.codes("first"), r.codes("last")
     (kcf, ucf), (kcl, ucl) = c.codes("first"), c.codes("last")
     krf, krl, kcf, kcl = krf[ri], krl[ri], kcf[ci], kcl[ci]
+    first = compare_names(
+        None, None, hrfr, hcfr, hrm, hcm, alt_vs_alt=False, hashes=first_h, codes=(krf, kcf, urf, ucf)
+    )
+    if len(c.given_may_differ) == len(c) and c.given_may_differ.any():
+        # Her legal name on an agency's record is another name of hers, not a disagreement: an
+        # unrelated given name is missing evidence for her, for every outcome (a twin included).
+        other = c.given_may_differ[ci] & (first == LEVELS["first_name"].index("else"))
+        first = np.where(other, LEVELS["first_name"].index("missing"), first).astype(first.dtype)
     return pd.DataFrame(
         {
-            "first_name": compare_names(
-                None, None, hrfr, hcfr, hrm, hcm, alt_vs_alt=False, hashes=first_h, codes=(krf, kcf, urf, ucf)
-            ),
+            "first_name": first,
             "last_name": compare_names(None, None, hashes={"a": hrl, "b": hcl}, codes=(krl, kcl, url, ucl)),
             # Swapped reading: the row's surname is the client's given name and vice versa.
             "first_name_swapped": compare_names(

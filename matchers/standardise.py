@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from integrations.kinds import GIVEN_MAY_DIFFER
 from matchers import nicknames
 
 #: width of the alternative-name arrays: the primary name plus this many alternatives minus one
@@ -501,6 +502,9 @@ class PersonTable:
     zip: np.ndarray
     #: (n, ALIAS_WIDTH) whole aliases / street names run together ("Lil J" -> "lilj"), "" padded
     aliases: np.ndarray = field(default_factory=lambda: np.zeros((0, ALIAS_WIDTH), dtype=object))
+    #: per row: her given name on another record may be another name of hers, not a typo (a
+    #: transgender or non-binary client's legal name beside her own); empty when no row says so
+    given_may_differ: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     _hashes: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     #: name -> (the array coded, its codes, its distinct values): see codes()
@@ -602,10 +606,18 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
         dob_d=d,
         dob8=dob8,
         dob_typo8=np.where(has_dob, "", typo).astype(object),
+        given_may_differ=_flag(frame, GIVEN_MAY_DIFFER),
         **{name: c.values for name, c in coded.items()},
     )
     table._codes.update({name: (c.values, c.codes, c.distinct) for name, c in coded.items()})
     return table
+
+
+def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """An optional boolean column as a bool array (empty when the frame has no such column)."""
+    if name not in frame.columns:
+        return np.zeros(0, dtype=bool)
+    return frame[name].astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
 def _column_of(names: Coded, j: int) -> Coded:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from integrations.kinds import PERSON_FIELDS
+from integrations.kinds import GIVEN_MAY_DIFFER, PERSON_FIELDS
 from outputs.cells import csv_frame
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ def _shared(values: pd.Series, pool: dict[str, str]) -> np.ndarray:
 
 
 def read_persons(path: Path, id_column: str) -> pd.DataFrame:
-    """A canonical person CSV as text columns; blank cells become missing. Extra columns are ignored.
+    """A canonical person CSV as text columns; blank cells become missing. Extra columns are ignored,
+    but for ``given_name_may_differ`` (true / 1 / yes) on a client list (integrations.kinds).
 
     Read in chunks, each distinct value held once (see _shared), so reading a million rows needs
     little more memory than the values themselves.
@@ -46,6 +47,7 @@ def read_persons(path: Path, id_column: str) -> pd.DataFrame:
     columns = [id_column, *PERSON_FIELDS]
     pool: dict[str, str] = {}
     parts: dict[str, list[np.ndarray]] = {c: [] for c in columns}
+    flags: list[np.ndarray] = []  # the optional given_name_may_differ column (client lists)
     index: list[np.ndarray] = []
     try:
         reader = pd.read_csv(
@@ -62,6 +64,10 @@ def read_persons(path: Path, id_column: str) -> pd.DataFrame:
             parts[id_column].append(ids.to_numpy(dtype=object))
             for c in PERSON_FIELDS:
                 parts[c].append(_shared(chunk[c], pool))
+            if GIVEN_MAY_DIFFER in chunk.columns:
+                flags.append(
+                    chunk[GIVEN_MAY_DIFFER].str.strip().str.lower().isin(("true", "1", "yes", "y")).to_numpy()
+                )
             index.append(chunk.index.to_numpy())
             del chunk, ids
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -71,7 +77,10 @@ def read_persons(path: Path, id_column: str) -> pd.DataFrame:
     data = {}
     for c in columns:  # one column at a time, its chunks freed as it is joined
         data[c] = np.concatenate(parts.pop(c))
-    return pd.DataFrame(data, index=np.concatenate(index), dtype=object, copy=False)
+    frame = pd.DataFrame(data, index=np.concatenate(index), dtype=object, copy=False)
+    if flags:
+        frame[GIVEN_MAY_DIFFER] = np.concatenate(flags)
+    return frame
 
 
 def run_match(clients_csv: Path, records_csv: Path, out_csv: Path) -> int:

@@ -123,3 +123,15 @@ def test_train_matcher_saves_a_current_version(tmp_path: Path) -> None:
     assert current["version"] in proc.stdout
     doc = json.loads((tmp_path / "var" / "matcher" / f"params-{current['version']}.json").read_text())
     assert doc["trained_on"]["labels_same_person"] == 0 and doc["trained_on"]["clients"] == 200
+
+
+def test_a_client_list_may_say_whose_given_name_may_differ(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    header = "client_id,first_name,middle_name,last_name,aliases,dob,sex,race,address,city,zip"
+    path.write_text(
+        f"{header},given_name_may_differ\n"
+        "C1,Lia,,Tanaka,,2009-03-04,,,,,,true\nC2,Ana,,Ruiz,,2010-01-02,F,,,,,\n"
+    )
+    assert read_persons(path, "client_id")["given_name_may_differ"].tolist() == [True, False]
+    path.write_text(f"{header}\nC1,Lia,,Tanaka,,2009-03-04,,,,,\n")
+    assert "given_name_may_differ" not in read_persons(path, "client_id").columns

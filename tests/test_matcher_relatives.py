@@ -341,3 +341,37 @@ def test_households_on_the_list_are_one_address_and_one_surname() -> None:
     assert codes[0] >= 0 and codes[0] == codes[1] == codes[2]
     # a group home with several surnames: nobody is grouped by the address alone
     assert (codes[3:6] == -1).all() and codes[6] == -1
+
+
+def test_a_trans_girls_legal_name_row_beside_her_own_is_shown_to_a_person(population) -> None:
+    # A one-row-per-person extract with her row under her own name *and* her legal-name row. Her own
+    # row being here made the legal-name row read as a relative (presence), a nonmatch nobody saw.
+    # For a client whose given name may differ (given_name_may_differ: a transgender or non-binary
+    # youth), a given name unlike hers is no evidence: the row reaches her, matched or in review.
+    clients, _ = population  # no middle names: nothing but the surname, DOB and address tells
+    records = _records(clients, np.zeros(len(clients), dtype=bool))
+    legal = records.iloc[[0]].assign(record_id="LEGAL", first_name="theodore", sex="M")
+    extract = pd.concat([records, legal], ignore_index=True)
+    her = clients["client_id"].iloc[0]
+    listed = clients.assign(sex=[None] + list(clients["sex"].iloc[1:]))
+
+    def decision(flag: bool) -> str:
+        cl = listed.assign(given_name_may_differ=[flag] + [False] * (len(clients) - 1))
+        out = default_matcher().link(cl, extract)
+        row = out[(out["record_id"] == "LEGAL") & (out["client_id"] == her)]
+        return str(row["decision"].iloc[0]) if len(row) else "nonmatch"
+
+    assert decision(False) == "nonmatch"  # 0.057 before the flag
+    assert decision(True) in ("match", "review")  # 0.997: matched
+
+
+def test_a_given_name_unlike_hers_stays_evidence_for_other_clients(population) -> None:
+    # The flag is hers alone: her twin-like neighbour on the list without it is weighed as before.
+    clients, _ = population
+    clients = clients.assign(middle_name=[GIVEN[(i * 7) % len(GIVEN)] for i in range(len(clients))])
+    records = _records(clients, np.zeros(len(clients), dtype=bool))
+    twins = _twins(clients, np.arange(10, 160))
+    twins["middle_name"] = twins["middle_name"].map(lambda g: GIVEN[(GIVEN.index(g) + 5) % len(GIVEN)])
+    flagged = clients.assign(given_name_may_differ=[True] * 5 + [False] * (len(clients) - 5))
+    out = default_matcher().link(flagged, pd.concat([records, twins], ignore_index=True))
+    assert not (out.loc[out["record_id"].isin(twins["record_id"]), "decision"] == "match").any()

@@ -177,7 +177,7 @@ def test_load_clients_then_clients_frame(wh: Warehouse) -> None:
     assert result.facts["client_aliases"] == 2 and result.facts["client_risk_factors"] == 2
 
     frame = wh.clients_frame()
-    assert list(frame.columns) == ["client_id", *PERSON_FIELDS]
+    assert list(frame.columns) == ["client_id", *PERSON_FIELDS, "given_name_may_differ"]
     assert list(frame["client_id"]) == ["C1", "C2", "C3"]
     c1 = frame.set_index("client_id").loc["C1"]
     assert c1["aliases"] == "Lia|Lee-Lee" and c1["dob"] == pd.Timestamp("2009-03-04")
@@ -186,6 +186,12 @@ def test_load_clients_then_clients_frame(wh: Warehouse) -> None:
     # C3 is a trans girl: her agency rows may carry either sex marker, so the matcher gets none
     assert frame.set_index("client_id").loc["C3", "sex"] is None
     assert frame.set_index("client_id").loc["C1", "sex"] is not None
+    # ... and her legal given name on an agency's record is another name of hers
+    assert frame.set_index("client_id")["given_name_may_differ"].to_dict() == {
+        "C1": False,
+        "C2": False,
+        "C3": True,
+    }
 
     # a new list: C3 left, C1 changed its aliases; C3 stays (links point at it) but inactive
     new = [dict(CLIENTS[0], aliases="Lia", services=None), CLIENTS[1]]

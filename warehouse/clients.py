@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 import sqlalchemy as sa
 
-from integrations.kinds import PERSON_COLUMNS, KindSpec
+from integrations.kinds import GIVEN_MAY_DIFFER, PERSON_COLUMNS, KindSpec
 from warehouse.frames import chunks, columns, ids
 from warehouse.learned_names import active_names
 from warehouse.models import CLIENT_CHILDREN, CLIENT_TABLES, Client, client_table_columns
@@ -124,7 +124,8 @@ def _either_marker(gender_identity: pd.Series) -> pd.Series:
 
 
 def read_clients_frame(conn: sa.Connection, learned: bool = True) -> pd.DataFrame:
-    """Active clients in the person schema with ``client_id`` (aliases "|"-joined, dob datetime64).
+    """Active clients in the person schema with ``client_id`` (aliases "|"-joined, dob datetime64),
+    and ``given_name_may_differ`` (a transgender or non-binary client: see below).
 
     With ``learned`` (the default: what the matcher gets), the names decisions taught about a client
     (``warehouse.learned_names``) follow her own aliases.
@@ -143,7 +144,12 @@ def read_clients_frame(conn: sa.Connection, learned: bool = True) -> pd.DataFram
     # sex beside her own name and gender on the list): for her the marker is no evidence either way,
     # so the matcher gets none. Otherwise her legal-name row reads as an opposite-sex twin and is
     # ruled out without a person ever seeing it.
-    frame.loc[_either_marker(frame.pop("gender_identity")), "sex"] = None
+    either = _either_marker(frame.pop("gender_identity"))
+    frame.loc[either, "sex"] = None
+    # ... and her agency rows may carry her legal given name: another name of hers, not a typo
+    # (matchers.standardise.GIVEN_MAY_DIFFER). Without it, in an extract that also holds her row
+    # under her own name, the legal-name row read as her relative and was never shown to a person.
+    frame[GIVEN_MAY_DIFFER] = either.to_numpy(dtype=bool)
     aliases_table, value_col = CLIENT_CHILDREN["aliases"]
     aliases: dict[str, list[str]] = {}
     for cid, alias in conn.execute(
@@ -166,4 +172,4 @@ def read_clients_frame(conn: sa.Connection, learned: bool = True) -> pd.DataFram
         dtype=object,
     )
     frame["dob"] = pd.to_datetime(frame["dob"], errors="coerce").astype("datetime64[ns]")
-    return frame[["client_id", *[f for f in PERSON_COLUMNS if f != "record_id"]]]
+    return frame[["client_id", *[f for f in PERSON_COLUMNS if f != "record_id"], GIVEN_MAY_DIFFER]]
