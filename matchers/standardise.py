@@ -43,12 +43,15 @@ PLACEHOLDER_GIVEN = frozenset(
         "unknown", "unk", "unkn", "none", "nfn", "fnu", "nmn", "nmi", "noname", "test",
         "resident", "occupant", "respondent", "householder", "anonymous", "anon", "refused",
         "declined", "lady", "head", "house", "person",
+        # filler typed to get past a required field
+        "xx", "xxx", "xxxx", "zz", "zzz", "zzzz", "tbd", "tba", "blank",
     }
 )  # fmt: skip
 #: Surnames are stricter: Child, House, Head, Lady and Son are family names.
 PLACEHOLDER_SURNAME = frozenset(
     {"unknown", "unk", "unkn", "none", "lnu", "nln", "fnu", "noname", "test", "resident",
-     "occupant", "respondent", "householder", "anonymous", "anon", "refused", "declined"}
+     "occupant", "respondent", "householder", "anonymous", "anon", "refused", "declined",
+     "xx", "xxx", "xxxx", "zz", "zzz", "zzzz", "tbd", "tba", "blank"}
 )  # fmt: skip
 _FILLER = frozenset({"in", "the", "of", "a", "an", "de", "la", "el", "name", "not", "given", "no"})
 #: surname particles: "de la Cruz" is also filed as "Cruz"

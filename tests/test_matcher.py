@@ -129,14 +129,24 @@ def test_placeholder_names_are_missing_but_real_names_made_of_such_words_stay() 
     got = drop_placeholders(pd.Series(given), PLACEHOLDER_GIVEN).tolist()
     assert got == ["", "", "", "", "", "son nguyen", "maria", "", ""]
     # Child, House and Son are family names
-    surnames = ["child", "house", "son", "unknown", "lnu", "garcia"]
+    surnames = ["child", "house", "son", "unknown", "lnu", "xxx", "garcia"]
     assert drop_placeholders(pd.Series(surnames), PLACEHOLDER_SURNAME).tolist() == [
         "child",
         "house",
         "son",
         "",
         "",
+        "",
         "garcia",
+    ]
+    # filler typed past a required field (pseudopeople writes a surname as "Xxx")
+    filler = ["xxx", "zzz", "tbd", "xavier", "tba smith"]
+    assert drop_placeholders(pd.Series(filler), PLACEHOLDER_GIVEN).tolist() == [
+        "",
+        "",
+        "",
+        "xavier",
+        "tba smith",
     ]
 
 
