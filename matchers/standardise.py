@@ -45,13 +45,23 @@ PLACEHOLDER_GIVEN = frozenset(
         "declined", "lady", "head", "house", "person",
         # filler typed to get past a required field
         "xx", "xxx", "xxxx", "zz", "zzz", "zzzz", "tbd", "tba", "blank",
+        # placeholders seen in census responses (the U.S. Census Bureau's Person Validation System
+        # list, NORC; pseudopeople ships it as its "fake names"), less those that are real names
+        # (Man, Nina, Goh as a surname): kin words, Spanish kin words, abbreviations such as MOH
+        # (man of house), "Dont Know"
+        "adult", "grandchild", "granddaughter", "grandson", "hija", "hijo", "nino", "nephew",
+        "niece", "brother", "sister", "oldest", "youngest", "inmate", "minor", "woman",
+        "gentleman", "gentelman", "gentlemen", "dau", "moh", "doh", "soh", "loh", "coh", "goh",
+        "dont", "know",
     }
 )  # fmt: skip
 #: Surnames are stricter: Child, House, Head, Lady and Son are family names.
 PLACEHOLDER_SURNAME = frozenset(
     {"unknown", "unk", "unkn", "none", "lnu", "nln", "fnu", "noname", "test", "resident",
      "occupant", "respondent", "householder", "anonymous", "anon", "refused", "declined",
-     "xx", "xxx", "xxxx", "zz", "zzz", "zzzz", "tbd", "tba", "blank"}
+     "xx", "xxx", "xxxx", "zz", "zzz", "zzzz", "tbd", "tba", "blank",
+     # from the same census list: "Dont Know", "Apellido" (Spanish: surname), household shorthands
+     "dont", "know", "apellido", "hh", "hhm", "refuse", "resp", "respondant"}
 )  # fmt: skip
 _FILLER = frozenset({"in", "the", "of", "a", "an", "de", "la", "el", "name", "not", "given", "no"})
 #: surname particles: "de la Cruz" is also filed as "Cruz"

@@ -140,14 +140,12 @@ def test_placeholder_names_are_missing_but_real_names_made_of_such_words_stay() 
         "garcia",
     ]
     # filler typed past a required field (pseudopeople writes a surname as "Xxx")
-    filler = ["xxx", "zzz", "tbd", "xavier", "tba smith"]
-    assert drop_placeholders(pd.Series(filler), PLACEHOLDER_GIVEN).tolist() == [
-        "",
-        "",
-        "",
-        "xavier",
-        "tba smith",
-    ]
+    filler = ["xxx", "zzz", "tbd", "xavier", "tba smith", "dont know", "grandson", "moh", "nina", "man"]
+    got = drop_placeholders(pd.Series(filler), PLACEHOLDER_GIVEN).tolist()
+    assert got == ["", "", "", "xavier", "tba smith", "", "", "", "nina", "man"]
+    # from the census placeholder list, less what is a real surname (Goh)
+    got = drop_placeholders(pd.Series(["dont know", "goh", "apellido"]), PLACEHOLDER_SURNAME).tolist()
+    assert got == ["", "goh", ""]
 
 
 def test_a_placeholder_given_name_is_missing_evidence_not_a_disagreement() -> None:
