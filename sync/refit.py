@@ -12,7 +12,8 @@ Plain Python; the Dagster asset ``matcher/refit`` (assets/refit.py) only calls :
    a person linked to that client is right; to another client, or ruled out for it, wrong).
 5. Save the candidate as a new parameters version and make it current (matchers/params.py, as
    ``safetynet train-matcher`` does), unless its precision on decided rows is lower than the current
-   matcher's: then nothing is published and the version in force stays.
+   matcher's, or it is no more precise there and its queue is larger (:func:`publishable`): then
+   nothing is published and the version in force stays.
 
 Returns counts and rates only (no client data): the asset's metadata.
 """
@@ -103,6 +104,18 @@ def decided(warehouse: Warehouse, sources: Mapping[str, SourceConfig]) -> tuple[
     return linked, excluded
 
 
+def publishable(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether the candidate (``after``, :func:`compare` of its output) replaces the matcher in force
+    (``before``): not when it is less precise on the rows people decided, and, unless it is more
+    precise there, not when it puts more rows in the queue. A refit the coordinator would only see
+    as more questions (after the onboarding's decisions, one asked 13 more about twins and
+    siblings at 1,200 clients in review_workload, every one "none of these") is no improvement."""
+    b, a = before["precision_on_decided"], after["precision_on_decided"]
+    if b is not None and a is not None and a != b:
+        return a > b
+    return after["queue"] <= before["queue"]
+
+
 def compare(links: pd.DataFrame, linked: dict[str, str], excluded: set) -> dict[str, Any]:
     """Queue size and precision on decided rows of one matcher's output."""
     matches = links[links["decision"] == "match"]
@@ -147,13 +160,8 @@ def refit_matcher(
     candidate = FellegiSunterMatcher(config, {"version": "candidate", "fields": params.to_dict(fitted)})
     before = compare(current.link(clients, records), linked, excluded)
     after = compare(candidate.link(clients, records), linked, excluded)
-    worse = (
-        before["precision_on_decided"] is not None
-        and after["precision_on_decided"] is not None
-        and after["precision_on_decided"] < before["precision_on_decided"]
-    )
     version = None
-    if not worse:  # a candidate less precise on what people decided is not published (nor kept)
+    if publishable(before, after):
         trained_on["note"] = "weekly refit from effective review decisions"
         version = params.save(fitted, trained_on, directory)["version"]
     log.info("matcher refit: %s", f"version {version} published" if version else "candidate not published")

@@ -113,3 +113,16 @@ def test_the_refit_asset_runs_weekly_and_reports_in_metadata(generated, landing_
     assert schedule.cron_schedule == "0 4 * * 0"
     nightly = defs.resolve_job_def("nightly_sync")
     assert REFIT_KEY not in nightly.asset_layer.executable_asset_keys
+
+
+def test_a_candidate_is_published_only_when_it_is_no_worse_for_the_coordinator() -> None:
+    from sync.refit import publishable
+
+    def run(queue: int, precision: float | None) -> dict:
+        return {"queue": queue, "precision_on_decided": precision}
+
+    assert publishable(run(10, 0.99), run(10, 0.99)) and publishable(run(10, 0.99), run(8, 0.99))
+    assert publishable(run(10, 0.98), run(14, 0.99))  # more precise on what people decided
+    assert not publishable(run(10, 0.99), run(6, 0.98))  # less precise, however short its queue
+    assert not publishable(run(10, 0.99), run(23, 0.99))  # only more questions
+    assert not publishable(run(10, None), run(23, None)) and publishable(run(10, None), run(9, None))
