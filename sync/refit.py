@@ -7,8 +7,9 @@ Plain Python; the Dagster asset ``matcher/refit`` (assets/refit.py) only calls :
    pairs of the whole extract). Record ids are prefixed with their source so they stay distinct.
 2. Labels: ``matchers.labels.warehouse_labels``: effective decisions only (undone ones left out).
 3. Fit: ``matchers.train.train`` (m/u on those records, refined by the labels) -> a candidate.
-4. Compare the matcher in force and the candidate on the same records: the queue (rows with a
-   ``review`` pair and no ``match``) and precision on the rows people decided (an auto-match of a row
+4. Compare the matcher in force and the candidate on the same records, each source linked on its
+   own as the nightly sync links it: the queue (rows with a ``review`` pair no person answered and
+   no ``match``) and precision on the rows people decided (an auto-match of a row
    a person linked to that client is right; to another client, or ruled out for it, wrong).
 5. Save the candidate as a new parameters version and make it current (matchers/params.py, as
    ``safetynet train-matcher`` does), unless its precision on decided rows is lower than the current
@@ -116,10 +117,26 @@ def publishable(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
     return after["queue"] <= before["queue"]
 
 
+def link_per_source(
+    matcher: FellegiSunterMatcher, clients: pd.DataFrame, records: pd.DataFrame
+) -> pd.DataFrame:
+    """The matcher's links for each source's records on their own, as the nightly sync links each
+    delivery (a run estimates its match rate, presence and run threshold from its own rows: all
+    sources pooled in one run would be another matcher than the one the coordinator meets)."""
+    source = records["record_id"].astype(str).str.split(":", n=1).str[0]
+    parts = [matcher.link(clients, rows) for _, rows in records.groupby(source, sort=True)]
+    return pd.concat(parts, ignore_index=True) if parts else matcher.link(clients, records)
+
+
 def compare(links: pd.DataFrame, linked: dict[str, str], excluded: set) -> dict[str, Any]:
-    """Queue size and precision on decided rows of one matcher's output."""
+    """Queue size and precision on decided rows of one matcher's output. The queue counts the rows
+    the coordinator would be asked about: a review pair a person already answered (the row linked
+    by a person, or the pair ruled out) is not asked again."""
     matches = links[links["decision"] == "match"]
     review = links[links["decision"] == "review"]
+    pairs = zip(review["record_id"], review["client_id"], strict=True)
+    answered = [r in linked or (r, c) in excluded for r, c in pairs]
+    review = review[~pd.Series(answered, index=review.index, dtype=bool)]
     queue = int(review.loc[~review["record_id"].isin(set(matches["record_id"])), "record_id"].nunique())
     right = wrong = 0
     for record, client in zip(matches["record_id"], matches["client_id"], strict=True):
@@ -158,8 +175,8 @@ def refit_matcher(
     # the matcher in force: the published parameters, else m/u estimated on these records
     current = FellegiSunterMatcher(config, current_doc)
     candidate = FellegiSunterMatcher(config, {"version": "candidate", "fields": params.to_dict(fitted)})
-    before = compare(current.link(clients, records), linked, excluded)
-    after = compare(candidate.link(clients, records), linked, excluded)
+    before = compare(link_per_source(current, clients, records), linked, excluded)
+    after = compare(link_per_source(candidate, clients, records), linked, excluded)
     version = None
     if publishable(before, after):
         trained_on["note"] = "weekly refit from effective review decisions"

@@ -126,3 +126,24 @@ def test_a_candidate_is_published_only_when_it_is_no_worse_for_the_coordinator()
     assert not publishable(run(10, 0.99), run(6, 0.98))  # less precise, however short its queue
     assert not publishable(run(10, 0.99), run(23, 0.99))  # only more questions
     assert not publishable(run(10, None), run(23, None)) and publishable(run(10, None), run(9, None))
+
+
+def test_the_queue_compared_is_what_the_coordinator_would_be_asked() -> None:
+    import pandas as pd
+
+    from sync.refit import compare
+
+    links = pd.DataFrame(
+        [
+            ("p:1", "C1", "review"),  # answered: she linked the row
+            ("p:2", "C2", "review"),  # answered: ruled out for C2 ...
+            ("p:2", "C3", "review"),  # ... but not for C3: still asked
+            ("p:3", "C1", "review"),  # ruled out for its only candidate
+            ("p:4", "C4", "review"),  # never decided
+            ("p:5", "C5", "match"),
+        ],
+        columns=["record_id", "client_id", "decision"],
+    )
+    got = compare(links, {"p:1": "C1", "p:5": "C5"}, {("p:2", "C2"), ("p:3", "C1")})
+    assert got["queue"] == 2 and got["precision_on_decided"] == 1.0
+    assert compare(links, {}, set())["queue"] == 4
