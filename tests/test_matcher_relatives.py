@@ -258,16 +258,22 @@ def _brothers(records: pd.DataFrame, which: np.ndarray) -> pd.DataFrame:
     return brothers
 
 
+def _sisters_listed(population) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Clients with middle names, 150 of them (``pairs``) with a sister on the list too, and one
+    intact record of each client: (clients, pairs, the list with the sisters, records)."""
+    clients, _ = population
+    clients = clients.assign(middle_name=[GIVEN[(i * 7) % len(GIVEN)] for i in range(len(clients))])
+    pairs = np.arange(0, 300, 2)
+    listed = _with_siblings_on_the_list(clients, pairs)
+    return clients, pairs, listed, _records(clients, np.zeros(len(clients), dtype=bool))
+
+
 def test_a_sister_on_the_list_does_not_make_the_client_her_relative(population) -> None:
     # Both sisters are clients. The older one's row carries her sister's DOB (census and survey
     # extracts copy a household member's DOB). "A relative of the younger sister" is no outcome
     # competing with "the older sister herself": she *is* that relative. Scored together as a
     # household, her row is matched to her; scored apart (households: false) a quarter waited in review.
-    clients, _ = population
-    clients = clients.assign(middle_name=[GIVEN[(i * 7) % len(GIVEN)] for i in range(len(clients))])
-    pairs = np.arange(0, 300, 2)
-    listed = _with_siblings_on_the_list(clients, pairs)
-    records = _records(clients, np.zeros(len(clients), dtype=bool))
+    clients, pairs, listed, records = _sisters_listed(population)
     sister_dob = listed.set_index("client_id")["dob"].iloc[len(clients) :].to_numpy()
     copied = records.index[pairs]
     records.loc[copied, "dob"] = sister_dob
@@ -292,11 +298,7 @@ def test_a_sister_on_the_list_does_not_make_the_client_her_relative(population) 
 def test_a_sister_not_on_the_list_is_still_a_relative(population) -> None:
     # The household scored together must not swallow the relative outcome: a third sister, not a
     # client, with her own given and middle name and her own DOB, is matched to neither sister.
-    clients, _ = population
-    clients = clients.assign(middle_name=[GIVEN[(i * 7) % len(GIVEN)] for i in range(len(clients))])
-    pairs = np.arange(0, 300, 2)
-    listed = _with_siblings_on_the_list(clients, pairs)
-    records = _records(clients, np.zeros(len(clients), dtype=bool))
+    clients, pairs, listed, records = _sisters_listed(population)
     third = records.iloc[pairs].copy()
     third["record_id"] = [f"X{i:05d}" for i in range(len(third))]
     third["first_name"] = third["first_name"].map(lambda g: GIVEN[(GIVEN.index(g) + 5) % len(GIVEN)])
