@@ -190,3 +190,15 @@ def test_a_broad_rule_has_its_own_block_cap() -> None:
     capped = ClientIndex.build(clients, ("zip_first_prefix",), 40, {"zip_first_prefix": 8})
     assert capped.skipped_keys == 1 and capped.candidates(row, ("zip_first_prefix",), 30).empty
     assert load().rule_max_block_size["zip_first_prefix"] == 8
+
+
+def test_swapped_names_with_a_typo_are_found_by_the_dob_and_any_initial() -> None:
+    # Given name and surname written the other way round, the surname mistyped so that no name
+    # sound agrees ("Nbuyen": N150, not N250), no address: only the exact DOB and an initial that
+    # sits in the other field find her (blocking rule dob_name_initial)
+    record = _record("r1", first_name="Nbuyen", last_name="Elizabeth", dob="2007-11-02", sex="F")
+    assert _decision(_link(record), "r1", "C2") in ("match", "review")
+    config = default_matcher().config
+    rules = tuple(r for r in config.blocking_rules if r != "dob_name_initial")
+    blind = FellegiSunterMatcher(replace(config, blocking_rules=rules))
+    assert _decision(_link(record, matcher=blind), "r1", "C2") == "absent"
