@@ -202,3 +202,34 @@ def test_swapped_names_with_a_typo_are_found_by_the_dob_and_any_initial() -> Non
     rules = tuple(r for r in config.blocking_rules if r != "dob_name_initial")
     blind = FellegiSunterMatcher(replace(config, blocking_rules=rules))
     assert _decision(_link(record, matcher=blind), "r1", "C2") == "absent"
+
+
+def test_surname_and_zip_pair_only_a_row_without_a_given_name() -> None:
+    """last_phonetic_zip_no_given: a row with no given name finds the surname's clients in her zip;
+    a row with one does not (her siblings on the list would compete with her for the row)."""
+    from matchers.blocking import ClientIndex
+
+    rule = ("last_phonetic_zip_no_given",)
+    clients = standardise(
+        _people(
+            [
+                dict(client_id="C1", first_name="Ana", last_name="Reyes", zip="94601"),
+                dict(client_id="C2", first_name="Luz", last_name="Reyes", zip="94601"),
+                dict(client_id="C3", first_name="Ana", last_name="Reyes", zip="94577"),
+            ],
+            "client_id",
+        ),
+        id_column="client_id",
+    )
+    index = ClientIndex.build(clients, rule, max_block_size=40)
+    rows = standardise(
+        _people(
+            [
+                _record("r1", last_name="Reyez", zip="94601"),
+                _record("r2", first_name="Ana", last_name="Reyes", zip="94601"),
+            ],
+            "record_id",
+        )
+    )
+    found = index.candidates(rows, rule, 30)
+    assert sorted(found["cli"].tolist()) == [0, 1] and set(found["rec"]) == {0}
