@@ -554,7 +554,7 @@ def test_chunked_run_equals_single_chunk() -> None:
     a, b = _link(*ALL_CASES, matcher=one), _link(*ALL_CASES, matcher=many)
     assert many.stats.chunks == 3 and one.stats.chunks == 1
     assert one.stats.pairs_by_rule == many.stats.pairs_by_rule
-    assert one.stats.pairs_by_rule["dob_first_initial"] > 0
+    assert one.stats.pairs_by_rule["dob_name_initial"] > 0
     assert one.stats.pairs_per_record == many.stats.pairs_per_record > 0
     key = ["record_id", "client_id"]
     pd.testing.assert_frame_equal(

@@ -142,7 +142,7 @@ def test_blocking_reports_pairs_per_record_and_per_rule() -> None:
     )
     stats = matcher.stats
     assert stats.records == 2 and stats.pairs_per_record == stats.candidate_pairs / 2 >= 1
-    assert {"dob_first_initial", "nickname_last_initial_year", "last_phonetic_year_first_initial"} <= set(
+    assert {"dob_name_initial", "nickname_last_initial_year", "last_phonetic_year_first_initial"} <= set(
         stats.pairs_by_rule
     )
     assert stats.parameters == "config"  # 2 rows: too few to estimate m/u on
