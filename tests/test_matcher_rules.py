@@ -233,3 +233,13 @@ def test_surname_and_zip_pair_only_a_row_without_a_given_name() -> None:
     )
     found = index.candidates(rows, rule, 30)
     assert sorted(found["cli"].tolist()) == [0, 1] and set(found["rec"]) == {0}
+
+
+@pytest.mark.parametrize(("first", "level"), [("J", "missing"), ("J.", "missing"), ("K", "else")])
+def test_a_given_name_written_as_its_initial_is_not_another_name(first: str, level: str) -> None:
+    # "J" for Jasmine is her name not written out (no evidence either way); "K" is not hers
+    record = _record("r1", first_name=first, last_name="Torres", dob="2008-03-14", sex="F", zip="94601")
+    out = _link(record)
+    assert _levels(out, "r1", "C1")["first_name"] == level
+    score = float(out[(out["record_id"] == "r1") & (out["client_id"] == "C1")]["score"].iloc[0])
+    assert (score > 0.9) == (level == "missing")
