@@ -310,11 +310,14 @@ def compare_dob(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) 
     code[exact] = _code("dob", "exact")
     code[missing] = _code("dob", "missing")
     # A DOB that is no valid date on one side (month 21, day 00) is missing, unless its digits are
-    # one typed digit or one transposition from the other side's DOB.
-    typo = np.flatnonzero(missing)
+    # one typed digit or one transposition from the other side's DOB. One that is a date read day
+    # first (2007-21-02 as 2007-02-21) may still be one digit from the other side as written.
+    r_typo, c_typo = r.dob_typo8[ri] != "", c.dob_typo8[ci] != ""
+    far = ~missing & (r_typo | c_typo) & np.isin(code, [_code("dob", "else"), _code("dob", "same_year")])
+    typo = np.flatnonzero(missing | far)
     if typo.size:
-        rd8 = np.where(ry[typo] >= 0, r.dob8[ri[typo]], r.dob_typo8[ri[typo]])
-        cd8 = np.where(cy[typo] >= 0, c.dob8[ci[typo]], c.dob_typo8[ci[typo]])
+        rd8 = np.where(r_typo[typo], r.dob_typo8[ri[typo]], r.dob8[ri[typo]])
+        cd8 = np.where(c_typo[typo], c.dob_typo8[ci[typo]], c.dob8[ci[typo]])
         written = (rd8 != "") & (cd8 != "")
         typo, rd8, cd8 = typo[written], rd8[written], cd8[written]
         near = _pairwise(rd8, cd8, OSA.distance) <= 1

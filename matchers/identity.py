@@ -122,10 +122,8 @@ def same_name(a: str, b: str, given: bool = True) -> bool:
 
 
 def _dob_parts(dob8: str, typo8: str) -> set[str]:
-    digits = dob8 or typo8
-    if not digits:
-        return set()
-    parts = {f"o:{digits[:i]}?{digits[i + 1 :]}" for i in range(len(digits))}
+    # the date and, when it was written otherwise (day first, or no date), the digits as written
+    parts = {f"o:{d[:i]}?{d[i + 1 :]}" for d in {dob8, typo8} - {""} for i in range(len(d))}
     if dob8:
         y, m, d = dob8[:4], dob8[4:6], dob8[6:]
         parts |= {f"e:{dob8}", f"w:{y}{min(m, d)}{max(m, d)}"}

@@ -413,6 +413,10 @@ def _dob1(value: str, this_year: int) -> tuple[int, int, int, str]:
             return _NO_DOB
         if 1 <= m <= 12 and 1 <= d <= 31:
             return y, m, d, ""
+        if 13 <= m <= 31 and 1 <= d <= 12:
+            # no month 13-31: the day was written first (2003-23-06), a slip that yields one date;
+            # the digits as written are kept too (2007-21-02 may be 2007-11-02 mistyped)
+            return y, d, m, f"{y:04d}{m:02d}{d:02d}"
         return -1, -1, -1, f"{y:04d}{m:02d}{d:02d}"
     return _NO_DOB
 
@@ -456,9 +460,10 @@ def parse_dob(values: pd.Series) -> pd.DataFrame:
 
 
 def invalid_dob_digits(values: pd.Series) -> np.ndarray:
-    """ "YYYYMMDD" digits of DOB strings written in an accepted layout that are no valid date
-    ("2008-21-03": a mistyped month or day is not a date, but it is one digit from the right one);
-    "" for valid dates, placeholders and anything else."""
+    """ "YYYYMMDD" digits of DOB strings written in an accepted layout that are no valid date as
+    written ("2008-21-03": a mistyped month or day is not a date, but it is one digit from the right
+    one; read day first it is 2008-03-21, which parse_dob gives); "" for valid dates, placeholders
+    and anything else."""
     return _dob_table(values)[1]
 
 
@@ -618,7 +623,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
         dob_m=m,
         dob_d=d,
         dob8=dob8,
-        dob_typo8=np.where(has_dob, "", typo).astype(object),
+        dob_typo8=np.asarray(typo, dtype=object),
         given_may_differ=_flag(frame, GIVEN_MAY_DIFFER),
         **{name: c.values for name, c in coded.items()},
     )

@@ -243,3 +243,11 @@ def test_a_given_name_written_as_its_initial_is_not_another_name(first: str, lev
     assert _levels(out, "r1", "C1")["first_name"] == level
     score = float(out[(out["record_id"] == "r1") & (out["client_id"] == "C1")]["score"].iloc[0])
     assert (score > 0.9) == (level == "missing")
+
+
+def test_a_date_with_the_day_written_first_is_that_date() -> None:
+    # "2008-14-03" has no month 14: the day came first, so it is 2008-03-14 (pseudopeople's
+    # month/day swap noise writes such dates); "2008-03-14" itself is untouched
+    assert parse_dob(pd.Series(["2008-14-03", "2008-03-14"])).values.tolist() == [[2008, 3, 14]] * 2
+    record = _record("r1", first_name="Jasmine", last_name="Torres", dob="2008-14-03", zip="94601")
+    assert _levels(_link(record), "r1", "C1")["dob"] == "exact"
