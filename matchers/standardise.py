@@ -61,8 +61,14 @@ PLACEHOLDER_SURNAME = frozenset(
      "occupant", "respondent", "householder", "anonymous", "anon", "refused", "declined",
      "xx", "xxx", "xxxx", "zz", "zzz", "zzzz", "tbd", "tba", "blank",
      # from the same census list: "Dont Know", "Apellido" (Spanish: surname), household shorthands
-     "dont", "know", "apellido", "hh", "hhm", "refuse", "resp", "respondant"}
+     "dont", "know", "apellido", "hh", "hhm", "refuse", "resp", "respondant",
+     # kin and sex words no family is named, and counts ("Two" of a household)
+     "daughter", "wife", "woman", "female", "girl", "household", "two", "three", "four"}
 )  # fmt: skip
+#: A surname of two words or more, each one of these or a filler word, is a placeholder ("Of The
+#: House", "Lady Of The House", "De La Casa", "No Last Name", "Female Child"), though "House",
+#: "Lady" or "Child" alone are family names.
+PLACEHOLDER_SURNAME_PHRASE = PLACEHOLDER_GIVEN | {"casa", "home", "household", "last", "age"}
 _FILLER = frozenset({"in", "the", "of", "a", "an", "de", "la", "el", "name", "not", "given", "no"})
 #: surname particles: "de la Cruz" is also filed as "Cruz"
 PARTICLES = frozenset(
@@ -244,6 +250,15 @@ def _strip_suffixes1(folded: str) -> str:
 
 def _is_placeholder(name: str, placeholders: frozenset[str]) -> bool:
     words = name.split()
+    if len(words) == 1 and len(words[0]) == 1:
+        # a lone letter: an initial, or filler in a required field ("X"); a name not written out
+        return True
+    if (
+        len(words) > 1
+        and placeholders is PLACEHOLDER_SURNAME
+        and _is_placeholder(name, PLACEHOLDER_SURNAME_PHRASE)
+    ):
+        return True
     return (
         bool(words)
         and all(w in placeholders or w in _FILLER for w in words)
