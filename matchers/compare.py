@@ -211,37 +211,13 @@ def compare_names(
         ka, kb, ua, ub = codes[0][undecided], codes[1][undecided], codes[2], codes[3]
     jw = np.zeros(len(ha), dtype=np.float64)
     jw[undecided] = _best_jw(ka, kb, ua, ub, alt_vs_alt)
-    # A name written as its initial only ("J", "J.") that the other side's name begins with is a
-    # name not written out, not another name: missing evidence, not "else" (one per distinct pair)
-    initial_only = _initial_of_other(ka[:, 0], kb[:, 0], ua, ub)
     code[jw >= 0.85] = _code("first_name", "jw_85")
     code[jw >= 0.92] = _code("first_name", "jw_92")
     code[alias] = _code("first_name", "alias_or_part")
     code[nickname] = _code("first_name", "nickname")
     code[exact] = _code("first_name", "exact")
-    code[undecided[initial_only]] = _code("first_name", "missing")
     code[missing] = _code("first_name", "missing")
     return code
-
-
-def _initial_of_other(ka: np.ndarray, kb: np.ndarray, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
-    """Per pair of primary-name codes (ka, kb index ua, ub; -1: none): one side is a single letter
-    that the other side's name begins with. Looked up once per distinct name in the pairs."""
-
-    def letters(k: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        used = np.unique(k[k >= 0])
-        first = np.full(len(k), "", dtype=object)
-        one = np.zeros(len(k), dtype=bool)
-        if used.size:
-            names = u[used].tolist()
-            at = np.searchsorted(used, k[k >= 0])
-            first[k >= 0] = np.array([v[:1] for v in names], dtype=object)[at]
-            one[k >= 0] = np.array([len(v) == 1 for v in names])[at]
-        return first, one
-
-    first_a, one_a = letters(np.asarray(ka), ua)
-    first_b, one_b = letters(np.asarray(kb), ub)
-    return (one_a | one_b) & (first_a == first_b) & (first_a != "")
 
 
 def compare_middle(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
