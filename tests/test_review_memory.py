@@ -12,7 +12,7 @@ from matchers.config import load
 from matchers.engine import FellegiSunterMatcher
 from review.deciding import decide_item, item_group
 from review.queue import QueueFilter, QueueOrder, queue_page
-from tests.memory_support import JOSE, LEGAL_NAME, NAMESAKE, NIGHT_2, booking, build, load_night
+from tests.memory_support import BEA, JOSE, LEGAL_NAME, NAMESAKE, NIGHT_2, TWIN, booking, build, load_night
 from warehouse import Warehouse
 from warehouse.learned_names import active_names, remove_name
 from warehouse.youth import client_decisions, undo_youth
@@ -220,3 +220,54 @@ def test_a_legal_name_her_matched_row_stated_is_used_by_later_runs_while_the_lin
     decisions.decide(night1.engine, source="probation", record_id="P2", client_id="C2",
                      decision="not_this_person", decided_by="cora")  # fmt: skip
     assert clients_for_matching(night1).set_index("client_id").at["C2", "aliases"] is None
+
+
+def test_a_namesake_ruled_out_without_a_dob_does_not_unlink_the_clients_own_matched_row(
+    night1: Warehouse,
+) -> None:
+    """Same youth through a missing DOB is weaker than the model's confident match: the client's
+    own row stays matched (review_workload at 1,200 clients lost 12 such rows); a pair in review
+    is still answered by the memory."""
+    namesake = {"first_name": "Destiny", "last_name": "Okafor", "sex": "F"}
+    load_night(
+        night1,
+        {
+            "oakland_pd": (
+                [booking("B7", namesake, "2026-11-06 02:00")],
+                [("B7", "C3", 0.7, "review", NAMESAKE)],
+            )
+        },
+        "3",
+    )
+    decide_item(
+        night1.engine,
+        item(night1, "oakland_pd", "B7"),
+        client_id="C3",
+        decision="not_this_person",
+        decided_by="cora",
+        order=QueueOrder(),
+    )
+    own = {**namesake, "dob": "2008-02-02"}
+    later = {
+        "oakland_pd": (
+            [booking("B8", own, "2026-11-07 02:00"), booking("B9", namesake, "2026-11-08 02:00")],
+            [("B8", "C3", 0.99, "match", NAMESAKE), ("B9", "C3", 0.7, "review", NAMESAKE)],
+        )
+    }
+    load_night(night1, later, "4")
+    assert links_of(night1, "oakland_pd", "B8") == [("C3", "match", "model")]
+    assert item(night1, "oakland_pd", "B9") is None and links_of(night1, "oakland_pd", "B9") == []
+
+
+def test_a_twin_ruled_out_stays_ruled_out_when_the_model_matches_her_next_booking(night1: Warehouse) -> None:
+    decide_item(
+        night1.engine,
+        item(night1, "oakland_pd", "B1"),
+        client_id="C1",
+        decision="not_this_person",
+        decided_by="cora",
+        order=QueueOrder(),
+    )
+    later = {"oakland_pd": ([booking("B10", BEA, "2026-11-09 02:00")], [("B10", "C1", 0.99, "match", TWIN)])}
+    load_night(night1, later, "5")
+    assert links_of(night1, "oakland_pd", "B10") == []
