@@ -256,9 +256,7 @@ def _rule_keys(rule: str, p: _Parts) -> list[tuple[np.ndarray, np.ndarray]]:
         return [_key(r, p("first")[:, j], p("year")) for j in range(1, p.t.first.shape[1])]
     if rule == "name_pair_phonetic":
         return [_key(r, p("name_pair_soundex")[:, 0], p("name_pair_soundex")[:, 1])]
-    if rule == "last_phonetic_zip":
-        return [_key(r, p("last_metaphone")[:, 0], p("zip"))]
-    if rule == "last_phonetic_zip_no_given":  # an extract row with no given name
+    if rule in ("last_phonetic_zip", "last_phonetic_zip_no_given"):  # the latter: RECORD_ROW_CONDITIONS
         return [_key(r, p("last_metaphone")[:, 0], p("zip"))]
     if rule == "zip_first_initial":
         return [_key(r, p("zip"), p("first_initial"))]

@@ -288,7 +288,7 @@ def compare_dob(r: PersonTable, c: PersonTable, ri: np.ndarray, ci: np.ndarray) 
     # A DOB that is no valid date on one side (month 21, day 00) is missing, unless its digits are
     # one typed digit or one transposition from the other side's DOB. One that is a date read day
     # first (2007-21-02 as 2007-02-21) may still be one digit from the other side as written.
-    r_typo, c_typo = r.dob_typo8[ri] != "", c.dob_typo8[ci] != ""
+    r_typo, c_typo = (r.dob_typo8 != "")[ri], (c.dob_typo8 != "")[ci]
     far = ~missing & (r_typo | c_typo) & np.isin(code, [_code("dob", "else"), _code("dob", "same_year")])
     typo = np.flatnonzero(missing | far)
     if typo.size:

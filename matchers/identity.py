@@ -238,6 +238,11 @@ def _dob(a: frozenset[str], b: frozenset[str]) -> str:
     return "digit" if "o" in shared else DIFFERS
 
 
+def same_birthday(a: Identity, b: Identity) -> bool:
+    """The two rows give one date of birth: the same, or with day and month swapped."""
+    return _dob(a.dob, b.dob) in (EXACT, "swap")
+
+
 def same_youth(a: Identity, b: Identity) -> bool:
     """Whether two rows' identities agree strongly enough to be one youth (module doc)."""
     if not (

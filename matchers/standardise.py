@@ -248,29 +248,25 @@ def _strip_suffixes1(folded: str) -> str:
     return " ".join(w for w in words if w not in SUFFIXES)
 
 
-def _is_placeholder(name: str, placeholders: frozenset[str]) -> bool:
+def _is_placeholder(
+    name: str, placeholders: frozenset[str], phrase_words: frozenset[str] = frozenset()
+) -> bool:
+    """Every word a placeholder or filler (``phrase_words`` count as placeholders in a name of two
+    words or more), or a lone letter: an initial, or filler in a required field ("X")."""
     words = name.split()
     if len(words) == 1 and len(words[0]) == 1:
-        # a lone letter: an initial, or filler in a required field ("X"); a name not written out
         return True
-    if (
-        len(words) > 1
-        and placeholders is PLACEHOLDER_SURNAME
-        and _is_placeholder(name, PLACEHOLDER_SURNAME_PHRASE)
-    ):
-        return True
-    return (
-        bool(words)
-        and all(w in placeholders or w in _FILLER for w in words)
-        and any(w in placeholders for w in words)
-    )
+    known = placeholders | phrase_words if len(words) > 1 else placeholders
+    return bool(words) and all(w in known or w in _FILLER for w in words) and any(w in known for w in words)
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def _name1(value: str, placeholders: frozenset[str] = frozenset()) -> str:
+def _name1(
+    value: str, placeholders: frozenset[str] = frozenset(), phrase_words: frozenset[str] = frozenset()
+) -> str:
     """A name folded, its suffixes dropped, and blank when it is a placeholder."""
     name = _strip_suffixes1(_fold1(value))
-    return "" if placeholders and _is_placeholder(name, placeholders) else name
+    return "" if placeholders and _is_placeholder(name, placeholders, phrase_words) else name
 
 
 def fold(values: pd.Series) -> pd.Series:
@@ -608,7 +604,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
     last_codes, last_texts = _distinct(_column(frame, "last_name"))
     alias_codes, alias_texts = _distinct(_column(frame, "aliases"))
     first_names = [_name1(t, PLACEHOLDER_GIVEN) for t in first_texts]
-    last_names = [_name1(t, PLACEHOLDER_SURNAME) for t in last_texts]
+    last_names = [_name1(t, PLACEHOLDER_SURNAME, PLACEHOLDER_SURNAME_PHRASE) for t in last_texts]
     aliases = [_aliases1(t) for t in alias_texts]
     first = _names_with_aliases(first_codes, first_names, alias_codes, aliases, _first_row, FIRST_WIDTH)
     last = _names_with_aliases(last_codes, last_names, alias_codes, aliases, _last_row, LAST_WIDTH)

@@ -38,8 +38,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 import settings
-from matchers.identity import EXACT, Identity, identities, same_youth
-from matchers.identity import _dob as dob_level
+from matchers.identity import Identity, identities, same_birthday, same_youth
 from matchers.learned_names import names_stated_by_matched_rows
 from settings import var_dir
 from settings.files import private_dir
@@ -145,7 +144,7 @@ def _overrides_match(ident: Identity, m: Memory, client: str) -> bool:
     if m.verdict != "not_this_person" or m.client_id != client:
         return False
     other = Identity.from_json(m.identity)
-    return other is not None and dob_level(ident.dob, other.dob) in (EXACT, "swap")
+    return other is not None and same_birthday(ident, other)
 
 
 class _Index:

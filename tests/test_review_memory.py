@@ -239,14 +239,8 @@ def test_a_namesake_ruled_out_without_a_dob_does_not_unlink_the_clients_own_matc
         },
         "3",
     )
-    decide_item(
-        night1.engine,
-        item(night1, "oakland_pd", "B7"),
-        client_id="C3",
-        decision="not_this_person",
-        decided_by="cora",
-        order=QueueOrder(),
-    )
+    ruled_out = item(night1, "oakland_pd", "B7")
+    decide_item(night1.engine, ruled_out, client_id="C3", decision="not_this_person", decided_by="cora")
     own = {**namesake, "dob": "2008-02-02"}
     later = {
         "oakland_pd": (
@@ -260,14 +254,8 @@ def test_a_namesake_ruled_out_without_a_dob_does_not_unlink_the_clients_own_matc
 
 
 def test_a_twin_ruled_out_stays_ruled_out_when_the_model_matches_her_next_booking(night1: Warehouse) -> None:
-    decide_item(
-        night1.engine,
-        item(night1, "oakland_pd", "B1"),
-        client_id="C1",
-        decision="not_this_person",
-        decided_by="cora",
-        order=QueueOrder(),
-    )
+    ruled_out = item(night1, "oakland_pd", "B1")
+    decide_item(night1.engine, ruled_out, client_id="C1", decision="not_this_person", decided_by="cora")
     later = {"oakland_pd": ([booking("B10", BEA, "2026-11-09 02:00")], [("B10", "C1", 0.99, "match", TWIN)])}
     load_night(night1, later, "5")
     assert links_of(night1, "oakland_pd", "B10") == []
