@@ -821,3 +821,23 @@ def test_decisions_append_and_the_latest_wins(with_clients: Warehouse) -> None:
             wh.engine, source="oakland_pd", record_id="B1", client_id="C1", decision="maybe", decided_by="x"
         )
     assert len(rows(wh, "review_decisions")) == 2
+
+
+@pytest.mark.postgres
+def test_bare_postgresql_url_loads_through_psycopg3(postgres_url: str) -> None:
+    """``postgresql://`` (SQLAlchemy's default driver there is psycopg2, which has no COPY) is read as
+    psycopg 3, so a bulk load works; another driver is refused by name before anything connects."""
+    from settings import SettingsError
+
+    bare = sa.engine.make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    wh = Warehouse(bare)
+    try:
+        wh.migrate()
+        ex = extract("safetynet_clients", "safetynet_clients", {"clients": CLIENTS})
+        wh.load_clients(record(wh, ex), ex)  # COPY into a staging table
+        assert len(wh.clients_frame()) == len(CLIENTS)
+    finally:
+        wh.dispose()
+    other = sa.engine.make_url(postgres_url).set(drivername="postgresql+psycopg2")
+    with pytest.raises(SettingsError, match="postgresql\\+psycopg2"):
+        Warehouse(other.render_as_string(hide_password=False))

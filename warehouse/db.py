@@ -59,6 +59,29 @@ def _redact_server_message(context: sa.engine.ExceptionContext) -> None:
         context.sqlalchemy_exception.args = (f"({type(orig).__module__}.{type(orig).__name__}) {text}",)
 
 
+#: the one PostgreSQL driver the warehouse speaks: bulk loads use psycopg 3's COPY (``upsert``)
+PG_DRIVER = "psycopg"
+
+
+def warehouse_url(url: str) -> sa.URL:
+    """``url`` parsed, with a bare ``postgresql://`` read as psycopg 3 (SQLAlchemy's own default for
+    it is psycopg2, whose connections have no COPY the bulk loads could use). Any other PostgreSQL
+    driver is refused here, by name, before a load can fail halfway."""
+    u = sa.engine.make_url(url)
+    if u.get_backend_name() != "postgresql":
+        return u
+    if u.drivername == "postgresql":
+        return u.set(drivername=f"postgresql+{PG_DRIVER}")
+    if u.get_driver_name() != PG_DRIVER:
+        from settings import SettingsError
+
+        raise SettingsError(
+            f"warehouse URL: the driver {u.drivername!r} is not supported; use "
+            f"postgresql+{PG_DRIVER}:// (or postgresql://, read as psycopg 3)"
+        )
+    return u
+
+
 def make_engine(url: str | None = None) -> sa.Engine:
     """An engine whose transactions really are transactions, on both backends.
 
@@ -68,7 +91,7 @@ def make_engine(url: str | None = None) -> sa.Engine:
     handling off and emit BEGIN ourselves. Foreign keys are off by default in SQLite; we turn them on
     per connection so both backends enforce the same constraints.
     """
-    u = sa.engine.make_url(resolve_url(url))
+    u = warehouse_url(resolve_url(url))
     # hide_parameters: a database error's message (which reaches logs, Dagster's event log and the
     # review app's error log) then names the statement, never the bound values (names, DOBs, ids)
     if u.get_backend_name() != "sqlite":
