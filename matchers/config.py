@@ -104,6 +104,9 @@ class MatchingConfig:
     seed: int = 0
     tf_fields: tuple[str, ...] = ()
     tf_max_bonus_bits: float = 3.0
+    #: term_frequency.shared_address (frequencies.address_sharing_bits); None: off
+    tf_address_pseudo_people: float | None = None
+    tf_address_max_penalty_bits: float = 4.0
     tf_max_penalty_bits: float = 5.0
     tf_pseudo_count: float = 1000.0
     #: correct the product of given- and surname agreement for names that go together (estimate.py
@@ -208,6 +211,12 @@ def from_dict(raw: dict[str, Any]) -> MatchingConfig:
         seed=int(est.get("seed", 0)),
         tf_fields=tuple(tf.get("fields", ())) if tf.get("enabled", False) else (),
         tf_max_bonus_bits=float(tf.get("max_bonus_bits", 3.0)),
+        tf_address_pseudo_people=(
+            float(tf["shared_address"].get("pseudo_people", 3.0))
+            if tf.get("enabled", False) and (tf.get("shared_address") or {}).get("enabled", False)
+            else None
+        ),
+        tf_address_max_penalty_bits=float((tf.get("shared_address") or {}).get("max_penalty_bits", 4.0)),
         tf_max_penalty_bits=float(tf.get("max_penalty_bits", 5.0)),
         tf_pseudo_count=float(tf.get("pseudo_count", 1000.0)),
         tf_name_pair=bool((tf.get("name_pair") or {}).get("enabled", False)),

@@ -44,7 +44,7 @@ from matchers.estimate import (
     estimate_u,
     name_pair_bits,
 )
-from matchers.frequencies import NameFrequencies
+from matchers.frequencies import NameFrequencies, address_sharing_bits
 from matchers.learned_names import (
     learned_by_client,
     stated_given_names,
@@ -168,6 +168,8 @@ class FellegiSunterMatcher:
         self._confirmed: tuple[np.ndarray, np.ndarray] | None = None
         #: household code per client row when households are scored together (decide.household_bits)
         self._households: np.ndarray | None = None
+        #: bits on an exact address agreement with each client row (frequencies.address_sharing_bits)
+        self._address_bits: np.ndarray | None = None
 
     def fit(self, clients: pd.DataFrame, records: pd.DataFrame) -> MatchingConfig:
         """The config with m/u estimated from these clients and records (what training saves)."""
@@ -188,6 +190,13 @@ class FellegiSunterMatcher:
         self._households = self._household_codes(cl)
         self.fitted_config = self._fit(cl, index, records)
         self.decide_config, self._confirmed = cfg, None
+        self._address_bits = (
+            None
+            if cfg.tf_address_pseudo_people is None
+            else address_sharing_bits(
+                cl.address, cl.ids, cfg.tf_address_pseudo_people, cfg.tf_address_max_penalty_bits
+            )
+        )
         weights = Weights.from_config(self.fitted_config, n_clients=len(cl))
         if cfg.tf_name_pair:
             weights = replace(
@@ -311,10 +320,12 @@ class FellegiSunterMatcher:
     ) -> dict[str, np.ndarray]:
         """Term-frequency adjustments per pair, keyed on the client's primary name (the value an
         exact agreement agrees on, in either name reading)."""
-        if freq is None:
-            return {}
-        cfg = self.fitted_config
         out = {}
+        if self._address_bits is not None:
+            out["address"] = self._address_bits[ci]
+        if freq is None:
+            return out
+        cfg = self.fitted_config
         for f in self.config.tf_fields:
             names = (cl.first if f == "first_name" else cl.last)[ci, 0]
             model = cfg.fields[f]

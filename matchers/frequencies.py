@@ -74,3 +74,32 @@ class NameFrequencies:
         freq = (count + pseudo_count * u_exact) / (float(table.sum()) + pseudo_count)
         bits = np.log2(u_exact / np.maximum(freq, FLOOR))
         return np.round(np.clip(bits, -max_penalty, max_bonus), 2)
+
+
+def address_sharing_bits(
+    addresses: np.ndarray, client_ids: np.ndarray, pseudo_people: float, max_penalty: float
+) -> np.ndarray:
+    """Bits to add to an exact street-address agreement with each client row, from how many distinct
+    clients on the list live at that address.
+
+    The exact-address weight is estimated over all pairs, where an address is a household's. At a
+    group home, a shelter, juvenile hall or a dormitory many unrelated youths share it, so a
+    stranger agrees there far more often: u grows with the people living there. The clients at an
+    address stand for its residents (the list is a sample of the youth at each address); shrunk by
+    ``pseudo_people`` (a household's own members), the penalty is log2((k + a) / (k_mean + a)) for
+    k clients there against the mean over the list's addresses, never a bonus, at most
+    ``max_penalty`` bits. Distinct people, not rows: one client listed twice is one resident.
+    """
+    out = np.zeros(len(addresses))
+    known = np.flatnonzero(np.asarray([bool(a) for a in addresses], dtype=bool))
+    if len(known) == 0:
+        return out
+    people = pd.DataFrame({"a": addresses[known], "id": client_ids[known]}).drop_duplicates()
+    per_address = people.groupby("a").size()
+    k = pd.Series(addresses[known], dtype=object).map(per_address).to_numpy(dtype=float)
+    # the typical address's clients, not a client's own on average: that one a few large group
+    # quarters would raise for everyone
+    k_mean = float(per_address.mean())
+    bits = -np.log2((k + pseudo_people) / (k_mean + pseudo_people))
+    out[known] = np.round(np.clip(bits, -max_penalty, 0.0), 2)
+    return out

@@ -261,3 +261,132 @@ def test_a_date_with_the_day_written_first_is_that_date() -> None:
     assert parse_dob(pd.Series(["2008-14-03", "2008-03-14"])).values.tolist() == [[2008, 3, 14]] * 2
     record = _record("r1", first_name="Jasmine", last_name="Torres", dob="2008-14-03", zip="94601")
     assert _levels(_link(record), "r1", "C1")["dob"] == "exact"
+
+
+def test_a_client_without_one_of_her_names_is_found_by_the_other() -> None:
+    """A census-style list writes a placeholder for a name ("House", a lone letter): a client with no
+    given name is found by her surname in the row's zip (last_phonetic_zip_client_no_given), one
+    with no surname by the first letters of her given name (zip_first_prefix_client_no_last). The
+    index holds those keys only for such clients, so a row does not meet every client of her
+    surname or given name (her siblings) by them; a row with no surname may search a block larger
+    than zip_first_prefix's small cap (zip_first_prefix_no_last), for few rows ask."""
+    from matchers.blocking import ClientIndex
+
+    rules = (
+        "last_phonetic_zip_client_no_given",
+        "zip_first_prefix_client_no_last",
+        "zip_first_prefix_no_last",
+    )
+    people = [
+        dict(client_id="C1", first_name="House", last_name="Hadar", zip="94601"),  # no given name
+        dict(client_id="C2", first_name="Luz", last_name="Hadar", zip="94601"),  # her sister
+        dict(client_id="C3", first_name="Scott", last_name="", zip="94601"),  # no surname
+        *(dict(client_id=f"S{k}", first_name="Scotty", last_name=f"Name{k}", zip="94601") for k in range(12)),
+    ]
+    clients = standardise(_people(people, "client_id"), id_column="client_id")
+    index = ClientIndex.build(clients, rules, max_block_size=40)
+    rows = standardise(
+        _people(
+            [
+                _record("r1", first_name="Scott", last_name="Hadar", zip="94601"),
+                _record("r2", first_name="Scott", last_name="", zip="94601"),
+                _record("r3", first_name="Ana", last_name="Reyes", zip="94601"),
+            ],
+            "record_id",
+        )
+    )
+    found = index.candidates(rows, rules, 30)
+    pairs = {(int(r), clients.ids[c]) for r, c in zip(found["rec"], found["cli"], strict=True)}
+    assert (0, "C1") in pairs and (0, "C3") in pairs  # her surname's client without a given name
+    assert (0, "C2") not in pairs  # the sister with both names: not by these rules
+    # the row without a surname meets every Scott and Scotty of her zip, thirteen in one block
+    assert {c for r, c in pairs if r == 1} == {"C3", *(f"S{k}" for k in range(12))}
+    assert not {c for r, c in pairs if r == 2}
+
+
+def test_an_address_many_clients_share_says_less_than_a_family_home() -> None:
+    """A group home (here 24 of 86 clients at one address) is shared by strangers as often: the same row,
+    same given name, middle initial and address and no surname or DOB, is auto-matched to a client
+    at her family's home but not to one at the group home, whose explanation shows the address
+    weighing less."""
+    from matchers.frequencies import address_sharing_bits
+
+    home = "4000 Skycrest Pkwy"
+    residents = [
+        dict(
+            client_id=f"G{k}",
+            first_name=f"Resident{k}",
+            middle_name="Q",
+            last_name=f"Family{k}",
+            address=home,
+            zip="94601",
+            dob=f"2008-01-{k + 1:02d}",
+        )
+        for k in range(24)
+    ]
+    families = [
+        dict(
+            client_id=f"F{k}",
+            first_name=f"Youth{k}",
+            last_name=f"Kin{k}",
+            address=f"{k + 1} Elm St",
+            zip="94601",
+        )
+        for k in range(60)
+    ]
+    clients = _people(
+        [
+            *residents,
+            *families,
+            dict(
+                client_id="H1",
+                first_name="Grace",
+                middle_name="S",
+                last_name="",
+                address="17 Alder Way",
+                zip="94601",
+                dob="2008-08-28",
+            ),
+            dict(
+                client_id="H2",
+                first_name="Maren",
+                middle_name="S",
+                last_name="",
+                address=home,
+                zip="94601",
+                dob="2008-08-28",
+            ),
+        ],
+        "client_id",
+    )
+    bits = address_sharing_bits(
+        np.array([c["address"] for c in clients.to_dict("records")], dtype=object),
+        clients["client_id"].to_numpy(dtype=object),
+        pseudo_people=3.0,
+        max_penalty=4.0,
+    )
+    assert bits[-2] == 0.0 and -4.0 <= bits[-1] < -2.0  # a family home: no change; the group home
+    out = _link(
+        _record(
+            "r1",
+            first_name="Grace",
+            middle_name="S",
+            last_name="Whitney",
+            address="17 Alder Way",
+            zip="94601",
+        ),
+        _record("r2", first_name="Maren", middle_name="S", last_name="Whitney", address=home, zip="94601"),
+        clients=clients,
+    )
+    at_home = float(out[(out["record_id"] == "r1") & (out["client_id"] == "H1")]["score"].iloc[0])
+    at_group_home = float(out[(out["record_id"] == "r2") & (out["client_id"] == "H2")]["score"].iloc[0])
+
+    def address_weight(record_id: str, client_id: str) -> float:
+        hit = out[(out["record_id"] == record_id) & (out["client_id"] == client_id)]
+        fields = json.loads(hit["explanation"].iloc[0])["fields"]
+        return next(f["weight"] for f in fields if f["field"] == "address")
+
+    assert _levels(out, "r2", "H2")["address"] == "exact" == _levels(out, "r1", "H1")["address"]
+    assert address_weight("r2", "H2") <= address_weight("r1", "H1") - 2.0
+    assert at_group_home < at_home
+    assert _decision(out, "r1", "H1") == "match" and _decision(out, "r2", "H2") == "review"
