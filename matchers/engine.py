@@ -54,7 +54,7 @@ from matchers.learned_names import (
 from matchers.params import apply as apply_parameters
 from matchers.relatives import household_codes
 from matchers.scoring import Weights, score
-from matchers.standardise import PersonTable, standardise
+from matchers.standardise import PLACEHOLDER_YEAR_MIN, PersonTable, dob_year_floor, standardise
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +170,13 @@ class FellegiSunterMatcher:
         self._households: np.ndarray | None = None
         #: bits on an exact address agreement with each client row (frequencies.address_sharing_bits)
         self._address_bits: np.ndarray | None = None
+        #: the earliest birth year taken as real in this run (standardise.dob_year_floor)
+        self._dob_floor = PLACEHOLDER_YEAR_MIN
 
     def fit(self, clients: pd.DataFrame, records: pd.DataFrame) -> MatchingConfig:
         """The config with m/u estimated from these clients and records (what training saves)."""
-        cl = standardise(clients, id_column="client_id")
+        self._dob_floor = _dob_floor(clients)
+        cl = standardise(clients, id_column="client_id", dob_floor=self._dob_floor)
         index = ClientIndex.build(
             cl, self.config.blocking_rules, self.config.max_block_size, self.config.rule_max_block_size
         )
@@ -185,7 +188,8 @@ class FellegiSunterMatcher:
         if "client_id" not in clients.columns or "record_id" not in records.columns:
             # Column names only: never values (privacy rule 5).
             raise ValueError("link() needs a client_id column in clients and a record_id column in records")
-        cl = standardise(clients, id_column="client_id")
+        self._dob_floor = _dob_floor(clients)
+        cl = standardise(clients, id_column="client_id", dob_floor=self._dob_floor)
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size, cfg.rule_max_block_size)
         self._households = self._household_codes(cl)
         self.fitted_config = self._fit(cl, index, records)
@@ -293,7 +297,7 @@ class FellegiSunterMatcher:
         if not (estimate_mu or cfg.estimate_match_rate or cfg.estimate_relatives):
             return cfg
         sample = records.sample(n=min(cfg.sample_rows, len(records)), random_state=cfg.seed)
-        rs = standardise(sample, id_column="record_id")
+        rs = standardise(sample, id_column="record_id", dob_floor=self._dob_floor)
         rows, cli, levels = candidate_levels(rs, cl, index, cfg)
         fitted = cfg
         if estimate_mu:
@@ -365,7 +369,7 @@ class FellegiSunterMatcher:
         ``own_given_width``: ``cl`` carries learned given names after this many columns of its own
         (see _score_again_with_learned_names); pairs agreeing on one say so in their explanation."""
         cfg = self.decide_config
-        rs = standardise(chunk, id_column="record_id")
+        rs = standardise(chunk, id_column="record_id", dob_floor=self._dob_floor)
         pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record, stats.pairs_by_rule)
         stats.candidate_pairs += len(pairs)
         if pairs.empty:
@@ -591,6 +595,11 @@ class FellegiSunterMatcher:
         )
         held = best[best["score"] >= self.decide_config.match_threshold]["capped"].to_numpy()
         return {name: int(((held >> i) & 1).sum()) for i, name in enumerate(names)}
+
+
+def _dob_floor(clients: pd.DataFrame) -> int:
+    """standardise.dob_year_floor of the client list: one floor for the list and every chunk."""
+    return dob_year_floor(clients["dob"]) if "dob" in clients.columns else PLACEHOLDER_YEAR_MIN
 
 
 def _with_presence(explanations: np.ndarray, level: np.ndarray, bits: dict[str, float]) -> np.ndarray:

@@ -117,6 +117,8 @@ _SPECIAL = str.maketrans(
 PLACEHOLDER_DATES = frozenset({(1900, 1, 1), (1901, 1, 1)})
 PLACEHOLDER_YEAR_MIN = 1900
 PLACEHOLDER_YEAR_FUTURE = 9000
+#: the earliest year a historical register's DOBs may have (see dob_year_floor)
+HISTORICAL_YEAR_MIN = 1000
 _STREET_WORDS = {
     "street": "st",
     "avenue": "ave",
@@ -399,7 +401,7 @@ _NO_DOB = (-1, -1, -1, "")
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def _dob1(value: str, this_year: int) -> tuple[int, int, int, str]:
+def _dob1(value: str, this_year: int, min_year: int = PLACEHOLDER_YEAR_MIN) -> tuple[int, int, int, str]:
     """(year, month, day, "") of one DOB string, (-1, -1, -1, digits) when it is written in an
     accepted layout but is no valid date (see invalid_dob_digits), _NO_DOB otherwise.
 
@@ -418,7 +420,7 @@ def _dob1(value: str, this_year: int) -> tuple[int, int, int, str]:
             y = 2000 + yy if 2000 + yy <= this_year else 1900 + yy
         else:
             y = int(parts["y"])
-        if not PLACEHOLDER_YEAR_MIN <= y <= PLACEHOLDER_YEAR_FUTURE - 1:
+        if not min_year <= y <= PLACEHOLDER_YEAR_FUTURE - 1:
             return _NO_DOB
         if (y, m, d) in PLACEHOLDER_DATES:
             return _NO_DOB
@@ -432,29 +434,44 @@ def _dob1(value: str, this_year: int) -> tuple[int, int, int, str]:
     return _NO_DOB
 
 
-def _dob_table(values: Any) -> tuple[np.ndarray, np.ndarray]:
+def _dob_table(values: Any, min_year: int = PLACEHOLDER_YEAR_MIN) -> tuple[np.ndarray, np.ndarray]:
     """(n, 3) int64 year / month / day (-1 = missing) and the invalid-date digits of each row (see
     parse_dob and invalid_dob_digits), computed once per distinct value."""
     s = pd.Series(values, copy=False)
     if pd.api.types.is_datetime64_any_dtype(s):
-        return _dob_datetimes(s), np.full(len(s), "", dtype=object)
+        return _dob_datetimes(s, min_year), np.full(len(s), "", dtype=object)
     codes, texts = _distinct(s)
     this_year = pd.Timestamp.today().year
-    parsed = [_dob1(t, this_year) for t in texts]
+    parsed = [_dob1(t, this_year, min_year) for t in texts]
     ymd = np.array([p[:3] for p in parsed], dtype=np.int64).reshape(len(parsed), 3)
     typo = np.empty(len(parsed), dtype=object)
     typo[:] = [p[3] for p in parsed]
     return ymd[codes], typo[codes]
 
 
-def _dob_datetimes(s: pd.Series) -> np.ndarray:
+def _dob_datetimes(s: pd.Series, min_year: int = PLACEHOLDER_YEAR_MIN) -> np.ndarray:
     """(n, 3) year / month / day of a datetime column, -1 where missing or a placeholder."""
     frame = pd.DataFrame({"y": s.dt.year, "m": s.dt.month, "d": s.dt.day}).astype("float64")
     placeholder = pd.Series(False, index=frame.index)
     for y, m, d in PLACEHOLDER_DATES:
         placeholder |= (frame["y"] == y) & (frame["m"] == m) & (frame["d"] == d)
-    valid = frame["y"].between(PLACEHOLDER_YEAR_MIN, PLACEHOLDER_YEAR_FUTURE - 1) & ~placeholder
+    valid = frame["y"].between(min_year, PLACEHOLDER_YEAR_FUTURE - 1) & ~placeholder
     return frame.where(valid).fillna(-1).astype("int64").to_numpy()
+
+
+def dob_year_floor(values: Any) -> int:
+    """The earliest birth year taken as real in a run, from its client list's DOBs.
+
+    In agency systems a year before 1900 means "unknown" (PLACEHOLDER_YEAR_MIN). A historical
+    register (a genealogy, a census of 1850) is the other way round: most of its people were born
+    before 1900, and dropping their DOBs would leave the names alone to match on. So the floor is
+    HISTORICAL_YEAR_MIN when at least half of the list's dated rows fall before 1900.
+    """
+    ymd, _ = _dob_table(values, HISTORICAL_YEAR_MIN)
+    years = ymd[:, 0][ymd[:, 0] >= 0]
+    if len(years) and float((years < PLACEHOLDER_YEAR_MIN).mean()) >= 0.5:
+        return HISTORICAL_YEAR_MIN
+    return PLACEHOLDER_YEAR_MIN
 
 
 def parse_dob(values: pd.Series) -> pd.DataFrame:
@@ -595,7 +612,9 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), dtype=object)
 
 
-def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTable:
+def standardise(
+    frame: pd.DataFrame, id_column: str = "record_id", dob_floor: int = PLACEHOLDER_YEAR_MIN
+) -> PersonTable:
     """Standardise a person-schema frame (``id_column`` holds the ids; any field may be missing).
 
     Every field is standardised once per distinct value and spread back to the rows.
@@ -610,7 +629,7 @@ def standardise(frame: pd.DataFrame, id_column: str = "record_id") -> PersonTabl
     last = _names_with_aliases(last_codes, last_names, alias_codes, aliases, _last_row, LAST_WIDTH)
     alias = Coded.take(_fill([_alias_row(a) for a in aliases], ALIAS_WIDTH + 1)[:, 1:], alias_codes)
 
-    ymd, typo = _dob_table(_column(frame, "dob"))
+    ymd, typo = _dob_table(_column(frame, "dob"), dob_floor)
     y, m, d = ymd[:, 0], ymd[:, 1], ymd[:, 2]
     has_dob = y >= 0
     dob8 = np.full(len(y), "", dtype=object)

@@ -390,3 +390,31 @@ def test_an_address_many_clients_share_says_less_than_a_family_home() -> None:
     assert address_weight("r2", "H2") <= address_weight("r1", "H1") - 2.0
     assert at_group_home < at_home
     assert _decision(out, "r1", "H1") == "match" and _decision(out, "r2", "H2") == "review"
+
+
+def test_a_historical_register_keeps_its_birth_dates() -> None:
+    """A year before 1900 means "unknown" in an agency's system, but a register of people born in
+    the 1800s is made of such years: when most of the client list's DOBs fall before 1900 they are
+    dates (the DOB separates two namesakes), otherwise still placeholders."""
+    from matchers.standardise import dob_year_floor
+
+    modern = pd.Series(["2008-03-14", "1850-01-01", "2007-11-02"])
+    historical = pd.Series(["1852-03-14", "1849-07-30", "1903-11-02", ""])
+    assert dob_year_floor(modern) == 1900 and dob_year_floor(historical) == 1000
+    assert standardise(_people([dict(record_id="r", dob="1850-01-01")], "record_id")).dob8[0] == ""
+
+    clients = _people(
+        [
+            dict(client_id="H1", first_name="Mary", last_name="Walsh", dob="1852-03-14", zip="94601"),
+            dict(client_id="H2", first_name="Mary", last_name="Walsh", dob="1849-07-30", zip="94601"),
+            dict(client_id="H3", first_name="John", last_name="Byrne", dob="1861-01-09", zip="94601"),
+        ],
+        "client_id",
+    )
+    out = _link(
+        _record("r1", first_name="Mary", last_name="Walsh", dob="1852-03-14", zip="94601"), clients=clients
+    )
+    assert _levels(out, "r1", "H1")["dob"] == "exact"
+    # her namesake born three years earlier is not seriously considered (with the DOBs dropped as
+    # placeholders, the two were the same two names in one zip, and neither could be matched)
+    assert _decision(out, "r1", "H1") == "match" and _decision(out, "r1", "H2") == "absent"
