@@ -323,7 +323,8 @@ class FellegiSunterMatcher:
         self, freq: NameFrequencies | None, cl: PersonTable, ci: np.ndarray
     ) -> dict[str, np.ndarray]:
         """Term-frequency adjustments per pair, keyed on the client's primary name (the value an
-        exact agreement agrees on, in either name reading)."""
+        exact agreement agrees on, in either name reading), and the address many clients share
+        (frequencies.address_sharing_bits)."""
         out = {}
         if self._address_bits is not None:
             out["address"] = self._address_bits[ci]
