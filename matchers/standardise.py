@@ -394,6 +394,25 @@ _DOB_FORMATS = (
     r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<yy>\d{2})$",
 )
 _DOB_RES = tuple(re.compile(p) for p in _DOB_FORMATS)
+#: layouts with the month in words, read before digit look-alikes are mended (they would turn "Oct"
+#: into "0ct"): Oracle's DD-MON-YYYY (and DD-MON-YY), "15 March 2008", "March 15, 2008"
+_MONTH = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DOB_WORD_RES = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        rf"^(?P<d>\d{{1,2}})[-/ ]{_MONTH}[-/ ,]+(?P<y>\d{{4}})(?:[ T].*)?$",
+        rf"^(?P<d>\d{{1,2}})-{_MONTH}-(?P<yy>\d{{2}})$",
+        rf"^{_MONTH}[ -](?P<d>\d{{1,2}})(?:st|nd|rd|th)?,? (?P<y>\d{{4}})$",
+    )
+)
+_MONTH_NUMBERS = {
+    m: k
+    for k, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+#: day first with dots (15.03.2008): how Europe writes a date; nobody writes month first with dots
+_DOB_DOTTED_RE = re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$")
 #: letters a scan or a hurried typist puts for digits: "20O2-04-04", "1999-09-1o", "1998-|O-31"
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
 #: DOB fields of a value that is no date in any layout
@@ -408,13 +427,15 @@ def _dob1(value: str, this_year: int, min_year: int = PLACEHOLDER_YEAR_MIN) -> t
     The first layout that fits wins; a two-digit year is this century unless that would lie in the
     future (youth DOBs).
     """
-    text = value.strip().translate(_DIGIT_LOOKALIKES)
-    for rx in _DOB_RES:
-        found = rx.search(text)
-        if found is None:
-            continue
+    text = value.strip()
+    found = next((f for rx in _DOB_WORD_RES if (f := rx.search(text)) is not None), None)
+    if found is None:
+        text = text.translate(_DIGIT_LOOKALIKES)
+        found = next((f for rx in (*_DOB_RES, _DOB_DOTTED_RE) if (f := rx.search(text)) is not None), None)
+    if found is not None:
         parts = found.groupdict()
-        m, d = int(parts["m"]), int(parts["d"])
+        m = _MONTH_NUMBERS[parts["mon"].lower()] if "mon" in parts else int(parts["m"])
+        d = int(parts["d"])
         if "yy" in parts:
             yy = int(parts["yy"])
             y = 2000 + yy if 2000 + yy <= this_year else 1900 + yy
@@ -476,7 +497,9 @@ def dob_year_floor(values: Any) -> int:
 
 def parse_dob(values: pd.Series) -> pd.DataFrame:
     """Year, month, day (Int arrays, -1 = missing) from datetime64 or strings in the layouts agencies
-    use: ISO "YYYY-MM-DD" (also with "/" or "." and a time), "YYYYMMDD", US "MM/DD/YYYY", "M/D/YY".
+    use: ISO "YYYY-MM-DD" (also with "/" or "." and a time), "YYYYMMDD", US "MM/DD/YYYY", "M/D/YY",
+    the month in words ("15-MAR-2008", "15-MAR-08", "15 March 2008", "March 15, 2008") and European
+    "DD.MM.YYYY".
 
     Placeholder DOBs (1900-01-01, 1901-01-01, any year before 1900, any year 9000+ such as
     9999-12-31) mean "unknown" in agency systems and are treated as missing: two children who both

@@ -40,6 +40,14 @@ def _levels(out: pd.DataFrame, record_id: str, client_id: str) -> dict[str, str]
         "3/14/08",
         "2008-03-14 00:00:00",
         "2008-03-14T00:00",
+        # the month in words: Oracle's DD-MON-YYYY and DD-MON-YY, and as people write it ("Oct"
+        # must not be read as the digit look-alike "0ct")
+        "14-MAR-2008",
+        "14-Mar-08",
+        "14 March 2008",
+        "March 14, 2008",
+        "Mar 14th 2008",
+        "14.03.2008",  # European, day first
     ],
 )
 def test_dob_layouts_agencies_use_parse_to_one_date(written: str) -> None:
@@ -48,6 +56,7 @@ def test_dob_layouts_agencies_use_parse_to_one_date(written: str) -> None:
 
 def test_two_digit_years_in_the_future_are_last_century() -> None:
     assert parse_dob(pd.Series(["3/14/97"])).iloc[0].tolist() == [1997, 3, 14]
+    assert parse_dob(pd.Series(["01-OCT-97"])).iloc[0].tolist() == [1997, 10, 1]
 
 
 def test_a_dob_in_us_layout_matches_the_iso_client_dob() -> None:
