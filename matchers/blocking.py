@@ -244,7 +244,8 @@ def _rule_keys(rule: str, p: _Parts) -> list[tuple[np.ndarray, np.ndarray]]:
         ]
     if rule == "dob_swap":
         return [_key(r, p("year"), p("dob_unordered"))]
-    if rule == "last_phonetic_year":
+    if rule in ("last_phonetic_year", "last_phonetic_year_no_given", "last_phonetic_year_client_no_given"):
+        # the last two only for rows or clients with no given name (see the conditions below)
         return [_key(r, p("last_metaphone")[:, j], p("year")) for j in range(last_w)]
     if rule == "nickname_last_initial":
         return [
@@ -317,6 +318,7 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> Keys:
 #: (zip_first_prefix itself is capped small: every row probes it).
 RECORD_ROW_CONDITIONS: dict[str, Callable[[PersonTable], np.ndarray]] = {
     "last_phonetic_zip_no_given": lambda t: _no_name(t, "first"),
+    "last_phonetic_year_no_given": lambda t: _no_name(t, "first"),
     "zip_first_prefix_no_last": lambda t: _no_name(t, "last"),
 }
 
@@ -327,6 +329,7 @@ RECORD_ROW_CONDITIONS: dict[str, Callable[[PersonTable], np.ndarray]] = {
 #: had a client or row without one of her names.
 CLIENT_ROW_CONDITIONS: dict[str, Callable[[PersonTable], np.ndarray]] = {
     "last_phonetic_zip_client_no_given": lambda t: _no_name(t, "first"),
+    "last_phonetic_year_client_no_given": lambda t: _no_name(t, "first"),
     "zip_first_prefix_client_no_last": lambda t: _no_name(t, "last"),
 }
 

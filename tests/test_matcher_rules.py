@@ -427,3 +427,36 @@ def test_a_historical_register_keeps_its_birth_dates() -> None:
     # her namesake born three years earlier is not seriously considered (with the DOBs dropped as
     # placeholders, the two were the same two names in one zip, and neither could be matched)
     assert _decision(out, "r1", "H1") == "match" and _decision(out, "r1", "H2") == "absent"
+
+
+def test_a_row_without_a_given_name_or_zip_finds_her_surname_in_her_birth_year() -> None:
+    """last_phonetic_year_no_given: with neither a given name nor a zip, and a DOB mistyped past
+    reading, the surname's sound and the birth year still find her (the year survives the typo);
+    a row with a given name makes no such key, nor does a client with one for the client-side rule."""
+    from matchers.blocking import ClientIndex
+
+    rules = ("last_phonetic_year_no_given", "last_phonetic_year_client_no_given")
+    clients = standardise(
+        _people(
+            [
+                dict(client_id="C1", first_name="Mitchell", last_name="Noyce", dob="1966-09-01"),
+                dict(client_id="C2", first_name="", last_name="Noyce", dob="1966-04-11"),
+            ],
+            "client_id",
+        ),
+        id_column="client_id",
+    )
+    index = ClientIndex.build(clients, rules, max_block_size=40)
+    rows = standardise(
+        _people(
+            [
+                _record("r1", last_name="Noyce", dob="1966-00-91"),
+                _record("r2", first_name="Ann", last_name="Noyce", dob="1966-02-03"),
+            ],
+            "record_id",
+        )
+    )
+    found = index.candidates(rows, rules, 30)
+    pairs = {(int(r), clients.ids[c]) for r, c in zip(found["rec"], found["cli"], strict=True)}
+    # r1 meets every Noyce born in 1966; r2 (a given name) only the client without one
+    assert pairs == {(0, "C1"), (0, "C2"), (1, "C2")}
