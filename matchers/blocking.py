@@ -165,6 +165,9 @@ class _Parts:
             return _per_code(lambda s: s[:1], first[:, 0], first_distinct)
         if name == "first_prefix":
             return _per_code(lambda s: s[:3], first[:, 0], first_distinct)
+        if name == "middle_initial":
+            middle, middle_distinct = t.codes("middle")
+            return _per_code(lambda s: s[:1], middle, middle_distinct)
         if name == "last_initials":
             return _per_code(lambda s: s[:1], last, last_distinct)
         if name == "last_metaphone":
@@ -268,6 +271,8 @@ def _rule_keys(rule: str, p: _Parts) -> list[tuple[np.ndarray, np.ndarray]]:
         return [_key(r, house[:, 0], house[:, 1 + j]) for j in range(STREET_WORDS_PER_ADDRESS)]
     if rule == "zip_first_prefix_year":  # surname missing or changed, day or month mistyped
         return [_key(r, p("zip"), p("first_prefix"), p("year"))]
+    if rule == "zip_first_prefix_middle_initial":  # surname changed (marriage, adoption), no DOB
+        return [_key(r, p("zip"), p("first_prefix"), p("middle_initial"))]
     if rule in ("zip_first_prefix", "zip_first_prefix_no_last", "zip_first_prefix_client_no_last"):
         # the last two only for rows or clients with no surname (see the conditions below)
         return [_key(r, p("zip"), p("first_prefix"))]

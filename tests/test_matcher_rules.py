@@ -460,3 +460,36 @@ def test_a_row_without_a_given_name_or_zip_finds_her_surname_in_her_birth_year()
     pairs = {(int(r), clients.ids[c]) for r, c in zip(found["rec"], found["cli"], strict=True)}
     # r1 meets every Noyce born in 1966; r2 (a given name) only the client without one
     assert pairs == {(0, "C1"), (0, "C2"), (1, "C2")}
+
+
+def test_a_changed_surname_without_a_dob_is_found_by_given_name_and_middle_initial() -> None:
+    """zip_first_prefix_middle_initial: a row under a new surname (marriage, adoption) with no DOB
+    shares only her given name, middle initial and zip with her client row. In a busy zip the
+    given-name prefix alone is a block over zip_first_prefix's small cap (skipped); with the middle
+    initial it is small enough to search."""
+    from matchers.blocking import ClientIndex
+
+    rules = ("zip_first_prefix", "zip_first_prefix_middle_initial")
+    people = [
+        dict(client_id="C1", first_name="Maria", middle_name="Luz", last_name="Gomez", zip="94601"),
+        *(
+            dict(
+                client_id=f"M{k}", first_name="Marisol", middle_name="Ana", last_name=f"Name{k}", zip="94601"
+            )
+            for k in range(12)
+        ),
+    ]
+    clients = standardise(_people(people, "client_id"), id_column="client_id")
+    index = ClientIndex.build(clients, rules, max_block_size=40, rule_max_block_size={"zip_first_prefix": 8})
+    rows = standardise(
+        _people(
+            [_record("r1", first_name="Maria", middle_name="L", last_name="Whitney", zip="94601")],
+            "record_id",
+        )
+    )
+    found = index.candidates(rows, rules, 30)
+    assert {clients.ids[c] for c in found["cli"]} == {"C1"}
+    without = ClientIndex.build(
+        clients, rules[:1], max_block_size=40, rule_max_block_size={"zip_first_prefix": 8}
+    )
+    assert without.candidates(rows, rules[:1], 30).empty  # the prefix block alone was too big
