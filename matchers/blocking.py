@@ -206,7 +206,8 @@ def _key(rule_hash: np.uint64, *parts: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _rule_keys(rule: str, p: _Parts) -> list[tuple[np.ndarray, np.ndarray]]:
     """(keys, rows) arrays of one rule: several when the rule reads several alternatives."""
-    r = _rule_hash(rule)
+    r = _rule_hash(rule)  # a conditional variant hashes its own name: its keys meet only its own
+    rule = CONDITIONAL_RULES[rule].makes if rule in CONDITIONAL_RULES else rule
     if rule == "dob":
         return [_key(r, p("dob8"))]
     # Scale-aware variants: with tens of thousands of clients one birth date or one surname
@@ -247,8 +248,7 @@ def _rule_keys(rule: str, p: _Parts) -> list[tuple[np.ndarray, np.ndarray]]:
         ]
     if rule == "dob_swap":
         return [_key(r, p("year"), p("dob_unordered"))]
-    if rule in ("last_phonetic_year", "last_phonetic_year_no_given", "last_phonetic_year_client_no_given"):
-        # the last two only for rows or clients with no given name (see the conditions below)
+    if rule == "last_phonetic_year":
         return [_key(r, p("last_metaphone")[:, j], p("year")) for j in range(last_w)]
     if rule == "nickname_last_initial":
         return [
@@ -260,9 +260,7 @@ def _rule_keys(rule: str, p: _Parts) -> list[tuple[np.ndarray, np.ndarray]]:
         return [_key(r, p("first")[:, j], p("year")) for j in range(1, p.t.first.shape[1])]
     if rule == "name_pair_phonetic":
         return [_key(r, p("name_pair_soundex")[:, 0], p("name_pair_soundex")[:, 1])]
-    if rule in ("last_phonetic_zip", "last_phonetic_zip_no_given", "last_phonetic_zip_client_no_given"):
-        # the last two only for rows (RECORD_ROW_CONDITIONS) or clients (CLIENT_ROW_CONDITIONS)
-        # with no given name
+    if rule == "last_phonetic_zip":
         return [_key(r, p("last_metaphone")[:, 0], p("zip"))]
     if rule == "zip_first_initial":
         return [_key(r, p("zip"), p("first_initial"))]
@@ -273,8 +271,7 @@ def _rule_keys(rule: str, p: _Parts) -> list[tuple[np.ndarray, np.ndarray]]:
         return [_key(r, p("zip"), p("first_prefix"), p("year"))]
     if rule == "zip_first_prefix_middle_initial":  # surname changed (marriage, adoption), no DOB
         return [_key(r, p("zip"), p("first_prefix"), p("middle_initial"))]
-    if rule in ("zip_first_prefix", "zip_first_prefix_no_last", "zip_first_prefix_client_no_last"):
-        # the last two only for rows or clients with no surname (see the conditions below)
+    if rule == "zip_first_prefix":
         return [_key(r, p("zip"), p("first_prefix"))]
     raise ValueError(f"unknown blocking rule {rule!r}")
 
@@ -315,47 +312,48 @@ def person_keys(t: PersonTable, rules: tuple[str, ...]) -> Keys:
     return Keys(key[first], row[first].astype(np.int64), rule_ix[first], rules)
 
 
-#: Rules whose keys an extract row makes only when it lacks what the other rules key on (clients
-#: make them all): without the condition a surname + zip key pairs every row with her siblings on
-#: the list, who then compete with her for the row (pseudopeople WIC at 4x noise lost 0.6 points of
-#: recall that way); a row without a given name finds its client by no other key.
-#: Few rows lack a surname, so their rule can afford blocks of a whole given-name prefix in a zip
-#: (zip_first_prefix itself is capped small: every row probes it).
-RECORD_ROW_CONDITIONS: dict[str, Callable[[PersonTable], np.ndarray]] = {
-    "last_phonetic_zip_no_given": lambda t: _no_name(t, "first"),
-    "last_phonetic_year_no_given": lambda t: _no_name(t, "first"),
-    "zip_first_prefix_no_last": lambda t: _no_name(t, "last"),
+def _no_name(part: str) -> Callable[[PersonTable], np.ndarray]:
+    """Which rows have no given name (``first``) or no surname (``last``) after standardising."""
+    return lambda t: t.codes(part)[0][:, 0] < 0
+
+
+@dataclass(frozen=True)
+class ConditionalRule:
+    """A rule that makes another rule's keys only for the rows of one side that need them."""
+
+    makes: str  # the rule whose keys it makes (hashed under its own name, so they meet only its own)
+    side: str  # "record": only those extract rows make keys; "client": only those clients are indexed
+    where: Callable[[PersonTable], np.ndarray]  # the rows that make them
+
+
+#: Rules made for the rows that lack what the other rules key on.
+#: - On the record side (clients make them all): a surname + zip key made for every row pairs her
+#:   with her siblings on the list, who then compete with her for the row (pseudopeople WIC at 4x
+#:   noise lost 0.6 points of recall that way); a row without a given name finds its client by no
+#:   other key. Few rows lack a surname, so theirs can afford a whole given-name prefix in a zip
+#:   (zip_first_prefix itself is capped small: every row probes it).
+#: - On the client side (every row probes them): the index holds the keys only for clients lacking
+#:   a name (a census-style list writes "House" or a lone letter), so the blocks stay small.
+#:   pseudopeople W2/1099: 190 of the 341 true links blocking never paired had a client or row
+#:   without one of her names.
+CONDITIONAL_RULES: dict[str, ConditionalRule] = {
+    "last_phonetic_zip_no_given": ConditionalRule("last_phonetic_zip", "record", _no_name("first")),
+    "last_phonetic_year_no_given": ConditionalRule("last_phonetic_year", "record", _no_name("first")),
+    "zip_first_prefix_no_last": ConditionalRule("zip_first_prefix", "record", _no_name("last")),
+    "last_phonetic_zip_client_no_given": ConditionalRule("last_phonetic_zip", "client", _no_name("first")),
+    "last_phonetic_year_client_no_given": ConditionalRule("last_phonetic_year", "client", _no_name("first")),
+    "zip_first_prefix_client_no_last": ConditionalRule("zip_first_prefix", "client", _no_name("last")),
 }
 
-#: The same the other way round: keys the client index holds only for clients lacking a name (a
-#: census-style list writes "House" or a lone letter for a given name, or no surname), probed by
-#: every row. The blocks hold only such clients, so they stay small; a client with both names is
-#: found by the other rules. pseudopeople W2/1099: 190 of the 341 true links blocking never paired
-#: had a client or row without one of her names.
-CLIENT_ROW_CONDITIONS: dict[str, Callable[[PersonTable], np.ndarray]] = {
-    "last_phonetic_zip_client_no_given": lambda t: _no_name(t, "first"),
-    "last_phonetic_year_client_no_given": lambda t: _no_name(t, "first"),
-    "zip_first_prefix_client_no_last": lambda t: _no_name(t, "last"),
-}
 
-
-def _no_name(t: PersonTable, part: str) -> np.ndarray:
-    """Rows with no given name (``first``) or no surname (``last``) after standardising."""
-    return t.codes(part)[0][:, 0] < 0
-
-
-def _only_where_asked(
-    keys: Keys, table: PersonTable, conditions: dict[str, Callable[[PersonTable], np.ndarray]] | None = None
-) -> Keys:
-    """``keys`` less those of a conditional rule (``conditions``, by default RECORD_ROW_CONDITIONS)
-    on rows outside its condition."""
-    conditions = RECORD_ROW_CONDITIONS if conditions is None else conditions
+def _only_where_asked(keys: Keys, table: PersonTable, side: str) -> Keys:
+    """``keys`` of ``table`` (one ``side``) less those of a conditional rule on rows it is not for."""
     drop = np.zeros(len(keys.key), dtype=bool)
     for r, rule in enumerate(keys.rules):
-        condition = conditions.get(rule)
-        if condition is not None:
+        cond = CONDITIONAL_RULES.get(rule)
+        if cond is not None and cond.side == side:
             of_rule = keys.rule == r
-            drop[of_rule] = ~condition(table)[keys.row[of_rule]]
+            drop[of_rule] = ~cond.where(table)[keys.row[of_rule]]
     if not drop.any():
         return keys
     return Keys(keys.key[~drop], keys.row[~drop], keys.rule[~drop], keys.rules)
@@ -381,7 +379,7 @@ class ClientIndex:
         rule_max_block_size: dict[str, int] | None = None,
     ) -> ClientIndex:
         """``rule_max_block_size``: a smaller cap for rules whose keys are broad (see config)."""
-        keys = _only_where_asked(person_keys(clients, rules), clients, CLIENT_ROW_CONDITIONS)
+        keys = _only_where_asked(person_keys(clients, rules), clients, "client")
         codes, uniq = pd.factorize(keys.key)
         sizes = np.bincount(codes, minlength=len(uniq))[codes]
         limits = np.array([(rule_max_block_size or {}).get(r, max_block_size) for r in rules], dtype=np.int64)
@@ -407,7 +405,7 @@ class ClientIndex:
         ``rule_counts``, when given, is incremented with the pairs each rule found (before the
         union and the cap): the numbers to watch when a rule starts to produce too many pairs.
         """
-        rk = _only_where_asked(person_keys(records, rules), records)
+        rk = _only_where_asked(person_keys(records, rules), records, "record")
         block = self.distinct.get_indexer(rk.key)
         known = np.flatnonzero(block >= 0)  # the chunk's keys that some client has
         lo, hits = self.start[block[known]], self.size[block[known]]

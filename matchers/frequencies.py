@@ -91,15 +91,14 @@ def address_sharing_bits(
     ``max_penalty`` bits. Distinct people, not rows: one client listed twice is one resident.
     """
     out = np.zeros(len(addresses))
-    known = np.flatnonzero(np.asarray([bool(a) for a in addresses], dtype=bool))
-    if len(known) == 0:
+    known = addresses != ""  # standardise writes "" for no address
+    if not known.any():
         return out
-    people = pd.DataFrame({"a": addresses[known], "id": client_ids[known]}).drop_duplicates()
-    per_address = people.groupby("a").size()
-    k = pd.Series(addresses[known], dtype=object).map(per_address).to_numpy(dtype=float)
+    rows = pd.DataFrame({"a": addresses[known], "id": client_ids[known]})
+    k = rows.groupby("a")["id"].transform("nunique").to_numpy(dtype=float)
     # the typical address's clients, not a client's own on average: that one a few large group
     # quarters would raise for everyone
-    k_mean = float(per_address.mean())
+    k_mean = float(rows.groupby("a")["id"].nunique().mean())
     bits = -np.log2((k + pseudo_people) / (k_mean + pseudo_people))
     out[known] = np.round(np.clip(bits, -max_penalty, 0.0), 2)
     return out

@@ -396,7 +396,8 @@ _DOB_FORMATS = (
 _DOB_RES = tuple(re.compile(p) for p in _DOB_FORMATS)
 #: layouts with the month in words, read before digit look-alikes are mended (they would turn "Oct"
 #: into "0ct"): Oracle's DD-MON-YYYY (and DD-MON-YY), "15 March 2008", "March 15, 2008"
-_MONTH = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = rf"(?P<mon>{'|'.join(_MONTHS)})[a-z]*\.?"
 _DOB_WORD_RES = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
@@ -405,12 +406,7 @@ _DOB_WORD_RES = tuple(
         rf"^{_MONTH}[ -](?P<d>\d{{1,2}})(?:st|nd|rd|th)?,? (?P<y>\d{{4}})$",
     )
 )
-_MONTH_NUMBERS = {
-    m: k
-    for k, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
+_MONTH_NUMBERS = {m: k for k, m in enumerate(_MONTHS, 1)}
 #: day first with dots (15.03.2008): how Europe writes a date; nobody writes month first with dots
 _DOB_DOTTED_RE = re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$")
 #: letters a scan or a hurried typist puts for digits: "20O2-04-04", "1999-09-1o", "1998-|O-31"

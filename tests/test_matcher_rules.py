@@ -213,35 +213,32 @@ def test_swapped_names_with_a_typo_are_found_by_the_dob_and_any_initial() -> Non
     assert _decision(_link(record, matcher=blind), "r1", "C2") == "absent"
 
 
+def _blocked(
+    clients: list[dict], rows: list[dict], rules: tuple[str, ...], caps: dict[str, int] | None = None
+) -> set[tuple[int, str]]:
+    """(row position, client id) of every candidate pair blocking finds by ``rules`` alone (block
+    cap 40, ``caps`` per rule, 30 pairs a row)."""
+    from matchers.blocking import ClientIndex
+
+    table = standardise(_people(clients, "client_id"), id_column="client_id")
+    index = ClientIndex.build(table, rules, max_block_size=40, rule_max_block_size=caps)
+    found = index.candidates(standardise(_people(rows, "record_id")), rules, 30)
+    return {(int(r), table.ids[c]) for r, c in zip(found["rec"], found["cli"], strict=True)}
+
+
 def test_surname_and_zip_pair_only_a_row_without_a_given_name() -> None:
     """last_phonetic_zip_no_given: a row with no given name finds the surname's clients in her zip;
     a row with one does not (her siblings on the list would compete with her for the row)."""
-    from matchers.blocking import ClientIndex
-
-    rule = ("last_phonetic_zip_no_given",)
-    clients = standardise(
-        _people(
-            [
-                dict(client_id="C1", first_name="Ana", last_name="Reyes", zip="94601"),
-                dict(client_id="C2", first_name="Luz", last_name="Reyes", zip="94601"),
-                dict(client_id="C3", first_name="Ana", last_name="Reyes", zip="94577"),
-            ],
-            "client_id",
-        ),
-        id_column="client_id",
-    )
-    index = ClientIndex.build(clients, rule, max_block_size=40)
-    rows = standardise(
-        _people(
-            [
-                _record("r1", last_name="Reyez", zip="94601"),
-                _record("r2", first_name="Ana", last_name="Reyes", zip="94601"),
-            ],
-            "record_id",
-        )
-    )
-    found = index.candidates(rows, rule, 30)
-    assert sorted(found["cli"].tolist()) == [0, 1] and set(found["rec"]) == {0}
+    clients = [
+        dict(client_id="C1", first_name="Ana", last_name="Reyes", zip="94601"),
+        dict(client_id="C2", first_name="Luz", last_name="Reyes", zip="94601"),
+        dict(client_id="C3", first_name="Ana", last_name="Reyes", zip="94577"),
+    ]
+    rows = [
+        _record("r1", last_name="Reyez", zip="94601"),
+        _record("r2", first_name="Ana", last_name="Reyes", zip="94601"),
+    ]
+    assert _blocked(clients, rows, ("last_phonetic_zip_no_given",)) == {(0, "C1"), (0, "C2")}
 
 
 @pytest.mark.parametrize("first", ["J", "J.", "K"])
@@ -279,33 +276,23 @@ def test_a_client_without_one_of_her_names_is_found_by_the_other() -> None:
     index holds those keys only for such clients, so a row does not meet every client of her
     surname or given name (her siblings) by them; a row with no surname may search a block larger
     than zip_first_prefix's small cap (zip_first_prefix_no_last), for few rows ask."""
-    from matchers.blocking import ClientIndex
-
     rules = (
         "last_phonetic_zip_client_no_given",
         "zip_first_prefix_client_no_last",
         "zip_first_prefix_no_last",
     )
-    people = [
+    clients = [
         dict(client_id="C1", first_name="House", last_name="Hadar", zip="94601"),  # no given name
         dict(client_id="C2", first_name="Luz", last_name="Hadar", zip="94601"),  # her sister
         dict(client_id="C3", first_name="Scott", last_name="", zip="94601"),  # no surname
         *(dict(client_id=f"S{k}", first_name="Scotty", last_name=f"Name{k}", zip="94601") for k in range(12)),
     ]
-    clients = standardise(_people(people, "client_id"), id_column="client_id")
-    index = ClientIndex.build(clients, rules, max_block_size=40)
-    rows = standardise(
-        _people(
-            [
-                _record("r1", first_name="Scott", last_name="Hadar", zip="94601"),
-                _record("r2", first_name="Scott", last_name="", zip="94601"),
-                _record("r3", first_name="Ana", last_name="Reyes", zip="94601"),
-            ],
-            "record_id",
-        )
-    )
-    found = index.candidates(rows, rules, 30)
-    pairs = {(int(r), clients.ids[c]) for r, c in zip(found["rec"], found["cli"], strict=True)}
+    rows = [
+        _record("r1", first_name="Scott", last_name="Hadar", zip="94601"),
+        _record("r2", first_name="Scott", last_name="", zip="94601"),
+        _record("r3", first_name="Ana", last_name="Reyes", zip="94601"),
+    ]
+    pairs = _blocked(clients, rows, rules)
     assert (0, "C1") in pairs and (0, "C3") in pairs  # her surname's client without a given name
     assert (0, "C2") not in pairs  # the sister with both names: not by these rules
     # the row without a surname meets every Scott and Scotty of her zip, thirteen in one block
@@ -433,33 +420,17 @@ def test_a_row_without_a_given_name_or_zip_finds_her_surname_in_her_birth_year()
     """last_phonetic_year_no_given: with neither a given name nor a zip, and a DOB mistyped past
     reading, the surname's sound and the birth year still find her (the year survives the typo);
     a row with a given name makes no such key, nor does a client with one for the client-side rule."""
-    from matchers.blocking import ClientIndex
-
+    clients = [
+        dict(client_id="C1", first_name="Mitchell", last_name="Noyce", dob="1966-09-01"),
+        dict(client_id="C2", first_name="", last_name="Noyce", dob="1966-04-11"),
+    ]
+    rows = [
+        _record("r1", last_name="Noyce", dob="1966-00-91"),
+        _record("r2", first_name="Ann", last_name="Noyce", dob="1966-02-03"),
+    ]
     rules = ("last_phonetic_year_no_given", "last_phonetic_year_client_no_given")
-    clients = standardise(
-        _people(
-            [
-                dict(client_id="C1", first_name="Mitchell", last_name="Noyce", dob="1966-09-01"),
-                dict(client_id="C2", first_name="", last_name="Noyce", dob="1966-04-11"),
-            ],
-            "client_id",
-        ),
-        id_column="client_id",
-    )
-    index = ClientIndex.build(clients, rules, max_block_size=40)
-    rows = standardise(
-        _people(
-            [
-                _record("r1", last_name="Noyce", dob="1966-00-91"),
-                _record("r2", first_name="Ann", last_name="Noyce", dob="1966-02-03"),
-            ],
-            "record_id",
-        )
-    )
-    found = index.candidates(rows, rules, 30)
-    pairs = {(int(r), clients.ids[c]) for r, c in zip(found["rec"], found["cli"], strict=True)}
     # r1 meets every Noyce born in 1966; r2 (a given name) only the client without one
-    assert pairs == {(0, "C1"), (0, "C2"), (1, "C2")}
+    assert _blocked(clients, rows, rules) == {(0, "C1"), (0, "C2"), (1, "C2")}
 
 
 def test_a_changed_surname_without_a_dob_is_found_by_given_name_and_middle_initial() -> None:
@@ -467,10 +438,7 @@ def test_a_changed_surname_without_a_dob_is_found_by_given_name_and_middle_initi
     shares only her given name, middle initial and zip with her client row. In a busy zip the
     given-name prefix alone is a block over zip_first_prefix's small cap (skipped); with the middle
     initial it is small enough to search."""
-    from matchers.blocking import ClientIndex
-
-    rules = ("zip_first_prefix", "zip_first_prefix_middle_initial")
-    people = [
+    clients = [
         dict(client_id="C1", first_name="Maria", middle_name="Luz", last_name="Gomez", zip="94601"),
         *(
             dict(
@@ -479,17 +447,8 @@ def test_a_changed_surname_without_a_dob_is_found_by_given_name_and_middle_initi
             for k in range(12)
         ),
     ]
-    clients = standardise(_people(people, "client_id"), id_column="client_id")
-    index = ClientIndex.build(clients, rules, max_block_size=40, rule_max_block_size={"zip_first_prefix": 8})
-    rows = standardise(
-        _people(
-            [_record("r1", first_name="Maria", middle_name="L", last_name="Whitney", zip="94601")],
-            "record_id",
-        )
-    )
-    found = index.candidates(rows, rules, 30)
-    assert {clients.ids[c] for c in found["cli"]} == {"C1"}
-    without = ClientIndex.build(
-        clients, rules[:1], max_block_size=40, rule_max_block_size={"zip_first_prefix": 8}
-    )
-    assert without.candidates(rows, rules[:1], 30).empty  # the prefix block alone was too big
+    rows = [_record("r1", first_name="Maria", middle_name="L", last_name="Whitney", zip="94601")]
+    caps = {"zip_first_prefix": 8}
+    rules = ("zip_first_prefix", "zip_first_prefix_middle_initial")
+    assert _blocked(clients, rows, rules, caps) == {(0, "C1")}
+    assert _blocked(clients, rows, rules[:1], caps) == set()  # the prefix block alone was too big
