@@ -27,7 +27,21 @@ def splink_frame(path: Path, id_column: str) -> pd.DataFrame:
     for col in SPLINK_COLUMNS:
         values = frame[col].str.strip().str.lower() if col in frame else pd.Series("", index=frame.index)
         out[col] = values.replace("", None)
+    out["dob"] = iso_dates(out["dob"])
     return out
+
+
+def iso_dates(values: pd.Series) -> pd.Series:
+    """DOBs as YYYY-MM-DD, the layout Splink's DateOfBirthComparison is given: an ISO date is kept,
+    another layout (DD-MON-YYYY, "15 march 2008", 03/15/2008) is read as pandas reads it, so that
+    Splink is not left without a DOB our matcher can read; an unreadable one becomes null."""
+    iso = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+    other = values.notna() & iso.isna()
+    if other.any():
+        iso[other] = pd.to_datetime(values[other], format="mixed", errors="coerce")
+    text = iso.dt.strftime("%Y-%m-%d").astype(object)
+    text[iso.isna()] = None
+    return text
 
 
 def _middle_name_comparison():

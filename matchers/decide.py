@@ -67,9 +67,30 @@ def row_log_mass(rec: np.ndarray, total: np.ndarray, rel: np.ndarray) -> np.ndar
     """log2 of each pair's row's whole mass: 1 (a stranger) + sum over the row's candidates c of
     2**total_c * (1 + 2**rel_c) (the candidate herself and her relatives)."""
     a = total + np.logaddexp2(0.0, rel)
-    top = np.maximum(pd.Series(a).groupby(rec).transform("max").to_numpy(), 0.0)
-    mass = pd.Series(np.exp2(a - top)).groupby(rec).transform("sum").to_numpy()
+    group = _groups(rec)
+    top = np.maximum(_group_max(group, a), 0.0)
+    mass = _group_sum(group, np.exp2(a - top))
     return top + np.log2(np.exp2(-top) + mass)
+
+
+def _groups(key: np.ndarray) -> tuple[np.ndarray, int]:
+    """(group code of each element, number of groups) of an integer key (hash factorize, no sort)."""
+    codes, uniques = pd.factorize(np.asarray(key))
+    return codes, len(uniques)
+
+
+def _group_max(group: tuple[np.ndarray, int], values: np.ndarray) -> np.ndarray:
+    """Each element's group maximum (a groupby transform("max") without pandas' per-call cost)."""
+    codes, n = group
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, codes, values)
+    return out[codes]
+
+
+def _group_sum(group: tuple[np.ndarray, int], values: np.ndarray) -> np.ndarray:
+    """Each element's group sum."""
+    codes, n = group
+    return np.bincount(codes, weights=values, minlength=n)[codes]
 
 
 def household_bits(
@@ -97,19 +118,19 @@ def household_bits(
     grouped = np.flatnonzero((np.asarray(household) >= 0) & np.isfinite(rel))
     if len(grouped) < 2:
         return total, rel
-    rows, homes = np.asarray(rec)[grouped], np.asarray(household)[grouped]
-    key, _ = pd.factorize(pd.MultiIndex.from_arrays([rows, homes]))
+    rows = np.asarray(rec, dtype=np.int64)[grouped]
+    homes = np.asarray(household, dtype=np.int64)[grouped]
+    key, _ = pd.factorize(rows * (int(homes.max()) + 1) + homes)  # one code per (row, household)
     sizes = np.bincount(key)
     multi = sizes[key] >= 2
     if not multi.any():
         return total, rel
-    at, key = grouped[multi], key[multi]
+    at = grouped[multi]
+    group = _groups(key[multi])
     t, r = total[at], rel[at]
-    by = pd.Series(t + np.logaddexp2(0.0, r)).groupby(key)
-    mass = by.transform("max").to_numpy()
-    neg = pd.Series(-r).groupby(key)
-    top = neg.transform("max").to_numpy()
-    others = top + np.log2(pd.Series(np.exp2(-r - top)).groupby(key).transform("sum").to_numpy())
+    mass = _group_max(group, t + np.logaddexp2(0.0, r))
+    top = _group_max(group, -r)
+    others = top + np.log2(_group_sum(group, np.exp2(-r - top)))
     total, rel = total.copy(), rel.copy()
     total[at] = mass - r - np.logaddexp2(0.0, others)
     rel[at] = -others

@@ -188,6 +188,28 @@ class FellegiSunterMatcher:
         if "client_id" not in clients.columns or "record_id" not in records.columns:
             # Column names only: never values (privacy rule 5).
             raise ValueError("link() needs a client_id column in clients and a record_id column in records")
+        # One decision per record_id and per client_id even if an id repeats: rows sharing a
+        # record_id are kept in one chunk and decided together; a repeated client_id counts once.
+        rec_codes, _ = pd.factorize(records["record_id"])
+        n_ids = int(rec_codes.max()) + 1 if len(rec_codes) else 0
+        processes = parallel.worker_count(cfg.workers, n_ids)
+        chunk = parallel.chunk_rows(n_ids, cfg.chunk_size, processes)
+        if processes < 2 or n_ids <= chunk:
+            return self._link(clients, records, rec_codes, n_ids, chunk, None)
+        # started now, the workers start up and import while this process fits the model
+        with parallel.ChunkWorkers(processes - 1) as pool:
+            return self._link(clients, records, rec_codes, n_ids, chunk, pool)
+
+    def _link(
+        self,
+        clients: pd.DataFrame,
+        records: pd.DataFrame,
+        rec_codes: np.ndarray,
+        n_ids: int,
+        chunk_size: int,
+        pool: parallel.ChunkWorkers | None,
+    ) -> pd.DataFrame:
+        cfg = self.config
         self._dob_floor = _dob_floor(clients)
         cl = standardise(clients, id_column="client_id", dob_floor=self._dob_floor)
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size, cfg.rule_max_block_size)
@@ -215,14 +237,10 @@ class FellegiSunterMatcher:
             if cfg.unseen_name_min_rows and len(clients) + len(records) >= cfg.unseen_name_min_rows
             else None
         )
-        # One decision per record_id and per client_id even if an id repeats: rows sharing a
-        # record_id are kept in one chunk and decided together; a repeated client_id counts once.
-        rec_codes, _ = pd.factorize(records["record_id"])
         client_codes, _ = pd.factorize(pd.Series(cl.ids))
         order = np.argsort(rec_codes, kind="stable")
         order = order[rec_codes[order] >= 0]  # a row without a record_id cannot be linked
         sorted_codes = rec_codes[order]
-        n_ids = int(sorted_codes.max()) + 1 if len(sorted_codes) else 0
         stats = LinkStats(
             records=len(records),
             clients=len(cl),
@@ -234,15 +252,15 @@ class FellegiSunterMatcher:
             name_pair_bits=round(weights.name_pair_bits, 2),
         )
         bounds = [
-            np.searchsorted(sorted_codes, [first_id, first_id + cfg.chunk_size])
-            for first_id in range(0, n_ids, cfg.chunk_size)
+            np.searchsorted(sorted_codes, [first_id, first_id + chunk_size])
+            for first_id in range(0, n_ids, chunk_size)
         ]
         jobs = ((records.iloc[order[lo:hi]], rec_codes[order[lo:hi]]) for lo, hi in bounds)
-        workers = parallel.worker_count(cfg.workers, len(bounds))
-        if workers > 1 and len(bounds) > 1:
+        if pool is not None:
             self.stats = LinkStats()  # what the workers get of this matcher: no previous run's state
-            stats.workers = min(workers, len(bounds))
-            done = parallel.map_chunks((self, cl, client_codes, index, weights, freq), jobs, stats.workers)
+            stats.workers = pool.workers + 1
+            state = (self, cl, client_codes, index, weights, freq)
+            done = pool.map_chunks(state, jobs, lambda job: self._link_chunk_alone(*state[1:], *job))
         else:
             done = (
                 self._link_chunk_alone(cl, client_codes, index, weights, freq, chunk, codes)

@@ -571,7 +571,9 @@ def test_worker_processes_give_the_same_result_as_one_process() -> None:
     side_by_side = FellegiSunterMatcher(from_dict(dict(raw, processing={"chunk_size": 3, "workers": 2})))
     a, b = _link(*ALL_CASES, matcher=alone), _link(*ALL_CASES, matcher=side_by_side)
     pd.testing.assert_frame_equal(a, b)
-    assert side_by_side.stats.chunks == alone.stats.chunks == 3
+    assert alone.stats.chunks == 3
+    # split evenly over this process and one worker: the same rows, in an even number of chunks
+    assert side_by_side.stats.chunks == (4 if parallel.worker_count(2) == 2 else 3)
     assert side_by_side.stats.pairs_by_rule == alone.stats.pairs_by_rule
     assert side_by_side.stats.candidate_pairs == alone.stats.candidate_pairs
     if parallel.worker_count(2) == 2:  # a one-core machine scores in this process
@@ -735,3 +737,18 @@ def test_zip_codes_read_as_numbers_or_zip4_compare_equal() -> None:
         )
     )
     assert list(t.zip) == ["94601", "94601", "94601"]
+
+
+def test_chunks_are_even_and_small_runs_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run split over the cores gets chunks of one size in a number the processes share evenly
+    (not 20,000 rows and a remainder of 3,540), and automatic workers split a run only when each
+    process gets MIN_ROWS_PER_PROCESS rows: below that a worker's start-up costs more than it saves."""
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    assert parallel.chunk_rows(23_540, 20_000, 2) == 11_770
+    assert parallel.chunk_rows(98_805, 20_000, 2) == 16_468  # six chunks, three each
+    assert parallel.chunk_rows(98_805, 20_000, 1) == 19_761  # five chunks
+    assert parallel.chunk_rows(0, 20_000, 2) == 20_000
+    assert parallel.worker_count(0, 2 * parallel.MIN_ROWS_PER_PROCESS - 1) == 1
+    assert parallel.worker_count(0, 2 * parallel.MIN_ROWS_PER_PROCESS) == 2
+    assert parallel.worker_count(0, 10**7) == 2  # never more than the cores
+    assert parallel.worker_count(1, 10**7) == 1
