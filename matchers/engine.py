@@ -150,6 +150,48 @@ def _empty_result() -> pd.DataFrame:
 _INTERNAL = ["rec", "cli", "client_row", "stated_given", "total", "rel", "row_mass", "first_level", "capped"]
 
 
+#: a run of at most this many chunks' rows (``processing.chunk_size``) that is scored in this
+#: process is compared as one chunk before the fit (_Prepared): as many pairs at once as the fit's
+#: sample and one chunk held before, each compared once instead of twice
+PREPARED_CHUNKS = 2
+
+
+@dataclass
+class _Prepared:
+    """Rows standardised, their candidate pairs and those pairs compared: what scoring needs before
+    the weights exist. A chunk builds it just before it is scored; a small run builds it once for
+    all its rows, and the fit's sample is a part of it (sample)."""
+
+    rs: PersonTable
+    pairs: pd.DataFrame
+    levels: pd.DataFrame
+    pairs_by_rule: dict[str, int]
+
+    @classmethod
+    def build(
+        cls, rows: pd.DataFrame, cl: PersonTable, index: ClientIndex, cfg: MatchingConfig, dob_floor: int
+    ) -> _Prepared:
+        rs = standardise(rows, id_column="record_id", dob_floor=dob_floor)
+        by_rule: dict[str, int] = {}
+        pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record, by_rule)
+        levels = compare(rs, cl, pairs["rec"].to_numpy(), pairs["cli"].to_numpy())
+        return cls(rs, pairs, levels, by_rule)
+
+    def sample(self, at: np.ndarray) -> tuple[PersonTable, np.ndarray, np.ndarray, pd.DataFrame]:
+        """(rows, row of each pair, client of each pair, levels) of the rows at positions ``at``, in
+        that order: what standardising those rows and estimate.candidate_levels give. Blocking and
+        comparing are row by row, and candidates() orders pairs by row, so taking each sampled row's
+        pairs in sample order gives the same pairs in the same order."""
+        rank = np.full(len(self.rs), -1, dtype=np.int64)
+        rank[at] = np.arange(len(at))
+        of_row = rank[self.pairs["rec"].to_numpy()]
+        kept = np.flatnonzero(of_row >= 0)
+        kept = kept[np.argsort(of_row[kept], kind="stable")]
+        rows = of_row[kept]
+        cli = self.pairs["cli"].to_numpy()[kept]
+        return self.rs.take(at), rows, cli, self.levels.iloc[kept].reset_index(drop=True)
+
+
 class FellegiSunterMatcher:
     """Default engine: curated blocking, rapidfuzz comparisons, Fellegi-Sunter weights from config."""
 
@@ -214,7 +256,15 @@ class FellegiSunterMatcher:
         cl = standardise(clients, id_column="client_id", dob_floor=self._dob_floor)
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size, cfg.rule_max_block_size)
         self._households = self._household_codes(cl)
-        self.fitted_config = self._fit(cl, index, records)
+        order = np.argsort(rec_codes, kind="stable")
+        order = order[rec_codes[order] >= 0]  # a row without a record_id cannot be linked
+        prepared = None
+        if pool is None and 0 < n_ids <= PREPARED_CHUNKS * cfg.chunk_size and len(order) == len(records):
+            # A small run is standardised, blocked and compared once, as one chunk, before the fit;
+            # the fit takes its sample's pairs from it rather than comparing most rows twice.
+            prepared = _Prepared.build(records.iloc[order], cl, index, cfg, self._dob_floor)
+            chunk_size = n_ids
+        self.fitted_config = self._fit(cl, index, records, prepared=prepared, order=order)
         self.decide_config, self._confirmed = cfg, None
         self._address_bits = (
             None
@@ -238,8 +288,6 @@ class FellegiSunterMatcher:
             else None
         )
         client_codes, _ = pd.factorize(pd.Series(cl.ids))
-        order = np.argsort(rec_codes, kind="stable")
-        order = order[rec_codes[order] >= 0]  # a row without a record_id cannot be linked
         sorted_codes = rec_codes[order]
         stats = LinkStats(
             records=len(records),
@@ -263,7 +311,7 @@ class FellegiSunterMatcher:
             done = pool.map_chunks(state, jobs, lambda job: self._link_chunk_alone(*state[1:], *job))
         else:
             done = (
-                self._link_chunk_alone(cl, client_codes, index, weights, freq, chunk, codes)
+                self._link_chunk_alone(cl, client_codes, index, weights, freq, chunk, codes, prepared)
                 for chunk, codes in jobs
             )
         parts: list[pd.DataFrame] = []
@@ -301,12 +349,20 @@ class FellegiSunterMatcher:
         return result
 
     def _fit(
-        self, cl: PersonTable, index: ClientIndex, records: pd.DataFrame, force: bool = False
+        self,
+        cl: PersonTable,
+        index: ClientIndex,
+        records: pd.DataFrame,
+        force: bool = False,
+        prepared: _Prepared | None = None,
+        order: np.ndarray | None = None,
     ) -> MatchingConfig:
         """The config with m/u re-estimated from this run's data (when enabled and big enough).
 
         Estimation uses a seeded sample of the whole extract, never a chunk, so the chunk size
-        cannot change any weight (and so any decision).
+        cannot change any weight (and so any decision). ``prepared``: the whole run already
+        compared, its rows in ``order`` (positions in ``records``); the sample's pairs are taken
+        from it, the same pairs in the same order as comparing the sample itself gives.
         """
         cfg = self.config
         if len(cl) == 0 or len(records) == 0 or len(records) < cfg.estimate_min_rows and not force:
@@ -314,9 +370,17 @@ class FellegiSunterMatcher:
         estimate_mu = force or cfg.estimate
         if not (estimate_mu or cfg.estimate_match_rate or cfg.estimate_relatives):
             return cfg
-        sample = records.sample(n=min(cfg.sample_rows, len(records)), random_state=cfg.seed)
-        rs = standardise(sample, id_column="record_id", dob_floor=self._dob_floor)
-        rows, cli, levels = candidate_levels(rs, cl, index, cfg)
+        n_sample = min(cfg.sample_rows, len(records))
+        if prepared is None or order is None:
+            sample = records.sample(n=n_sample, random_state=cfg.seed)
+            rs = standardise(sample, id_column="record_id", dob_floor=self._dob_floor)
+            rows, cli, levels = candidate_levels(rs, cl, index, cfg)
+        else:
+            # the positions DataFrame.sample draws (the same generator call), in prepared's order
+            drawn = pd.Series(np.arange(len(records))).sample(n=n_sample, random_state=cfg.seed)
+            at = np.empty(len(records), dtype=np.int64)
+            at[order] = np.arange(len(order))
+            rs, rows, cli, levels = prepared.sample(at[drawn.to_numpy()])
         fitted = cfg
         if estimate_mu:
             fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
@@ -367,10 +431,14 @@ class FellegiSunterMatcher:
         freq: NameFrequencies | None,
         chunk: pd.DataFrame,
         rec_codes: np.ndarray,
+        prepared: _Prepared | None = None,
     ) -> tuple[pd.DataFrame, LinkStats]:
         """One chunk's pairs and counts, as a worker process returns them (matchers/parallel.py)."""
         stats = LinkStats()
-        return self._link_chunk(cl, client_codes, index, weights, freq, chunk, rec_codes, stats), stats
+        part = self._link_chunk(
+            cl, client_codes, index, weights, freq, chunk, rec_codes, stats, prepared=prepared
+        )
+        return part, stats
 
     def _link_chunk(
         self,
@@ -383,18 +451,22 @@ class FellegiSunterMatcher:
         rec_codes: np.ndarray,
         stats: LinkStats,
         own_given_width: int | None = None,
+        prepared: _Prepared | None = None,
     ) -> pd.DataFrame:
         """Scored and decided pairs of one chunk of rows.
         ``own_given_width``: ``cl`` carries learned given names after this many columns of its own
-        (see _score_again_with_learned_names); pairs agreeing on one say so in their explanation."""
+        (see _score_again_with_learned_names); pairs agreeing on one say so in their explanation.
+        ``prepared``: this chunk already standardised, blocked and compared (_Prepared)."""
         cfg = self.decide_config
-        rs = standardise(chunk, id_column="record_id", dob_floor=self._dob_floor)
-        pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record, stats.pairs_by_rule)
+        if prepared is None:
+            prepared = _Prepared.build(chunk, cl, index, cfg, self._dob_floor)
+        rs, pairs, levels = prepared.rs, prepared.pairs, prepared.levels
+        for rule, n in prepared.pairs_by_rule.items():
+            stats.pairs_by_rule[rule] = stats.pairs_by_rule.get(rule, 0) + n
         stats.candidate_pairs += len(pairs)
         if pairs.empty:
             return _empty_result()
         ri, ci = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
-        levels = compare(rs, cl, ri, ci)
         tf_bits = self._tf_bits(freq, cl, ci)
         unseen = None
         if self._name_counts is not None:

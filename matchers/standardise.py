@@ -13,7 +13,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -577,6 +577,24 @@ class PersonTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, rows: np.ndarray) -> PersonTable:
+        """These persons at positions ``rows`` (in that order), with the codes and hashes already
+        computed for them: the estimation sample taken from a small run's standardised rows."""
+        arrays = {}
+        for f in fields(self):
+            if f.name.startswith("_"):
+                continue
+            values = getattr(self, f.name)
+            arrays[f.name] = values[rows] if len(values) == len(self.ids) else values
+        taken = PersonTable(**arrays)
+        taken._hashes = {name: h[rows] for name, h in self._hashes.items()}
+        taken._codes = {
+            name: (arrays[name], codes[rows], distinct)
+            for name, (values, codes, distinct) in self._codes.items()
+            if values is getattr(self, name)
+        }
+        return taken
 
     def short_forms(self) -> np.ndarray:
         """(n, SHORT_WIDTH) 64-bit hashes of the clipped forms and diminutive bases of each primary

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from matchers import Matcher, default_matcher, nicknames, parallel
+from matchers import Matcher, default_matcher, engine, nicknames, parallel
 from matchers.compare import LEVELS, compare_names
 from matchers.config import DEFAULT_FILE, from_dict
 from matchers.engine import FellegiSunterMatcher
@@ -668,6 +669,29 @@ def test_estimation_does_not_depend_on_chunk_size() -> None:
     pd.testing.assert_frame_equal(
         a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
     )
+
+
+@pytest.mark.parametrize("sample_rows", [1000, 20_000])  # a part of the run, and all of it
+def test_a_small_run_compared_once_fits_and_decides_as_comparing_its_sample_again(
+    sample_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small run is standardised, blocked and compared once before the fit, which takes its
+    sample's pairs from it (engine._Prepared): the same weights, relatives and output as
+    standardising and comparing the sample again. Rows arrive out of id order (the prepared rows
+    are sorted by id, the sample is drawn by position)."""
+    clients, records, _ = _synthetic(seed=4)
+    records = records.sample(frac=1, random_state=3).reset_index(drop=True)
+
+    def run() -> tuple[pd.DataFrame, object]:
+        m = _estimating()
+        m.config = replace(m.config, sample_rows=sample_rows)
+        return m.link(clients, records), m.fitted_config
+
+    once, fitted_once = run()
+    monkeypatch.setattr(engine, "PREPARED_CHUNKS", 0)
+    again, fitted_again = run()
+    assert fitted_once == fitted_again
+    pd.testing.assert_frame_equal(once, again)
 
 
 def test_repeated_ids_give_one_decision_per_pair() -> None:
