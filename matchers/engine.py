@@ -264,6 +264,20 @@ class FellegiSunterMatcher:
             # the fit takes its sample's pairs from it rather than comparing most rows twice.
             prepared = _Prepared.build(records.iloc[order], cl, index, cfg, self._dob_floor)
             chunk_size = n_ids
+        sorted_codes = rec_codes[order]
+        bounds = [
+            np.searchsorted(sorted_codes, [first_id, first_id + chunk_size])
+            for first_id in range(0, n_ids, chunk_size)
+        ]
+
+        def job(k: int, with_rows: bool = True) -> tuple[pd.DataFrame | None, np.ndarray]:
+            """Chunk k: its rows (None when a worker has them prepared) and their record codes."""
+            lo, hi = bounds[k]
+            return (records.iloc[order[lo:hi]] if with_rows else None), rec_codes[order[lo:hi]]
+
+        if pool is not None:
+            self.stats = LinkStats()  # what the workers get of this matcher: no previous run's state
+            pool.start({"matcher": self, "cl": cl, "index": index}, lambda k: job(k)[0], len(bounds))
         self.fitted_config = self._fit(cl, index, records, prepared=prepared, order=order)
         self.decide_config, self._confirmed = cfg, None
         self._address_bits = (
@@ -288,7 +302,6 @@ class FellegiSunterMatcher:
             else None
         )
         client_codes, _ = pd.factorize(pd.Series(cl.ids))
-        sorted_codes = rec_codes[order]
         stats = LinkStats(
             records=len(records),
             clients=len(cl),
@@ -299,20 +312,22 @@ class FellegiSunterMatcher:
             relatives={rc.name: round(rc.prior, 4) for rc in self.fitted_config.relatives},
             name_pair_bits=round(weights.name_pair_bits, 2),
         )
-        bounds = [
-            np.searchsorted(sorted_codes, [first_id, first_id + chunk_size])
-            for first_id in range(0, n_ids, chunk_size)
-        ]
-        jobs = ((records.iloc[order[lo:hi]], rec_codes[order[lo:hi]]) for lo, hi in bounds)
         if pool is not None:
-            self.stats = LinkStats()  # what the workers get of this matcher: no previous run's state
+            self.stats = LinkStats()
             stats.workers = pool.workers + 1
-            state = (self, cl, client_codes, index, weights, freq)
-            done = pool.map_chunks(state, jobs, lambda job: self._link_chunk_alone(*state[1:], *job))
+            state = {"matcher": self, "client_codes": client_codes, "weights": weights, "freq": freq}
+            done = pool.map_chunks(
+                state,
+                job,
+                len(bounds),
+                lambda rows_codes: self._link_chunk_alone(
+                    cl, client_codes, index, weights, freq, *rows_codes
+                ),
+            )
         else:
             done = (
-                self._link_chunk_alone(cl, client_codes, index, weights, freq, chunk, codes, prepared)
-                for chunk, codes in jobs
+                self._link_chunk_alone(cl, client_codes, index, weights, freq, *job(k), prepared)
+                for k in range(len(bounds))
             )
         parts: list[pd.DataFrame] = []
         for (part, part_stats), (_, hi) in zip(done, bounds, strict=True):
@@ -421,6 +436,10 @@ class FellegiSunterMatcher:
                 f, names, u_exact, cfg.tf_max_bonus_bits, cfg.tf_max_penalty_bits, cfg.tf_pseudo_count
             )
         return out
+
+    def _prepare(self, rows: pd.DataFrame, cl: PersonTable, index: ClientIndex) -> _Prepared:
+        """A chunk standardised, blocked and compared (in a worker, while this process fits)."""
+        return _Prepared.build(rows, cl, index, self.config, self._dob_floor)
 
     def _link_chunk_alone(
         self,

@@ -6,9 +6,10 @@ back in chunk order, so the output does not depend on the number of workers. Wor
 not forked, so no thread or lock of the parent (rapidfuzz, BLAS, logging) is inherited half-held.
 At most two chunks per worker are in flight, so memory stays bounded by the chunk size.
 
-The workers are started when link() begins (ChunkWorkers), before that state exists: a spawned
-process needs about half a second to start and import the matcher, and it spends it while this
-process standardises the client list and fits the model, not after.
+The workers are started when link() begins (ChunkWorkers), and they do not wait for the fit: a
+spawned process needs about half a second to start and import the matcher, then it standardises,
+blocks and compares its first chunks (nothing of that needs the weights) while this process fits
+the model. This process scores chunks too once it has fitted.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-#: the shared state of one worker process (set once by _init)
-_STATE: tuple[Any, ...] | None = None
+#: the shared state of one worker process (set by _init: matcher, cl, index, then client_codes,
+#: weights, freq) and the chunks it has prepared ahead, by chunk number
+_STATE: dict[str, Any] = {}
+_PREPARED: dict[int, Any] = {}
+#: chunks each worker prepares while the parent fits (held in its memory until scored)
+AHEAD_PER_WORKER = 3
 
 
 #: with ``processing.workers: 0`` (automatic), rows each process must get for a run to be split
@@ -63,14 +68,21 @@ def _warm() -> None:
     nicknames.max_roots()
 
 
-def _init(state: tuple[Any, ...]) -> None:
-    global _STATE
-    _STATE = state
+def _init(state: dict[str, Any]) -> None:
+    """Add to this worker's shared state (first the client list and index, then the weights)."""
+    _STATE.update(state)
 
 
-def _run(job: tuple[pd.DataFrame, np.ndarray]) -> tuple[pd.DataFrame, Any]:
-    matcher, cl, client_codes, index, weights, freq = _STATE
-    part, stats = matcher._link_chunk_alone(cl, client_codes, index, weights, freq, *job)
+def _prepare(k: int, rows: pd.DataFrame) -> None:
+    """Standardise, block and compare chunk ``k`` while the parent still fits (no weights yet)."""
+    _PREPARED[k] = _STATE["matcher"]._prepare(rows, _STATE["cl"], _STATE["index"])
+
+
+def _run(k: int, job: tuple[pd.DataFrame | None, np.ndarray]) -> tuple[pd.DataFrame, Any]:
+    s = _STATE
+    part, stats = s["matcher"]._link_chunk_alone(
+        s["cl"], s["client_codes"], s["index"], s["weights"], s["freq"], *job, _PREPARED.pop(k, None)
+    )
     stats.worker_peak_kib = peak_kib()
     return part, stats
 
@@ -87,12 +99,13 @@ def peak_kib() -> int:
 
 
 class ChunkWorkers:
-    """``workers`` spawned processes, started now and given their shared state later (map_chunks).
+    """``workers`` spawned processes, started now and given their shared state later.
 
-    Each process is its own one-process pool, so the state sent to it is certain to reach it before
-    its chunks (a shared pool hands a job to whichever process is free). Chunks go round in turn;
-    they are of one size, so no process waits long on another. Use as a context manager: the
-    processes end with the block, also when it raises.
+    Each process is its own one-process pool, so what is sent to it (its state, then its chunks)
+    reaches it in order. Before the fit (start) each worker gets the client list and index and
+    prepares its first chunks (standardised, blocked, compared: all that needs no weights); after
+    it (map_chunks) it gets the weights and scores them, then further chunks as it falls free. Use
+    as a context manager: the processes end with the block, also when it raises.
     """
 
     def __init__(self, workers: int) -> None:
@@ -100,6 +113,7 @@ class ChunkWorkers:
         context = multiprocessing.get_context("spawn")
         self.workers = workers
         self._pools = [ProcessPoolExecutor(1, mp_context=context) for _ in range(workers)]
+        self._ahead: dict[int, int] = {}  # chunk -> the worker that prepared it
         for pool in self._pools:
             pool.submit(_warm)
 
@@ -110,31 +124,56 @@ class ChunkWorkers:
         for pool in self._pools:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def start(self, state: dict[str, Any], rows: Callable[[int], pd.DataFrame], chunks: int) -> None:
+        """Send ``state`` (matcher, cl, index) and have each worker prepare its first chunks
+        (rows(k): the rows of chunk k) while this process fits the model."""
+        for pool in self._pools:
+            pool.submit(_init, state)
+        for k in range(min(chunks, AHEAD_PER_WORKER * len(self._pools))):
+            w = k % len(self._pools)
+            self._pools[w].submit(_prepare, k, rows(k))
+            self._ahead[k] = w
+
     def map_chunks(
         self,
-        state: tuple[Any, ...],
-        jobs: Iterable[tuple[pd.DataFrame, np.ndarray]],
-        local: Callable[[tuple[pd.DataFrame, np.ndarray]], tuple[pd.DataFrame, Any]] | None = None,
+        state: dict[str, Any],
+        job: Callable[[int, bool], tuple[pd.DataFrame | None, np.ndarray]],
+        chunks: int,
+        local: Callable[[tuple[pd.DataFrame | None, np.ndarray]], tuple[pd.DataFrame, Any]] | None = None,
     ) -> Iterator[tuple[pd.DataFrame, Any]]:
-        """(scored pairs, LinkStats of that chunk) for each (rows, record codes) job, in job order.
+        """(scored pairs, LinkStats of that chunk) for chunks 0 .. chunks-1, in chunk order.
 
-        ``state`` is (matcher, client table, client codes, client index, weights, name frequencies).
-        With ``local``, this process scores one chunk in each round itself (local(job)) while the
-        workers score theirs: it has nothing else to do, and its caches are warm from the fit.
+        ``state`` adds client_codes, weights and freq (and the fitted matcher); job(k, rows) is
+        (rows of chunk k or None, its record codes). A prepared chunk is scored by the worker that
+        prepared it; every other one by the next process free: a worker with fewer than two chunks
+        in hand, or this process itself with ``local`` (it has nothing else to do). At most two
+        rounds of results wait for an earlier chunk, so memory stays bounded.
         """
         for pool in self._pools:
             pool.submit(_init, state)
+        futures: dict[int, Future] = {}
+        held: list[list[Future]] = [[] for _ in self._pools]
+        for k, w in sorted(self._ahead.items()):
+            futures[k] = self._pools[w].submit(_run, k, job(k, False))
+            held[w].append(futures[k])
+        todo = deque(k for k in range(chunks) if k not in self._ahead)
         ways = len(self._pools) + (local is not None)
-        pending: deque[Future] = deque()
-        for k, job in enumerate(jobs):
-            slot = k % ways
-            if slot < len(self._pools):
-                pending.append(self._pools[slot].submit(_run, job))
+        nxt = 0
+        while nxt < chunks:
+            for w, pool in enumerate(self._pools):
+                held[w] = [f for f in held[w] if not f.done()]
+                while todo and len(held[w]) < 2 and todo[0] - nxt < 2 * ways:
+                    k = todo.popleft()
+                    futures[k] = pool.submit(_run, k, job(k, True))
+                    held[w].append(futures[k])
+            while nxt < chunks and nxt in futures and futures[nxt].done():
+                yield futures.pop(nxt).result()
+                nxt += 1
+            if nxt >= chunks:
+                break
+            if local is not None and todo and todo[0] - nxt < 2 * ways:
+                k = todo.popleft()
+                futures[k] = Future()
+                futures[k].set_result(local(job(k, True)))
             else:
-                done: Future = Future()
-                done.set_result(local(job))
-                pending.append(done)
-            while pending and (len(pending) >= 2 * ways or pending[0].done()):
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+                wait([futures[nxt]], return_when=FIRST_COMPLETED)

@@ -582,6 +582,18 @@ def test_worker_processes_give_the_same_result_as_one_process() -> None:
     assert alone.stats.workers == 1
 
 
+def test_many_chunks_shared_between_this_process_and_a_worker_come_back_in_order() -> None:
+    """More chunks than a worker prepares ahead (parallel.AHEAD_PER_WORKER): the rest go to whichever
+    process is free, and the pairs still come back in chunk order, as one process scores them."""
+    raw = yaml.safe_load(DEFAULT_FILE.read_text())
+    alone = FellegiSunterMatcher(from_dict(dict(raw, processing={"chunk_size": 1, "workers": 1})))
+    shared = FellegiSunterMatcher(from_dict(dict(raw, processing={"chunk_size": 1, "workers": 2})))
+    a, b = _link(*ALL_CASES, matcher=alone), _link(*ALL_CASES, matcher=shared)
+    assert alone.stats.chunks > parallel.AHEAD_PER_WORKER + 2
+    pd.testing.assert_frame_equal(a, b)
+    assert shared.stats.candidate_pairs == alone.stats.candidate_pairs
+
+
 def test_default_matcher_reads_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = yaml.safe_load(DEFAULT_FILE.read_text())
     raw["thresholds"] = {"match": 1.0, "review": 0.999999, "keep": 0.0}
