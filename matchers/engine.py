@@ -238,7 +238,9 @@ class FellegiSunterMatcher:
         chunk = parallel.chunk_rows(n_ids, cfg.chunk_size, processes)
         if processes < 2 or n_ids <= chunk:
             return self._link(clients, records, rec_codes, n_ids, chunk, None)
-        # started now, the workers start up and import while this process fits the model
+        if -(-n_ids // chunk) >= parallel.MAX_CHUNKS_SCORED_HERE:  # a long run: workers after the fit
+            return self._link(clients, records, rec_codes, n_ids, chunk, None, shared_workers=processes)
+        # started now, the workers start up and prepare chunks while this process fits the model
         with parallel.ChunkWorkers(processes - 1) as pool:
             return self._link(clients, records, rec_codes, n_ids, chunk, pool)
 
@@ -250,6 +252,7 @@ class FellegiSunterMatcher:
         n_ids: int,
         chunk_size: int,
         pool: parallel.ChunkWorkers | None,
+        shared_workers: int = 0,
     ) -> pd.DataFrame:
         cfg = self.config
         self._dob_floor = _dob_floor(clients)
@@ -320,10 +323,14 @@ class FellegiSunterMatcher:
                 state,
                 job,
                 len(bounds),
-                lambda rows_codes: self._link_chunk_alone(
-                    cl, client_codes, index, weights, freq, *rows_codes
-                ),
+                lambda j: self._link_chunk_alone(cl, client_codes, index, weights, freq, *j),
             )
+        elif shared_workers:
+            self.stats = LinkStats()  # what the workers get of this matcher: no previous run's state
+            stats.workers = shared_workers
+            state = {"matcher": self, "cl": cl, "client_codes": client_codes, "index": index}
+            state.update(weights=weights, freq=freq)
+            done = parallel.map_chunks_shared(state, (job(k) for k in range(len(bounds))), shared_workers)
         else:
             done = (
                 self._link_chunk_alone(cl, client_codes, index, weights, freq, *job(k), prepared)

@@ -582,9 +582,15 @@ def test_worker_processes_give_the_same_result_as_one_process() -> None:
     assert alone.stats.workers == 1
 
 
-def test_many_chunks_shared_between_this_process_and_a_worker_come_back_in_order() -> None:
+@pytest.mark.parametrize("scored_here", [True, False])
+def test_many_chunks_shared_between_processes_come_back_in_order(
+    scored_here: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """More chunks than a worker prepares ahead (parallel.AHEAD_PER_WORKER): the rest go to whichever
-    process is free, and the pairs still come back in chunk order, as one process scores them."""
+    process is free (this one too in a short run, only workers in a long one), and the pairs still
+    come back in chunk order, as one process scores them."""
+    if not scored_here:
+        monkeypatch.setattr(parallel, "MAX_CHUNKS_SCORED_HERE", 2)
     raw = yaml.safe_load(DEFAULT_FILE.read_text())
     alone = FellegiSunterMatcher(from_dict(dict(raw, processing={"chunk_size": 1, "workers": 1})))
     shared = FellegiSunterMatcher(from_dict(dict(raw, processing={"chunk_size": 1, "workers": 2})))
@@ -592,6 +598,8 @@ def test_many_chunks_shared_between_this_process_and_a_worker_come_back_in_order
     assert alone.stats.chunks > parallel.AHEAD_PER_WORKER + 2
     pd.testing.assert_frame_equal(a, b)
     assert shared.stats.candidate_pairs == alone.stats.candidate_pairs
+    if parallel.worker_count(2) == 2:
+        assert shared.stats.workers == 2 and shared.stats.worker_peak_kib > 0
 
 
 def test_default_matcher_reads_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -788,3 +796,42 @@ def test_chunks_are_even_and_small_runs_stay_in_one_process(monkeypatch: pytest.
     assert parallel.worker_count(0, 2 * parallel.MIN_ROWS_PER_PROCESS) == 2
     assert parallel.worker_count(0, 10**7) == 2  # never more than the cores
     assert parallel.worker_count(1, 10**7) == 1
+
+
+def _ended(pid: int) -> bool:
+    """No such process, or only its zombie left (its new parent has not reaped it yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see processes end")
+def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """A parent killed with SIGKILL cannot stop its worker processes: they end on their own, not
+    wait for work forever with the client list in their memory."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
+        "from matchers import parallel\n"
+        "if __name__ == '__main__':\n"
+        "    with parallel.ChunkWorkers(1) as pool:\n"
+        "        print(*pool.pids(), flush=True)\n"
+        "        time.sleep(120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    assert not _ended(worker)
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10 * parallel.PARENT_CHECK_SECONDS + 5
+    while not _ended(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _ended(worker)
