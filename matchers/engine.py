@@ -23,7 +23,6 @@ import pandas as pd
 from matchers import parallel
 from matchers import presence as presence_model
 from matchers.blocking import ClientIndex
-from matchers.compare import compare
 from matchers.config import MatchingConfig
 from matchers.decide import (
     MATCH,
@@ -160,36 +159,46 @@ PREPARED_CHUNKS = 2
 class _Prepared:
     """Rows standardised, their candidate pairs and those pairs compared: what scoring needs before
     the weights exist. A chunk builds it just before it is scored; a small run builds it once for
-    all its rows, and the fit's sample is a part of it (sample)."""
+    all its rows (``positions``: where each row sits in the extract), and the fit's sample is a
+    part of it (sample)."""
 
     rs: PersonTable
-    pairs: pd.DataFrame
+    rows: np.ndarray  # row of each candidate pair
+    cli: np.ndarray  # client of each candidate pair
     levels: pd.DataFrame
     pairs_by_rule: dict[str, int]
+    positions: np.ndarray | None = None
 
     @classmethod
     def build(
-        cls, rows: pd.DataFrame, cl: PersonTable, index: ClientIndex, cfg: MatchingConfig, dob_floor: int
+        cls,
+        frame: pd.DataFrame,
+        cl: PersonTable,
+        index: ClientIndex,
+        cfg: MatchingConfig,
+        dob_floor: int,
+        positions: np.ndarray | None = None,
     ) -> _Prepared:
-        rs = standardise(rows, id_column="record_id", dob_floor=dob_floor)
+        rs = standardise(frame, id_column="record_id", dob_floor=dob_floor)
         by_rule: dict[str, int] = {}
-        pairs = index.candidates(rs, cfg.blocking_rules, cfg.max_pairs_per_record, by_rule)
-        levels = compare(rs, cl, pairs["rec"].to_numpy(), pairs["cli"].to_numpy())
-        return cls(rs, pairs, levels, by_rule)
+        rows, cli, levels = candidate_levels(rs, cl, index, cfg, by_rule)
+        return cls(rs, rows, cli, levels, by_rule, positions)
 
-    def sample(self, at: np.ndarray) -> tuple[PersonTable, np.ndarray, np.ndarray, pd.DataFrame]:
-        """(rows, row of each pair, client of each pair, levels) of the rows at positions ``at``, in
-        that order: what standardising those rows and estimate.candidate_levels give. Blocking and
-        comparing are row by row, and candidates() orders pairs by row, so taking each sampled row's
-        pairs in sample order gives the same pairs in the same order."""
+    def sample(self, drawn: np.ndarray) -> tuple[PersonTable, np.ndarray, np.ndarray, pd.DataFrame]:
+        """(rows, row of each pair, client of each pair, levels) of the extract's rows at positions
+        ``drawn``, in that order: what standardising those rows and candidate_levels give. Blocking
+        and comparing are row by row, and candidates() orders pairs by row, so taking each sampled
+        row's pairs in sample order gives the same pairs in the same order."""
+        assert self.positions is not None  # built for the whole run
+        at = np.empty(len(self.positions), dtype=np.int64)
+        at[self.positions] = np.arange(len(self.positions))
+        at = at[drawn]  # the drawn rows among this table's
         rank = np.full(len(self.rs), -1, dtype=np.int64)
         rank[at] = np.arange(len(at))
-        of_row = rank[self.pairs["rec"].to_numpy()]
+        of_row = rank[self.rows]
         kept = np.flatnonzero(of_row >= 0)
         kept = kept[np.argsort(of_row[kept], kind="stable")]
-        rows = of_row[kept]
-        cli = self.pairs["cli"].to_numpy()[kept]
-        return self.rs.take(at), rows, cli, self.levels.iloc[kept].reset_index(drop=True)
+        return self.rs.take(at), of_row[kept], self.cli[kept], self.levels.iloc[kept].reset_index(drop=True)
 
 
 class FellegiSunterMatcher:
@@ -255,6 +264,7 @@ class FellegiSunterMatcher:
         shared_workers: int = 0,
     ) -> pd.DataFrame:
         cfg = self.config
+        self.stats = LinkStats()  # what workers get of this matcher: no previous run's state
         self._dob_floor = _dob_floor(clients)
         cl = standardise(clients, id_column="client_id", dob_floor=self._dob_floor)
         index = ClientIndex.build(cl, cfg.blocking_rules, cfg.max_block_size, cfg.rule_max_block_size)
@@ -265,7 +275,7 @@ class FellegiSunterMatcher:
         if pool is None and 0 < n_ids <= PREPARED_CHUNKS * cfg.chunk_size and len(order) == len(records):
             # A small run is standardised, blocked and compared once, as one chunk, before the fit;
             # the fit takes its sample's pairs from it rather than comparing most rows twice.
-            prepared = _Prepared.build(records.iloc[order], cl, index, cfg, self._dob_floor)
+            prepared = _Prepared.build(records.iloc[order], cl, index, cfg, self._dob_floor, order)
             chunk_size = n_ids
         sorted_codes = rec_codes[order]
         bounds = [
@@ -279,9 +289,8 @@ class FellegiSunterMatcher:
             return (records.iloc[order[lo:hi]] if with_rows else None), rec_codes[order[lo:hi]]
 
         if pool is not None:
-            self.stats = LinkStats()  # what the workers get of this matcher: no previous run's state
             pool.start({"matcher": self, "cl": cl, "index": index}, lambda k: job(k)[0], len(bounds))
-        self.fitted_config = self._fit(cl, index, records, prepared=prepared, order=order)
+        self.fitted_config = self._fit(cl, index, records, prepared=prepared)
         self.decide_config, self._confirmed = cfg, None
         self._address_bits = (
             None
@@ -316,7 +325,6 @@ class FellegiSunterMatcher:
             name_pair_bits=round(weights.name_pair_bits, 2),
         )
         if pool is not None:
-            self.stats = LinkStats()
             stats.workers = pool.workers + 1
             state = {"matcher": self, "client_codes": client_codes, "weights": weights, "freq": freq}
             done = pool.map_chunks(
@@ -326,7 +334,6 @@ class FellegiSunterMatcher:
                 lambda j: self._link_chunk_alone(cl, client_codes, index, weights, freq, *j),
             )
         elif shared_workers:
-            self.stats = LinkStats()  # what the workers get of this matcher: no previous run's state
             stats.workers = shared_workers
             state = {"matcher": self, "cl": cl, "client_codes": client_codes, "index": index}
             state.update(weights=weights, freq=freq)
@@ -377,14 +384,13 @@ class FellegiSunterMatcher:
         records: pd.DataFrame,
         force: bool = False,
         prepared: _Prepared | None = None,
-        order: np.ndarray | None = None,
     ) -> MatchingConfig:
         """The config with m/u re-estimated from this run's data (when enabled and big enough).
 
         Estimation uses a seeded sample of the whole extract, never a chunk, so the chunk size
         cannot change any weight (and so any decision). ``prepared``: the whole run already
-        compared, its rows in ``order`` (positions in ``records``); the sample's pairs are taken
-        from it, the same pairs in the same order as comparing the sample itself gives.
+        compared; the sample's pairs are taken from it, the same pairs in the same order as
+        comparing the sample itself gives.
         """
         cfg = self.config
         if len(cl) == 0 or len(records) == 0 or len(records) < cfg.estimate_min_rows and not force:
@@ -393,16 +399,13 @@ class FellegiSunterMatcher:
         if not (estimate_mu or cfg.estimate_match_rate or cfg.estimate_relatives):
             return cfg
         n_sample = min(cfg.sample_rows, len(records))
-        if prepared is None or order is None:
+        if prepared is None:
             sample = records.sample(n=n_sample, random_state=cfg.seed)
             rs = standardise(sample, id_column="record_id", dob_floor=self._dob_floor)
             rows, cli, levels = candidate_levels(rs, cl, index, cfg)
-        else:
-            # the positions DataFrame.sample draws (the same generator call), in prepared's order
+        else:  # the positions DataFrame.sample draws (the same generator call)
             drawn = pd.Series(np.arange(len(records))).sample(n=n_sample, random_state=cfg.seed)
-            at = np.empty(len(records), dtype=np.int64)
-            at[order] = np.arange(len(order))
-            rs, rows, cli, levels = prepared.sample(at[drawn.to_numpy()])
+            rs, rows, cli, levels = prepared.sample(drawn.to_numpy())
         fitted = cfg
         if estimate_mu:
             fitted = estimate_u(rs, cl, cfg, cfg.u_random_pairs, cfg.u_pseudo_count, seed=cfg.seed)
@@ -486,13 +489,12 @@ class FellegiSunterMatcher:
         cfg = self.decide_config
         if prepared is None:
             prepared = _Prepared.build(chunk, cl, index, cfg, self._dob_floor)
-        rs, pairs, levels = prepared.rs, prepared.pairs, prepared.levels
+        rs, ri, ci, levels = prepared.rs, prepared.rows, prepared.cli, prepared.levels
         for rule, n in prepared.pairs_by_rule.items():
             stats.pairs_by_rule[rule] = stats.pairs_by_rule.get(rule, 0) + n
-        stats.candidate_pairs += len(pairs)
-        if pairs.empty:
+        stats.candidate_pairs += len(ri)
+        if len(ri) == 0:
             return _empty_result()
-        ri, ci = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
         tf_bits = self._tf_bits(freq, cl, ci)
         unseen = None
         if self._name_counts is not None:

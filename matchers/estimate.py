@@ -84,11 +84,16 @@ def estimate_u(
 
 
 def candidate_levels(
-    records: PersonTable, clients: PersonTable, index: ClientIndex, config: MatchingConfig
+    records: PersonTable,
+    clients: PersonTable,
+    index: ClientIndex,
+    config: MatchingConfig,
+    rule_counts: dict[str, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """The sample's candidate pairs (as blocking finds them) compared once: (row of each pair,
-    client of each pair, comparison levels). m, the match rate and the relatives are estimated on them."""
-    pairs = index.candidates(records, config.blocking_rules, config.max_pairs_per_record)
+    """Rows' candidate pairs (as blocking finds them) compared once: (row of each pair, client of
+    each pair, comparison levels). m, the match rate and the relatives are estimated on the
+    sample's; a chunk is scored on its own. ``rule_counts``: see ClientIndex.candidates."""
+    pairs = index.candidates(records, config.blocking_rules, config.max_pairs_per_record, rule_counts)
     rows, cli = pairs["rec"].to_numpy(), pairs["cli"].to_numpy()
     return rows, cli, compare(records, clients, rows, cli)
 

@@ -6,10 +6,11 @@ back in chunk order, so the output does not depend on the number of workers. Wor
 not forked, so no thread or lock of the parent (rapidfuzz, BLAS, logging) is inherited half-held.
 At most two chunks per worker are in flight, so memory stays bounded by the chunk size.
 
-The workers are started when link() begins (ChunkWorkers), and they do not wait for the fit: a
-spawned process needs about half a second to start and import the matcher, then it standardises,
-blocks and compares its first chunks (nothing of that needs the weights) while this process fits
-the model. This process scores chunks too once it has fitted.
+In a run of a few chunks (ChunkWorkers) the workers start when link() begins and do not wait for
+the fit: a spawned process needs about half a second to start and import the matcher, then it
+standardises, blocks and compares its first chunks (nothing of that needs the weights) while this
+process fits the model, and this process scores chunks too once it has fitted. A long run
+(map_chunks_shared) starts its workers after the fit and only hands chunks out.
 """
 
 from __future__ import annotations
@@ -174,14 +175,14 @@ class ChunkWorkers:
         state: dict[str, Any],
         job: Callable[[int, bool], tuple[pd.DataFrame | None, np.ndarray]],
         chunks: int,
-        local: Callable[[tuple[pd.DataFrame | None, np.ndarray]], tuple[pd.DataFrame, Any]] | None = None,
+        local: Callable[[tuple[pd.DataFrame | None, np.ndarray]], tuple[pd.DataFrame, Any]],
     ) -> Iterator[tuple[pd.DataFrame, Any]]:
         """(scored pairs, LinkStats of that chunk) for chunks 0 .. chunks-1, in chunk order.
 
         ``state`` adds client_codes, weights and freq (and the fitted matcher); job(k, rows) is
         (rows of chunk k or None, its record codes). A prepared chunk is scored by the worker that
         prepared it; every other one by the next process free: a worker with fewer than two chunks
-        in hand, or this process itself with ``local`` (it has nothing else to do). At most two
+        in hand, or this process itself (local(job): it has nothing else to do). At most two
         rounds of results wait for an earlier chunk, so memory stays bounded.
         """
         for pool in self._pools:
@@ -192,7 +193,7 @@ class ChunkWorkers:
             futures[k] = self._pools[w].submit(_run, k, job(k, False))
             held[w].append(futures[k])
         todo = deque(k for k in range(chunks) if k not in self._ahead)
-        ways = len(self._pools) + (local is not None)
+        ways = len(self._pools) + 1
         nxt = 0
         while nxt < chunks:
             for w, pool in enumerate(self._pools):
@@ -206,12 +207,12 @@ class ChunkWorkers:
                 nxt += 1
             if nxt >= chunks:
                 break
-            if local is not None and todo and todo[0] - nxt < 2 * ways:
+            if todo and todo[0] - nxt < 2 * ways:
                 k = todo.popleft()
                 futures[k] = Future()
                 futures[k].set_result(local(job(k, True)))
-            else:
-                wait([futures[nxt]], return_when=FIRST_COMPLETED)
+            else:  # until the next result is in or a worker falls free for another chunk
+                wait([futures[nxt], *(f for h in held for f in h)], return_when=FIRST_COMPLETED)
         self.close()
 
 
